@@ -1,0 +1,12 @@
+/** Contract between `npm run decode` and its format decoders (hil/decode/<format>.ts). */
+export type DecodeRecord = Record<string, unknown>;
+export type Emit = (record: DecodeRecord) => void;
+
+export interface DecodeResult {
+  /** Units the format counts (packets, frames): how many decoded cleanly. */
+  valid: number;
+  /** How many were reported with an `error`. */
+  invalid: number;
+  /** Extra summary lines for stderr (counters, gaps per APID, ...). */
+  summary: Record<string, unknown>;
+}
