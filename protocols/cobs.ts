@@ -18,7 +18,8 @@ export function cobsEncode(data: Uint8Array): Uint8Array {
     } else {
       out[o++] = b;
       code++;
-      if (code === 0xff) {
+      // A full block closes here; open the next only if more data follows.
+      if (code === 0xff && i + 1 < data.length) {
         out[codeIdx] = code;
         codeIdx = o++;
         code = 1;

@@ -16,7 +16,10 @@ export type ProtocolErrorCode =
   | 'FIELD_OUT_OF_RANGE'
   | 'AUTH_FAILED'
   | 'REPLAY'
-  | 'IMAGE_INVALID';
+  | 'IMAGE_INVALID'
+  // Optical link (issue 6): SDLS anti-replay and key lookup.
+  | 'SEQUENCE_OUT_OF_WINDOW'
+  | 'UNKNOWN_SPI';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

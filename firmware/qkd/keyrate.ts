@@ -1,0 +1,187 @@
+/**
+ * Finite-key decoy-state BB84 bounds of Lim, Curty, Walenta, Xu, Zbinden,
+ * PRA 89, 022307 (2014): three intensities, key basis `key` (their X) and test
+ * basis `test` (their Z). Pure maths plus input validation that names the bad field.
+ */
+import { binaryEntropy } from './entropy.ts';
+
+export type Triple = [number, number, number];
+
+export interface BasisCounts {
+  /** Detections per intensity class in this basis. */
+  n: Triple;
+  /** Errors among them. */
+  m: Triple;
+}
+
+export interface KeyRateInput {
+  mu: Triple;
+  p: Triple;
+  eps_sec: number;
+  eps_cor: number;
+  key: BasisCounts;
+  test: BasisCounts;
+  /** Bits disclosed by error correction (and anything else revealed about the key). */
+  lambda_ec: number;
+}
+
+export interface KeyRateResult {
+  s0: number;
+  s1: number;
+  s0_test: number;
+  s1_test: number;
+  v1_test: number;
+  phi: number;
+  lambda_ec: number;
+  length: number;
+}
+
+export class KeyRateInputError extends Error {
+  override readonly name = 'KeyRateInputError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+export const DEFAULT_EPS_SEC = 1e-10;
+export const DEFAULT_EPS_COR = 1e-15;
+
+/** tau_n = sum_k p_k e^-k k^n / n! : probability that an n-photon state is sent. */
+export function tau(n: 0 | 1, mu: Triple, p: Triple): number {
+  let t = 0;
+  for (let i = 0; i < 3; i++) t += p[i] * Math.exp(-mu[i]) * (n === 0 ? 1 : mu[i]);
+  return t;
+}
+
+/** Hoeffding-corrected expected counts n^±(k) = e^k/p_k (n_k ± delta). */
+function corrected(counts: Triple, mu: Triple, p: Triple, epsSec: number): { plus: Triple; minus: Triple } {
+  const total = counts[0] + counts[1] + counts[2];
+  const delta = Math.sqrt((total / 2) * Math.log(21 / epsSec));
+  const plus = [0, 0, 0] as Triple;
+  const minus = [0, 0, 0] as Triple;
+  for (let i = 0; i < 3; i++) {
+    const f = Math.exp(mu[i]) / p[i];
+    plus[i] = f * (counts[i] + delta);
+    minus[i] = f * (counts[i] - delta);
+  }
+  return { plus, minus };
+}
+
+/** Lower bounds on vacuum and single-photon events from the counts of one basis. */
+export function vacuumAndSinglePhoton(n: Triple, mu: Triple, p: Triple, epsSec: number): { s0: number; s1: number } {
+  const [mu1, mu2, mu3] = mu;
+  const { plus, minus } = corrected(n, mu, p, epsSec);
+  const t0 = tau(0, mu, p);
+  const t1 = tau(1, mu, p);
+  const s0 = Math.max(0, (t0 * (mu2 * minus[2] - mu3 * plus[1])) / (mu2 - mu3));
+  const s1raw =
+    (t1 * mu1 * (minus[1] - plus[2] - ((mu2 * mu2 - mu3 * mu3) / (mu1 * mu1)) * (plus[0] - s0 / t0))) /
+    (mu1 * (mu2 - mu3) - mu2 * mu2 + mu3 * mu3);
+  return { s0, s1: Math.max(0, s1raw) };
+}
+
+/** Upper bound on single-photon errors from the error counts m of the test basis. */
+export function singlePhotonErrors(m: Triple, mu: Triple, p: Triple, epsSec: number): number {
+  const { plus, minus } = corrected(m, mu, p, epsSec);
+  return Math.max(0, (tau(1, mu, p) * (plus[1] - minus[2])) / (mu[1] - mu[2]));
+}
+
+/** gamma(a, b, c, d) of Lim et al.: the finite-sample correction on the phase error rate. */
+export function gamma(a: number, b: number, c: number, d: number): number {
+  if (b <= 0 || b >= 1 || c <= 0 || d <= 0) return b <= 0 ? 0 : Infinity;
+  const inner = ((c + d) / (c * d * (1 - b) * b)) * ((21 * 21) / (a * a));
+  return Math.sqrt((((c + d) * (1 - b) * b) / (c * d * Math.LN2)) * Math.log2(inner));
+}
+
+export function keyLength(input: KeyRateInput): KeyRateResult {
+  const { mu, p, eps_sec: epsSec, eps_cor: epsCor, lambda_ec: lambda } = input;
+  const { s0, s1 } = vacuumAndSinglePhoton(input.key.n, mu, p, epsSec);
+  const { s0: s0Test, s1: s1Test } = vacuumAndSinglePhoton(input.test.n, mu, p, epsSec);
+  const v1Test = singlePhotonErrors(input.test.m, mu, p, epsSec);
+  let phi: number;
+  if (s1Test <= 0 || s1 <= 0) phi = 0.5;
+  else {
+    const ratio = v1Test / s1Test;
+    phi = Math.min(0.5, ratio + gamma(epsSec, ratio, s1Test, s1));
+  }
+  const raw =
+    s0 + s1 - s1 * binaryEntropy(phi) - lambda - 6 * Math.log2(21 / epsSec) - Math.log2(2 / epsCor);
+  const length = s1 > 0 && phi < 0.5 && raw > 0 ? Math.floor(raw) : 0;
+  return { s0, s1, s0_test: s0Test, s1_test: s1Test, v1_test: v1Test, phi, lambda_ec: lambda, length };
+}
+
+/** lambda_EC = f * n * h(m/n) over all key-basis detections. */
+export function lambdaFromEfficiency(fEc: number, key: BasisCounts): number {
+  const n = key.n[0] + key.n[1] + key.n[2];
+  const m = key.m[0] + key.m[1] + key.m[2];
+  return n > 0 ? fEc * n * binaryEntropy(m / n) : 0;
+}
+
+// ---- validation of untrusted input (the keyrate CLI, telemetry checks) ----
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function triple(v: unknown, field: string, nonNegative: boolean): Triple {
+  if (!Array.isArray(v) || v.length !== 3) throw new KeyRateInputError(field, 'expected an array of 3 numbers');
+  v.forEach((x, i) => {
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new KeyRateInputError(`${field}[${i}]`, 'expected a finite number');
+    if (nonNegative && x < 0) throw new KeyRateInputError(`${field}[${i}]`, `must not be negative (got ${x})`);
+  });
+  return [v[0], v[1], v[2]];
+}
+
+function epsilon(v: unknown, field: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !(v > 0 && v < 1)) throw new KeyRateInputError(field, 'expected a number in (0, 1)');
+  return v;
+}
+
+function basisCounts(v: unknown, field: string): BasisCounts {
+  if (!isObject(v)) throw new KeyRateInputError(field, 'expected an object { n: [..3], m: [..3] }');
+  const n = triple(v.n, `${field}.n`, true);
+  const m = triple(v.m, `${field}.m`, true);
+  for (let i = 0; i < 3; i++) {
+    if (m[i] > n[i]) throw new KeyRateInputError(`${field}.m[${i}]`, `errors (${m[i]}) exceed detections (${n[i]})`);
+  }
+  return { n, m };
+}
+
+/** Parse and check a keyrate input object; throws KeyRateInputError naming the field. */
+export function parseKeyRateInput(v: unknown): KeyRateInput {
+  if (!isObject(v)) throw new KeyRateInputError('(root)', 'expected a JSON object');
+  const mu = triple(v.mu, 'mu', true);
+  if (!(mu[1] > mu[2])) throw new KeyRateInputError('mu', 'need mu2 > mu3');
+  if (!(mu[0] > mu[1] + mu[2])) throw new KeyRateInputError('mu', `need mu1 > mu2 + mu3 (got ${mu[0]} <= ${mu[1] + mu[2]})`);
+  const p = triple(v.p, 'p', true);
+  p.forEach((x, i) => {
+    if (!(x > 0 && x <= 1)) throw new KeyRateInputError(`p[${i}]`, 'each probability must be in (0, 1]');
+  });
+  if (Math.abs(p[0] + p[1] + p[2] - 1) > 1e-9) {
+    throw new KeyRateInputError('p', `probabilities must sum to 1 (got ${p[0] + p[1] + p[2]})`);
+  }
+  const epsSec = epsilon(v.eps_sec, 'eps_sec', DEFAULT_EPS_SEC);
+  const epsCor = epsilon(v.eps_cor, 'eps_cor', DEFAULT_EPS_COR);
+  const key = basisCounts(v.key, 'key');
+  const test = basisCounts(v.test, 'test');
+  let lambda: number;
+  if (v.lambda_ec !== undefined) {
+    if (v.f_ec !== undefined) throw new KeyRateInputError('lambda_ec', 'give either lambda_ec or f_ec, not both');
+    if (typeof v.lambda_ec !== 'number' || !(v.lambda_ec >= 0) || !Number.isFinite(v.lambda_ec)) {
+      throw new KeyRateInputError('lambda_ec', 'expected a non-negative number');
+    }
+    lambda = v.lambda_ec;
+  } else if (v.f_ec !== undefined) {
+    if (typeof v.f_ec !== 'number' || !(v.f_ec >= 1) || !Number.isFinite(v.f_ec)) {
+      throw new KeyRateInputError('f_ec', 'expected a number >= 1');
+    }
+    lambda = lambdaFromEfficiency(v.f_ec, key);
+  } else {
+    throw new KeyRateInputError('lambda_ec', 'missing: give lambda_ec or f_ec');
+  }
+  return { mu, p, eps_sec: epsSec, eps_cor: epsCor, key, test, lambda_ec: lambda };
+}

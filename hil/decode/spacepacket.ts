@@ -1,0 +1,42 @@
+import { scanPackets } from '../../protocols/packet-stream.ts';
+import { SequenceTracker } from '../../protocols/space-packet.ts';
+import { scannedRecord } from './packet-record.ts';
+import type { DecodeRecord, DecodeResult, Emit } from './types.ts';
+
+/** Counts packets and per-APID sequence gaps while records are emitted. */
+export class PacketTally {
+  valid = 0;
+  invalid = 0;
+  idle = 0;
+  readonly seq = new SequenceTracker();
+
+  /** Adds `seqGap` to the record when packets went missing before it. */
+  note(record: DecodeRecord): DecodeRecord {
+    if ('error' in record) {
+      this.invalid++;
+      return record;
+    }
+    this.valid++;
+    if (record.idle) {
+      this.idle++;
+      return record;
+    }
+    const gap = this.seq.observe(record.type as 'TM' | 'TC', record.apid as number, record.seq as number);
+    return gap > 0 ? { ...record, seqGap: gap } : record;
+  }
+
+  result(extra: Record<string, unknown> = {}): DecodeResult {
+    return {
+      valid: this.valid,
+      invalid: this.invalid,
+      summary: { packets: this.valid + this.invalid, valid: this.valid, invalid: this.invalid, idle: this.idle, sequenceGaps: this.seq.summary(), ...extra },
+    };
+  }
+}
+
+/** `--format spacepacket`: a stream of concatenated space packets. */
+export function decodeSpacePacketStream(bytes: Uint8Array, emit: Emit): DecodeResult {
+  const tally = new PacketTally();
+  for (const s of scanPackets(bytes)) emit(tally.note(scannedRecord(s)));
+  return tally.result();
+}

@@ -1,0 +1,37 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/**
+ * Shared argument handling for the thin CLIs: --help prints the usage and exits 0;
+ * a usage error prints the reason and the usage to stderr and exits 2.
+ */
+export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(options: T, usage: string, allowPositionals = true) {
+  try {
+    const parsed = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    if ((parsed.values as Record<string, unknown>).help) {
+      console.log(usage);
+      process.exit(0);
+    }
+    return parsed;
+  } catch (e) {
+    usageError((e as Error).message, usage);
+  }
+}
+
+export function usageError(message: string, usage: string): never {
+  console.error(`error: ${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+/** Parses a whole-number option, or exits 2 naming the option. */
+export function intOption(name: string, raw: string | undefined, usage: string, min = -Infinity, max = Infinity): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) usageError(`--${name} must be a whole number in ${min}..${max}, got '${raw}'`, usage);
+  return v;
+}
+
+// A reader that stops early (`| head`) is not an error of ours: end quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
