@@ -24,28 +24,32 @@ export function crc16(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0x
   return crc;
 }
 
-// Slicing-by-4 tables for CRC-32C: four bytes per step keeps framing well above 100 MB/s.
+// Slicing-by-8 tables for CRC-32C: eight bytes per step keeps framing well above 100 MB/s.
+// Int32Array, not Uint32Array: loads then stay small integers instead of heap doubles.
 const CRC32C_TABLES = (() => {
-  const t = Array.from({ length: 4 }, () => new Uint32Array(256));
+  const t = Array.from({ length: 8 }, () => new Int32Array(256));
   for (let i = 0; i < 256; i++) {
     let c = i;
     for (let b = 0; b < 8; b++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[0][i] = c >>> 0;
+    t[0][i] = c;
   }
   for (let i = 0; i < 256; i++) {
-    for (let k = 1; k < 4; k++) t[k][i] = (t[k - 1][i] >>> 8) ^ t[0][t[k - 1][i] & 0xff];
+    for (let k = 1; k < 8; k++) t[k][i] = (t[k - 1][i] >>> 8) ^ t[0][t[k - 1][i] & 0xff];
   }
   return t;
 })();
 
 /** CRC-32C over bytes[start, end). Pass a previous result as `prev` to continue. */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, prev = 0): number {
-  const [t0, t1, t2, t3] = CRC32C_TABLES;
-  let c = ~prev >>> 0;
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC32C_TABLES;
+  let c = ~prev | 0;
   let i = start;
-  for (; i + 4 <= end; i += 4) {
+  for (; i + 8 <= end; i += 8) {
     c ^= bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
-    c = t3[c & 0xff] ^ t2[(c >>> 8) & 0xff] ^ t1[(c >>> 16) & 0xff] ^ t0[c >>> 24];
+    const hi = bytes[i + 4] | (bytes[i + 5] << 8) | (bytes[i + 6] << 16) | (bytes[i + 7] << 24);
+    c =
+      t7[c & 0xff] ^ t6[(c >>> 8) & 0xff] ^ t5[(c >>> 16) & 0xff] ^ t4[c >>> 24] ^
+      t3[hi & 0xff] ^ t2[(hi >>> 8) & 0xff] ^ t1[(hi >>> 16) & 0xff] ^ t0[hi >>> 24];
   }
   for (; i < end; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;

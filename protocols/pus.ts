@@ -164,7 +164,8 @@ export interface DecodedPus {
 /**
  * Decodes one PUS-C packet at `offset`. Checks, in order: header, declared length
  * against the buffer, PUS version and secondary-header length, then the packet error
- * control. Throws ProtocolError; never reads outside the buffer.
+ * control. Throws ProtocolError; never reads outside the buffer. `packet.appData`
+ * is a view into `buf`.
  */
 export function decodePus(buf: Uint8Array, offset = 0): DecodedPus {
   const header = readPrimaryHeader(buf, offset);
@@ -198,7 +199,9 @@ export function decodePus(buf: Uint8Array, offset = 0): DecodedPus {
   if (pusVersion !== PUS_VERSION) {
     throw new ProtocolError('HEADER_INVALID', `PUS version ${pusVersion}, expected ${PUS_VERSION}`, { field: 'pusVersion', value: pusVersion });
   }
-  const appData = buf.slice(s + secLen, end - PEC_BYTES);
+  // A view, not a copy: allocating a backing store per packet costs more than the
+  // whole decode. Callers that keep appData beyond the input buffer's life copy it.
+  const appData = buf.subarray(s + secLen, end - PEC_BYTES);
   let packet: PusPacket;
   if (header.type === 'TC') {
     const f = buf[s] & 0xf;

@@ -22,11 +22,8 @@ export function encodeSerialFrame(payload: Uint8Array): Uint8Array {
   withCrc[n + 1] = (crc >>> 16) & 0xff;
   withCrc[n + 2] = (crc >>> 8) & 0xff;
   withCrc[n + 3] = crc & 0xff;
-  const enc = cobsEncode(withCrc);
-  const out = new Uint8Array(enc.length + 1);
-  out.set(enc);
-  out[enc.length] = FRAME_DELIMITER;
-  return out;
+  // cobsEncode leaves one zeroed byte at the end: the delimiter.
+  return cobsEncode(withCrc, 1);
 }
 
 /** Worst-case encoded size (COBS overhead + CRC + delimiter) of a payload. */
@@ -105,16 +102,17 @@ export class DelimitedSplitter {
   constructor(readonly maxChunk = maxEncodedFrameLength(DEFAULT_MAX_FRAME_PAYLOAD)) {}
 
   push(data: Uint8Array): Uint8Array[] {
-    const joined = new Uint8Array(this.buf.length + data.length);
-    joined.set(this.buf);
-    joined.set(data, this.buf.length);
+    let joined = data;
+    if (this.buf.length > 0) {
+      joined = new Uint8Array(this.buf.length + data.length);
+      joined.set(this.buf);
+      joined.set(data, this.buf.length);
+    }
     const chunks: Uint8Array[] = [];
     let start = 0;
-    for (let i = 0; i < joined.length; i++) {
-      if (joined[i] === FRAME_DELIMITER) {
-        chunks.push(joined.subarray(start, i));
-        start = i + 1;
-      }
+    for (let i = joined.indexOf(FRAME_DELIMITER); i >= 0; i = joined.indexOf(FRAME_DELIMITER, start)) {
+      chunks.push(joined.subarray(start, i));
+      start = i + 1;
     }
     let rest = joined.subarray(start);
     if (rest.length > this.maxChunk) {

@@ -77,18 +77,23 @@ export function readPrimaryHeader(buf: Uint8Array, offset = 0): PrimaryHeader {
 
 /**
  * Per-APID sequence counting on receive. `observe` returns how many packets were
- * missed before this one (0 when in order; a duplicate or reorder counts as a gap of
- * the modular distance, which is what a ground system shows).
+ * missed before this one (0 when in order). A repeated count is a duplicate, not a
+ * gap; a reordered packet shows as the modular distance, as a ground system shows it.
  */
 export class SequenceTracker {
   private readonly last = new Map<string, number>();
   readonly gaps = new Map<string, number>();
+  readonly duplicates = new Map<string, number>();
 
   observe(type: PacketType, apid: number, seq: number): number {
     const key = `${type}:${apid}`;
     const prev = this.last.get(key);
     this.last.set(key, seq);
     if (prev === undefined) return 0;
+    if (seq === prev) {
+      this.duplicates.set(key, (this.duplicates.get(key) ?? 0) + 1);
+      return 0;
+    }
     const missed = (seq - prev - 1 + SEQ_MODULO) % SEQ_MODULO;
     if (missed > 0) this.gaps.set(key, (this.gaps.get(key) ?? 0) + missed);
     return missed;

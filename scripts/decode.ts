@@ -4,7 +4,6 @@
  * frame), a summary on stderr. Exit 0 all valid, 1 anything invalid, 2 usage error.
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { decodeCobsStream } from '../hil/decode/cobs.ts';
 import { decodeSpacePacketStream } from '../hil/decode/spacepacket.ts';
 import type { DecodeRecord, DecodeResult } from '../hil/decode/types.ts';
@@ -58,7 +57,7 @@ switch (format) {
     result = decodeSpacePacketStream(readAll(), emit);
     break;
   case 'cobs':
-    result = await decodeCobsStream(file === '-' ? Readable.from(process.stdin) : createReadStream(file), emit);
+    result = await decodeCobsStream(file === '-' ? process.stdin : createReadStream(file), emit);
     break;
   case 'tmframe': {
     if (frameLength === undefined) usageError('--format tmframe needs --frame-length N', USAGE);

@@ -118,6 +118,7 @@ export class BoardEmulator {
   private cutAfterRxBytes: number | null = null;
   private cutOffMs = 0;
   private rebootTimer: unknown = null;
+  private backgroundTimer: unknown = null;
 
   constructor(
     readonly def: BoardDefinition,
@@ -142,6 +143,22 @@ export class BoardEmulator {
     };
     this.model = modelFactory(ctx);
     this.boot();
+    // On the wall clock, keep the physics current in the background so a request
+    // never pays for catching up a long idle gap.
+    if (opts.clock.kind === 'wall') {
+      const tick = () => {
+        this.advance();
+        this.backgroundTimer = opts.clock.setTimeout(tick, 20);
+      };
+      this.backgroundTimer = opts.clock.setTimeout(tick, 20);
+    }
+  }
+
+  /** Stops background work (wall clock); the emulator answers nothing afterwards. */
+  shutdown(): void {
+    if (this.backgroundTimer !== null) this.clock.clearTimeout(this.backgroundTimer);
+    this.backgroundTimer = null;
+    this.cutPower(-1);
   }
 
   get clock(): Clock {

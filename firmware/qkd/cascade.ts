@@ -50,32 +50,71 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
+/** Modular inverse of a mod n (gcd(a, n) = 1), extended Euclid on safe integers. */
+function modInverse(a: number, n: number): number {
+  let [r0, r1, t0, t1] = [n, a % n, 0, 1];
+  while (r1 !== 0) {
+    const q = Math.floor(r0 / r1);
+    [r0, r1] = [r1, r0 - q * r1];
+    [t0, t1] = [t1, t0 - q * t1];
+  }
+  return ((t0 % n) + n) % n;
+}
+
 /**
- * Permutation of pass `pass` from a public seed: position j of the pass holds bit
- * perm[j] = (a j + c) mod n with a random multiplier a coprime to n (pass 0 is the
- * identity). Sifted errors are independent, so an affine shuffle with random a
- * separates neighbours as well as a uniform shuffle does, in O(n) sequential work.
+ * Permutation of one pass from a public seed: position j of the pass holds bit
+ * (a j + c) mod n, with a random multiplier a coprime to n (pass 0: identity).
+ * Sifted errors are independent, so an affine shuffle with a random multiplier
+ * separates neighbours as well as a uniform shuffle does, and needs no tables:
+ * both directions are O(1) arithmetic (products stay below 2^53 for n < 2^26).
  */
-export function passPermutation(n: number, seed: number, pass: number): { perm: Int32Array; inv: Int32Array } {
-  const perm = new Int32Array(n);
-  const inv = new Int32Array(n);
-  if (pass === 0 || n < 3) {
-    for (let i = 0; i < n; i++) perm[i] = inv[i] = i;
-    return { perm, inv };
+export class PassMap {
+  readonly a: number;
+  readonly c: number;
+  private readonly aInv: number;
+
+  constructor(
+    readonly n: number,
+    seed: number,
+    pass: number,
+  ) {
+    if (n > 1 << 26) throw new RangeError(`cascade: key of ${n} bits too long (max 2^26)`);
+    if (pass === 0 || n < 3) {
+      this.a = 1;
+      this.c = 0;
+    } else {
+      const rng = new Rng(seed, pass);
+      let a = Math.floor(n / 4) + rng.int(Math.max(1, Math.floor(n / 2)));
+      while (gcd(a, n) !== 1) a++;
+      this.a = a;
+      this.c = rng.int(n);
+    }
+    this.aInv = modInverse(this.a, n);
   }
-  const rng = new Rng(seed, pass);
-  let a = Math.floor(n / 4) + rng.int(Math.max(1, Math.floor(n / 2)));
-  while (gcd(a, n) !== 1) a++;
-  const c = rng.int(n);
-  let x = c;
-  for (let j = 0; j < n; j++) {
-    perm[j] = x;
-    inv[x] = j;
-    x += a;
-    if (x >= n) x -= n;
-    if (x >= n) x %= n;
+
+  /** Original index of pass position j. */
+  at(j: number): number {
+    return (this.a * j + this.c) % this.n;
   }
-  return { perm, inv };
+
+  /** Pass position of original index i. */
+  pos(i: number): number {
+    return (this.aInv * ((i - this.c + this.n) % this.n)) % this.n;
+  }
+
+  /** bits in pass order. */
+  gather(bits: Uint8Array): Uint8Array {
+    const n = this.n;
+    const a = this.a;
+    const out = new Uint8Array(n);
+    let x = this.c;
+    for (let j = 0; j < n; j++) {
+      out[j] = bits[x];
+      x += a;
+      if (x >= n) x -= n;
+    }
+    return out;
+  }
 }
 
 /** Alice's side: parities of any block or range of a pass, from prefix parities. */
@@ -89,11 +128,11 @@ export class CascadeOracle {
   answer(req: CascadeRequest): Uint8Array {
     if (req.kind === 'top') {
       const n = this.bits.length;
-      const { perm } = passPermutation(n, req.permSeed, req.pass);
+      const pbits = new PassMap(n, req.permSeed, req.pass).gather(this.bits);
       const pre = new Uint8Array(n + 1);
       let acc = 0;
       for (let i = 0; i < n; i++) {
-        acc ^= this.bits[perm[i]];
+        acc ^= pbits[i];
         pre[i + 1] = acc;
       }
       this.prefix[req.pass] = pre;
@@ -122,8 +161,7 @@ export class CascadeOracle {
 
 interface PassState {
   k: number;
-  perm: Int32Array;
-  inv: Int32Array;
+  map: PassMap;
   bits: Uint8Array;
   aliceTop: Uint8Array;
   bobTop: Uint8Array;
@@ -145,7 +183,7 @@ export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<C
     flips.push(j);
     for (let q = 0; q < passes.length; q++) {
       const ps = passes[q];
-      const pos = ps.inv[j];
+      const pos = ps.map.pos(j);
       ps.bits[pos] ^= 1;
       const b = Math.floor(pos / ps.k);
       ps.bobTop[b] ^= 1;
@@ -188,7 +226,7 @@ export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<C
         let b = hi[i];
         if (par !== reply[i]) b = m;
         else a = m;
-        if (b - a === 1) flip(ps.perm[a], p, pending);
+        if (b - a === 1) flip(ps.map.at(a), p, pending);
         else {
           nlo[next] = a;
           nhi[next] = b;
@@ -204,9 +242,8 @@ export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<C
   const pending: Set<number>[] = [];
   for (let p = 0; p < opts.blockSizes.length; p++) {
     const k = opts.blockSizes[p];
-    const { perm, inv } = passPermutation(n, opts.seed, p);
-    const pbits = new Uint8Array(n);
-    for (let i = 0; i < n; i++) pbits[i] = bits[perm[i]];
+    const map = new PassMap(n, opts.seed, p);
+    const pbits = map.gather(bits);
     const blocks = Math.ceil(n / k);
     const bobTop = new Uint8Array(blocks);
     for (let b = 0, i = 0; b < blocks; b++) {
@@ -218,7 +255,7 @@ export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<C
     const aliceTop: Uint8Array = yield { kind: 'top', pass: p, blockSize: k, permSeed: opts.seed };
     roundTrips++;
     leaked += blocks;
-    passes.push({ k, perm, inv, bits: pbits, aliceTop, bobTop });
+    passes.push({ k, map, bits: pbits, aliceTop, bobTop });
     pending.push(new Set());
     const odd: number[] = [];
     for (let b = 0; b < blocks; b++) if (bobTop[b] !== aliceTop[b]) odd.push(b);

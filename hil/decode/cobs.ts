@@ -14,9 +14,8 @@ export async function decodeCobsStream(input: Readable, emit: Emit, maxPayload =
   const tally = new PacketTally();
   const frameErrors: ErrorCounts = {};
   let frame = 0;
-  const parser = input.pipe(new DelimiterParser({ delimiter: [0x00] }));
-  for await (const chunk of parser as AsyncIterable<Buffer>) {
-    if (chunk.length === 0) continue;
+  const onChunk = (chunk: Buffer) => {
+    if (chunk.length === 0) return;
     frame++;
     let payload: Uint8Array;
     try {
@@ -25,10 +24,19 @@ export async function decodeCobsStream(input: Readable, emit: Emit, maxPayload =
       if (!isProtocolError(e)) throw e;
       countError(frameErrors, e);
       emit(tally.note({ frame, error: e.message, code: e.code }));
-      continue;
+      return;
     }
     emit(tally.note({ frame, ...packetRecord(payload) }));
-  }
+  };
+  // 'data' events, not `for await`: async iteration read()s a byte stream, which joins
+  // every chunk the parser pushed in one go back into one buffer, undoing the split.
+  await new Promise<void>((resolve, reject) => {
+    const parser = input.pipe(new DelimiterParser({ delimiter: [0x00] }));
+    parser.on('data', onChunk);
+    parser.on('end', resolve);
+    parser.on('error', reject);
+    input.on('error', reject);
+  });
   return tally.result({ frames: frame, frameErrors });
 }
 

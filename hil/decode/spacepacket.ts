@@ -29,7 +29,7 @@ export class PacketTally {
     return {
       valid: this.valid,
       invalid: this.invalid,
-      summary: { packets: this.valid + this.invalid, valid: this.valid, invalid: this.invalid, idle: this.idle, sequenceGaps: this.seq.summary(), ...extra },
+      summary: { packets: this.valid + this.invalid, valid: this.valid, invalid: this.invalid, idle: this.idle, sequenceGaps: this.seq.summary(), duplicates: Object.fromEntries(this.seq.duplicates), ...extra },
     };
   }
 }

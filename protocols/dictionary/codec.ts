@@ -89,7 +89,22 @@ function toRaw(f: FieldDef, v: unknown): number | Uint8Array {
   }
 }
 
-export function compileLayout(fields: readonly FieldDef[], context: string): Layout {
+/**
+ * `hiddenPrefix` leading fields are encoded and validated but left out of decoded
+ * values (the SID of a housekeeping report, the id of an event, an ST08 function id).
+ */
+/**
+ * What binary-parser parses into. Its generated code sets and then deletes `$parent`
+ * and `$root` on every result; deleting the first properties of an object drops V8 to
+ * slow dictionary mode. No-op accessors on the prototype absorb both, so no own
+ * property is ever added or deleted and results keep a fast fixed shape.
+ */
+class ParsedFields {}
+for (const name of ['$parent', '$root']) {
+  Object.defineProperty(ParsedFields.prototype, name, { get: () => null, set: () => {}, configurable: false });
+}
+
+export function compileLayout(fields: readonly FieldDef[], context: string, hiddenPrefix = 0): Layout {
   // Check packing: runs of sub-octet fields must fill whole octets, at most 32 bits a run.
   let run = 0;
   let fixedBits = 0;
@@ -144,36 +159,30 @@ export function compileLayout(fields: readonly FieldDef[], context: string): Lay
         else parser = (parser as unknown as Record<string, (name: string) => Parser>)[`bit${bits}`](n);
     }
   }
-  const compiled = fields.length > 0 ? parser : null;
+  const compiled = fields.length > 0 ? parser.create(ParsedFields) : null;
 
-  // Post-processing steps, precomputed so decode is a flat loop.
-  type Post = (vals: Record<string, unknown>) => void;
-  const post: Post[] = [];
-  for (const f of fields) {
+  // Post-processing, generated as one function that builds a fresh fixed-shape object:
+  // binary-parser's own result has had properties deleted (slow dictionary mode), and
+  // a leading id field (SID, event id, function id) is dropped here, not copied later.
+  const consts: unknown[] = [];
+  const k = (v: unknown) => `c[${consts.push(v) - 1}]`;
+  const props = fields.slice(hiddenPrefix).map((f) => {
     const t = f.type;
-    const n = f.name;
-    if (t.kind === 'enum') {
-      const states = t.states;
-      post.push((vals) => {
-        const i = vals[n] as number;
-        if (i >= states.length) fail('FIELD_INVALID', n, `raw value ${i} is not a state of ${states.join(', ')}`, { value: i });
-        vals[n] = states[i];
-      });
-    } else if (t.kind === 'bool') {
-      post.push((vals) => {
-        vals[n] = vals[n] !== 0;
-      });
-    } else if ((t.kind === 'uint' || t.kind === 'int') && t.scale) {
-      const { factor, offset = 0 } = t.scale;
-      post.push((vals) => {
-        vals[n] = (vals[n] as number) * factor + offset;
-      });
-    } else if (t.kind === 'bytes') {
-      post.push((vals) => {
-        vals[n] = Uint8Array.prototype.slice.call(vals[n] as Uint8Array);
-      });
-    }
-  }
+    const src = `v[${JSON.stringify(f.name)}]`;
+    let expr = src;
+    if (t.kind === 'enum') expr = `(${src} < ${t.states.length} ? ${k(t.states)}[${src}] : bad(${JSON.stringify(f.name)}, ${src}))`;
+    else if (t.kind === 'bool') expr = `${src} !== 0`;
+    else if ((t.kind === 'uint' || t.kind === 'int') && t.scale) expr = `${src} * ${t.scale.factor} + ${t.scale.offset ?? 0}`;
+    else if (t.kind === 'bytes') expr = `Uint8Array.prototype.slice.call(${src})`;
+    return `${JSON.stringify(f.name)}: ${expr}`;
+  });
+  const bad = (name: string, raw: number): never => {
+    const f = fields.find((x) => x.name === name)!;
+    return fail('FIELD_INVALID', name, `raw value ${raw} is not a state of ${(f.type as { states: readonly string[] }).states.join(', ')}`, { value: raw });
+  };
+  const build = new Function('c', 'bad', `return function build(v) { return { ${props.join(', ')} }; };`)(consts, bad) as (
+    v: Record<string, unknown>,
+  ) => FieldValues;
 
   const validate = (values: Record<string, unknown>): void => {
     for (const f of fields) {
@@ -251,15 +260,11 @@ export function compileLayout(fields: readonly FieldDef[], context: string): Lay
       throw new ProtocolError('LENGTH_MISMATCH', `${context}: data ends inside a field`, { available });
     }
     let expected = fixedBytes;
-    for (const v of varFields) {
-      expected += vals[v.lenKey] as number;
-      delete vals[v.lenKey];
-    }
+    for (const v of varFields) expected += vals[v.lenKey] as number;
     if (expected !== available) {
       throw new ProtocolError('LENGTH_MISMATCH', `${context}: ${available} octets, layout needs ${expected}`, { available, expected });
     }
-    for (const p of post) p(vals);
-    return vals as FieldValues;
+    return build(vals);
   };
 
   return { fields, fixedBytes, validate, encode, decode };

@@ -44,14 +44,14 @@ function unique<T>(items: T[], key: (t: T) => string | number, what: string): Ma
 }
 
 const commands = PARTS.flatMap((p) => p.commands ?? []).map(
-  (c): Compiled<CommandDef> => ({ ...c, layout: compileLayout(c.functionId === undefined ? c.fields : [FUNCTION_ID_FIELD, ...c.fields], c.name) }),
+  (c): Compiled<CommandDef> => ({ ...c, layout: c.functionId === undefined ? compileLayout(c.fields, c.name) : compileLayout([FUNCTION_ID_FIELD, ...c.fields], c.name, 1) }),
 );
 const reports = PARTS.flatMap((p) => p.reports ?? []).map((r): Compiled<ReportDef> => ({ ...r, layout: compileLayout(r.fields, r.name) }));
 const housekeeping = PARTS.flatMap((p) => p.housekeeping ?? []).map(
-  (h): Compiled<HousekeepingDef> => ({ ...h, layout: compileLayout([{ name: 'sid', type: { kind: 'uint', bits: 16 }, description: 'structure id' }, ...h.fields], h.name) }),
+  (h): Compiled<HousekeepingDef> => ({ ...h, layout: compileLayout([{ name: 'sid', type: { kind: 'uint', bits: 16 }, description: 'structure id' }, ...h.fields], h.name, 1) }),
 );
 const events = PARTS.flatMap((p) => p.events ?? []).map(
-  (e): Compiled<EventDef> => ({ ...e, layout: compileLayout([{ name: 'eventId', type: { kind: 'uint', bits: 16 }, description: 'event id' }, ...e.fields], e.name) }),
+  (e): Compiled<EventDef> => ({ ...e, layout: compileLayout([{ name: 'eventId', type: { kind: 'uint', bits: 16 }, description: 'event id' }, ...e.fields], e.name, 1) }),
 );
 const parameters = PARTS.flatMap((p) => p.parameters ?? []);
 
@@ -200,11 +200,6 @@ export interface DecodedPacket {
   fields?: FieldValues;
 }
 
-function stripPrefix(v: FieldValues, key: string): FieldValues {
-  const { [key]: _dropped, ...rest } = v;
-  return rest;
-}
-
 /** Identifies a telecommand and decodes its arguments; throws UNKNOWN_PACKET or a field error. */
 export function identifyCommand(tc: Pick<PusTc, 'service' | 'subtype' | 'appData'>): { def: Compiled<CommandDef>; args: FieldValues } {
   let def = commandsByKey.get(`${tc.service}:${tc.subtype}`);
@@ -215,8 +210,7 @@ export function identifyCommand(tc: Pick<PusTc, 'service' | 'subtype' | 'appData
     if (!def) throw new ProtocolError('UNKNOWN_PACKET', `unknown function id ${fid}`, { functionId: fid });
   }
   if (!def) throw new ProtocolError('UNKNOWN_PACKET', `unknown telecommand TC(${tc.service},${tc.subtype})`, { service: tc.service, subtype: tc.subtype });
-  const decoded = def.layout.decode(tc.appData);
-  const args = def.functionId === undefined ? decoded : stripPrefix(decoded, 'functionId');
+  const args = def.layout.decode(tc.appData);
   crossValidate(def, args);
   return { def, args };
 }
@@ -227,7 +221,7 @@ export function identifyTelemetry(pus: Pick<PusPacket, 'service' | 'subtype' | '
   if (pus.service === 3 && pus.subtype === 25) {
     if (d.length < 2) throw new ProtocolError('LENGTH_MISMATCH', 'TM(3,25) shorter than its SID', { available: d.length });
     const h = hkBySid.get((d[0] << 8) | d[1]);
-    return h ? { kind: 'housekeeping', name: h.name, fields: stripPrefix(h.layout.decode(d), 'sid') } : null;
+    return h ? { kind: 'housekeeping', name: h.name, fields: h.layout.decode(d) } : null;
   }
   if (pus.service === 5 && pus.subtype >= 1 && pus.subtype <= 4) {
     if (d.length < 2) throw new ProtocolError('LENGTH_MISMATCH', 'TM(5,x) shorter than its event id', { available: d.length });
@@ -236,7 +230,7 @@ export function identifyTelemetry(pus: Pick<PusPacket, 'service' | 'subtype' | '
     if (SEVERITY_SUBTYPE[e.severity] !== pus.subtype) {
       throw new ProtocolError('HEADER_INVALID', `event ${e.name} is ${e.severity} but came as TM(5,${pus.subtype})`, { event: e.name });
     }
-    return { kind: 'event', name: e.name, fields: stripPrefix(e.layout.decode(d), 'eventId') };
+    return { kind: 'event', name: e.name, fields: e.layout.decode(d) };
   }
   const r = reportsByKey.get(`${pus.service}:${pus.subtype}`);
   return r ? { kind: 'report', name: r.name, fields: r.layout.decode(d) } : null;

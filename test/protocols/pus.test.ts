@@ -131,6 +131,8 @@ describe('packet stream scanning', () => {
     const t = new SequenceTracker();
     expect([t.observe('TM', 1, 16382), t.observe('TM', 1, 16383), t.observe('TM', 1, 2), t.observe('TC', 1, 5), t.observe('TM', 2, 0)]).toEqual([0, 0, 2, 0, 0]);
     expect(t.summary()).toEqual({ 'TM:1': 2 });
+    expect(t.observe('TM', 2, 0)).toBe(0);
+    expect(Object.fromEntries(t.duplicates)).toEqual({ 'TM:2': 1 });
     const c = new SequenceCounter();
     expect([c.take(5), c.take(5), c.take(6)]).toEqual([0, 1, 0]);
   });

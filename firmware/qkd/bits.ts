@@ -1,0 +1,55 @@
+/** Bit-packed keys: bit i lives in word i >>> 5 at position i & 31 (LSB first). */
+
+export function packBits(bits: Uint8Array): Uint32Array {
+  const words = new Uint32Array((bits.length + 31) >>> 5);
+  for (let i = 0; i < bits.length; i++) if (bits[i]) words[i >>> 5] |= 1 << (i & 31);
+  return words;
+}
+
+export function unpackBits(words: Uint32Array, length: number): Uint8Array {
+  const bits = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bits[i] = (words[i >>> 5] >>> (i & 31)) & 1;
+  return bits;
+}
+
+export function getBit(words: Uint32Array, i: number): number {
+  return (words[i >>> 5] >>> (i & 31)) & 1;
+}
+
+/** Copy bits [start, start + length) of `words` into a fresh packed array. */
+export function sliceBits(words: Uint32Array, start: number, length: number): Uint32Array {
+  const out = new Uint32Array((length + 31) >>> 5);
+  const shift = start & 31;
+  const w0 = start >>> 5;
+  for (let k = 0; k < out.length; k++) {
+    const lo = words[w0 + k] ?? 0;
+    const hi = words[w0 + k + 1] ?? 0;
+    out[k] = shift === 0 ? lo : (lo >>> shift) | (hi << (32 - shift));
+  }
+  const tail = length & 31;
+  if (tail) out[out.length - 1] &= (1 << tail) - 1 || 0xffffffff;
+  return out;
+}
+
+/** Little-endian bytes of packed words (for hashing and the wire). */
+export function wordsToBytes(words: Uint32Array, lengthBits: number): Uint8Array {
+  const nBytes = (lengthBits + 7) >>> 3;
+  const out = new Uint8Array(nBytes);
+  for (let i = 0; i < nBytes; i++) out[i] = (words[i >>> 2] >>> ((i & 3) * 8)) & 0xff;
+  return out;
+}
+
+export function bytesToWords(bytes: Uint8Array, lengthBits: number): Uint32Array {
+  const words = new Uint32Array((lengthBits + 31) >>> 5);
+  const nBytes = (lengthBits + 7) >>> 3;
+  for (let i = 0; i < nBytes; i++) words[i >>> 2] |= (bytes[i] ?? 0) << ((i & 3) * 8);
+  const tail = lengthBits & 31;
+  if (tail && words.length) words[words.length - 1] &= (1 << tail) - 1;
+  return words;
+}
+
+export function equalBits(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,127 @@
+/**
+ * Per-block decisions both ends compute identically from the same public counts:
+ * parameter estimation (Lim et al. bound), abort rules, error verification hashes
+ * and privacy amplification.
+ */
+import type { AbortReason } from '../../protocols/qkd-messages.ts';
+import type { DistillConfig } from './config.ts';
+import { binaryEntropy } from './entropy.ts';
+import { keyLength, type KeyRateResult, type Triple } from './keyrate.ts';
+import { fe61FromWords, polyHash61 } from './polyhash.ts';
+import { hashIndex, seedHalves } from './random.ts';
+import { toeplitzHash, toeplitzSeedBits } from './toeplitz.ts';
+
+export interface BlockCounts {
+  keyN: Triple;
+  testN: Triple;
+  testM: Triple;
+}
+
+export interface Assessment {
+  reason: AbortReason;
+  rate: KeyRateResult;
+  /** Test-basis QBER of the signal intensity (the pre-EC estimate). */
+  qberTestSignal: number;
+  /** Test-basis QBER over all intensities (sets Cascade block sizes). */
+  qberTest: number;
+}
+
+export function assessBlock(cfg: DistillConfig, c: BlockCounts, lambdaEc: number): Assessment {
+  const keyTotal = c.keyN[0] + c.keyN[1] + c.keyN[2];
+  const testTotal = c.testN[0] + c.testN[1] + c.testN[2];
+  const qberTestSignal = c.testN[0] > 0 ? c.testM[0] / c.testN[0] : 1;
+  const qberTest = testTotal > 0 ? (c.testM[0] + c.testM[1] + c.testM[2]) / testTotal : 1;
+  const rate = keyLength({
+    mu: cfg.mu,
+    p: cfg.p,
+    eps_sec: cfg.epsSec,
+    eps_cor: cfg.epsCor,
+    key: { n: c.keyN, m: [0, 0, 0] },
+    test: { n: c.testN, m: c.testM },
+    lambda_ec: lambdaEc,
+  });
+  let reason: AbortReason = 'NONE';
+  if (keyTotal < cfg.minBlockBits || c.testN[0] === 0 || c.testN[1] === 0 || c.testN[2] === 0) reason = 'TOO_FEW_COUNTS';
+  else if (qberTestSignal > cfg.qberMax) reason = 'QBER_TOO_HIGH';
+  else if (rate.phi > cfg.phiMax) reason = 'PHASE_ERROR_TOO_HIGH';
+  else if (rate.length <= 0) reason = 'NO_SECURE_KEY';
+  return { reason, rate, qberTestSignal, qberTest };
+}
+
+/** The leakage assumed before EC runs, to decide whether a block is worth correcting. */
+export function predictedLeak(cfg: DistillConfig, keyBits: number, qber: number): number {
+  return cfg.fPredicted * keyBits * binaryEntropy(Math.min(0.5, qber));
+}
+
+/** Bits revealed by error verification. */
+export function verifyHashBits(cfg: DistillConfig): number {
+  return 61 * cfg.verifyLanes;
+}
+
+/** Key bits (0/1 bytes) packed LSB-first into bytes for hashing. */
+export function packToBytes(bits: Uint8Array): Uint8Array {
+  const out = new Uint8Array((bits.length + 7) >>> 3);
+  const full = bits.length >>> 3;
+  for (let i = 0; i < full; i++) {
+    const j = i << 3;
+    out[i] =
+      bits[j] | (bits[j + 1] << 1) | (bits[j + 2] << 2) | (bits[j + 3] << 3) | (bits[j + 4] << 4) | (bits[j + 5] << 5) | (bits[j + 6] << 6) | (bits[j + 7] << 7);
+  }
+  for (let j = full << 3; j < bits.length; j++) out[full] |= bits[j] << (j & 7);
+  return out;
+}
+
+/** Error-verification hash: `lanes` independent polynomial hashes keyed from a public seed. */
+export function verificationHash(bits: Uint8Array, hashSeed: number, lanes: number): Uint32Array {
+  const bytes = packToBytes(bits);
+  const { lo, hi } = seedHalves(hashSeed);
+  const out = new Uint32Array(lanes * 2);
+  for (let i = 0; i < lanes; i++) {
+    const key = fe61FromWords(hashIndex(lo, hi, 2 * i), hashIndex(lo, hi, 2 * i + 1));
+    const h = polyHash61(bytes, key);
+    out[2 * i] = h.hi;
+    out[2 * i + 1] = h.lo;
+  }
+  return out;
+}
+
+/** Privacy amplification of a corrected block to `lengthBits` with a public seed. */
+export function privacyAmplify(bits: Uint8Array, lengthBits: number, paSeed: number): Uint8Array {
+  return toeplitzHash(bits, toeplitzSeedBits(paSeed, bits.length + lengthBits - 1), lengthBits);
+}
+
+/** Growable per-batch store of sifted entries (one side's view). */
+export interface SiftedBatch {
+  batchId: number;
+  keyIntensity: Uint8Array;
+  keyBit: Uint8Array;
+  testIntensity: Uint8Array;
+  testBit: Uint8Array;
+}
+
+export function countByIntensity(intensity: Uint8Array): Triple {
+  const c: Triple = [0, 0, 0];
+  for (let i = 0; i < intensity.length; i++) c[intensity[i]]++;
+  return c;
+}
+
+/** Concatenate the batches of a block. */
+export function joinBatches(batches: SiftedBatch[]): SiftedBatch {
+  const cat = (f: (b: SiftedBatch) => Uint8Array) => {
+    const total = batches.reduce((s, b) => s + f(b).length, 0);
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const b of batches) {
+      out.set(f(b), o);
+      o += f(b).length;
+    }
+    return out;
+  };
+  return {
+    batchId: batches.length ? batches[batches.length - 1].batchId : -1,
+    keyIntensity: cat((b) => b.keyIntensity),
+    keyBit: cat((b) => b.keyBit),
+    testIntensity: cat((b) => b.testIntensity),
+    testBit: cat((b) => b.testBit),
+  };
+}

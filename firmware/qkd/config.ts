@@ -1,0 +1,39 @@
+/** Distillation settings shared by both ends (they must agree on every value). */
+import { DEFAULT_EPS_COR, DEFAULT_EPS_SEC, type Triple } from './keyrate.ts';
+
+export interface DistillConfig {
+  /** Mean photon numbers of signal, decoy, vacuum (mu1 > mu2 + mu3, mu2 > mu3 >= 0). */
+  mu: Triple;
+  /** Sending probabilities of the three intensities. */
+  p: Triple;
+  /** Probability of the key basis at Alice (Bob's passive choice is 1/2). */
+  pKeyBasis: number;
+  epsSec: number;
+  epsCor: number;
+  /** Key-basis sifted bits per block. */
+  blockBits: number;
+  /** Fewer key bits than this at the end of a pass: block discarded (TOO_FEW_COUNTS). */
+  minBlockBits: number;
+  /** Abort above this test-basis QBER of the signal intensity. */
+  qberMax: number;
+  /** Abort above this phase-error bound. */
+  phiMax: number;
+  /** EC efficiency assumed when checking a block is worth correcting. */
+  fPredicted: number;
+  /** Independent polynomial hashes in error verification (each 61 bits). */
+  verifyLanes: number;
+}
+
+export const DEFAULT_DISTILL_CONFIG: DistillConfig = {
+  mu: [0.8, 0.1, 0],
+  p: [0.5, 0.25, 0.25],
+  pKeyBasis: 0.5,
+  epsSec: DEFAULT_EPS_SEC,
+  epsCor: DEFAULT_EPS_COR,
+  blockBits: 1_000_000,
+  minBlockBits: 50_000,
+  qberMax: 0.06,
+  phiMax: 0.2,
+  fPredicted: 1.1,
+  verifyLanes: 2,
+};

@@ -1,0 +1,68 @@
+import type { Clock } from '../../boards/clock.ts';
+import type { BoardEmulator } from '../../boards/emulator/index.ts';
+import { UartTx } from '../../boards/uart.ts';
+import { type ByteTransport, Listeners, TransportError } from './types.ts';
+
+/**
+ * In-memory byte pipe between the bench and something in the same process. Writes
+ * from the bench go through a UART model on the bench clock (paced at the line's
+ * baud rate, in simulated time on a SimClock) and arrive at the far end's `deliver`.
+ */
+export class MemoryTransport implements ByteTransport {
+  private readonly data = new Listeners<[Uint8Array]>();
+  private readonly closed = new Listeners<[string]>();
+  private open_ = false;
+  private readonly tx: UartTx;
+  /** Where bench writes end up (the emulator's receive line). */
+  private far: ((bytes: Uint8Array) => void) | null = null;
+
+  constructor(
+    readonly description: string,
+    clock: Clock,
+    baud: number,
+  ) {
+    this.tx = new UartTx(baud, clock, (b) => this.far?.(b));
+  }
+
+  get isOpen(): boolean {
+    return this.open_;
+  }
+
+  /** Connects the far end: `deliver` gets bench writes; returns the function the far end calls to send bytes back. */
+  attach(deliver: (bytes: Uint8Array) => void): (bytes: Uint8Array) => void {
+    this.far = deliver;
+    return (bytes) => {
+      if (this.open_) this.data.emit(bytes);
+    };
+  }
+
+  async open(): Promise<void> {
+    this.open_ = true;
+  }
+
+  async close(): Promise<void> {
+    this.open_ = false;
+    this.tx.flush();
+  }
+
+  write(bytes: Uint8Array): void {
+    if (!this.open_) throw new TransportError('NOT_OPEN', `${this.description} is not open`);
+    this.tx.write(bytes.slice());
+  }
+
+  onData(cb: (bytes: Uint8Array) => void): () => void {
+    return this.data.add(cb);
+  }
+
+  onClose(cb: (reason: string) => void): () => void {
+    return this.closed.add(cb);
+  }
+}
+
+/** An in-process emulator behind an in-memory transport (the board paces its own output). */
+export function emulatorTransport(emulator: BoardEmulator, clock: Clock): MemoryTransport {
+  const t = new MemoryTransport(`in-memory emulator ${emulator.def.name}`, clock, emulator.baud);
+  const back = t.attach((b) => emulator.receive(b));
+  emulator.onTransmit(back);
+  return t;
+}

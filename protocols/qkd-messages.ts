@@ -1,0 +1,412 @@
+/**
+ * Byte codec of the classical-channel conversation of key distillation (payload =
+ * Alice, ground station = Bob). Pure: bytes in, typed messages out, ProtocolError on
+ * anything malformed, naming the field. Authentication is a layer on top: an
+ * authenticated frame is header ‖ message ‖ 8-byte Wegman-Carter tag (see
+ * encodeAuthFrame); the tag itself is computed by firmware/qkd/auth.ts.
+ */
+import { ProtocolError } from './errors.ts';
+
+export const QKD_MESSAGE_VERSION = 1;
+
+/** Why a block (or a sifting batch) was discarded. */
+export const ABORT_REASONS = [
+  'NONE',
+  'TOO_FEW_COUNTS',
+  'QBER_TOO_HIGH',
+  'PHASE_ERROR_TOO_HIGH',
+  'NO_SECURE_KEY',
+  'EC_FAILED',
+  'VERIFY_FAILED',
+  'AUTH_FAILED',
+  'PROTOCOL_ERROR',
+  'POOL_EXHAUSTED',
+] as const;
+export type AbortReason = (typeof ABORT_REASONS)[number];
+
+export type QkdMessage =
+  /** Bob → Alice: which pulses were detected (ascending indices) and his bases. */
+  | { type: 'detections'; batchId: number; pulseIndex: Float64Array; basis: Uint8Array }
+  /** Alice → Bob: her basis and intensity class for exactly those detected pulses. */
+  | { type: 'sift'; batchId: number; basis: Uint8Array; intensity: Uint8Array }
+  /** Alice → Bob: a block is cut; her test-basis bits of the block for error estimation. */
+  | { type: 'blockStart'; blockId: number; keyCount: number; testCount: number; testBits: Uint8Array }
+  /** Bob → Alice: test-basis errors per intensity class of the block. */
+  | { type: 'peReport'; blockId: number; testErrors: [number, number, number] }
+  /** Bob → Alice: start a Cascade pass (block size, permutation seed). */
+  | { type: 'ecTop'; blockId: number; pass: number; blockSize: number; permSeed: number }
+  /** Bob → Alice: parities wanted for ranges [start, end) of a pass. */
+  | { type: 'ecRanges'; blockId: number; pass: number; starts: Int32Array; ends: Int32Array }
+  /** Alice → Bob: the parities (one bit each). */
+  | { type: 'ecParities'; blockId: number; pass: number; parities: Uint8Array }
+  /** Bob → Alice: verification hash of his corrected key and the leakage he counted. */
+  | { type: 'verify'; blockId: number; hashSeed: number; hash: Uint32Array; leakedBits: number }
+  /** Alice → Bob: the block's verdict, its key id, secure length and PA seed. */
+  | { type: 'blockResult'; blockId: number; reason: AbortReason; keyId: number; lengthBits: number; paSeed: number }
+  /** Either side: discard a block (or a sifting batch with `batch`). */
+  | { type: 'abort'; blockId: number; batch: boolean; reason: AbortReason };
+
+export type QkdMessageType = QkdMessage['type'];
+
+const TYPE_CODES: Record<QkdMessageType, number> = {
+  detections: 1,
+  sift: 2,
+  blockStart: 3,
+  peReport: 4,
+  ecTop: 5,
+  ecRanges: 6,
+  ecParities: 7,
+  verify: 8,
+  blockResult: 9,
+  abort: 10,
+};
+const TYPE_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([k, v]) => [v, k as QkdMessageType]));
+
+// ---------- writer / reader ----------
+
+class Writer {
+  private buf: Uint8Array;
+  length = 0;
+  constructor(capacity = 64) {
+    this.buf = new Uint8Array(capacity);
+  }
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.length + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = v;
+  }
+  /** Unsigned LEB128 for integers up to 2^53. */
+  varint(v: number): void {
+    this.ensure(8);
+    while (v >= 128) {
+      this.buf[this.length++] = (v % 128) | 128;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.length++] = v;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+  /** Values below 2^width packed LSB first, width 1 or 2. */
+  packed(values: Uint8Array, width: 1 | 2): void {
+    const perByte = 8 / width;
+    const n = Math.ceil(values.length / perByte);
+    this.ensure(n);
+    const base = this.length;
+    this.buf.fill(0, base, base + n);
+    for (let i = 0; i < values.length; i++) {
+      this.buf[base + Math.floor(i / perByte)] |= values[i] << ((i % perByte) * width);
+    }
+    this.length += n;
+  }
+  done(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+class Reader {
+  pos: number;
+  constructor(
+    private readonly buf: Uint8Array,
+    start = 0,
+    private readonly end = buf.length,
+  ) {
+    this.pos = start;
+  }
+  private need(n: number, field: string): void {
+    if (this.pos + n > this.end) {
+      throw new ProtocolError('PACKET_TOO_SHORT', `qkd message ends inside ${field}`, { field, offset: this.pos });
+    }
+  }
+  u8(field: string): number {
+    this.need(1, field);
+    return this.buf[this.pos++];
+  }
+  varint(field: string, max = Number.MAX_SAFE_INTEGER): number {
+    let v = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i > 7) throw new ProtocolError('FIELD_INVALID', `varint too long in ${field}`, { field });
+      const b = this.u8(field);
+      v += (b & 127) * scale;
+      scale *= 128;
+      if (b < 128) break;
+    }
+    if (v > max) throw new ProtocolError('FIELD_OUT_OF_RANGE', `${field} = ${v} exceeds ${max}`, { field, value: v, max });
+    return v;
+  }
+  packed(count: number, width: 1 | 2, field: string, max?: number): Uint8Array {
+    const perByte = 8 / width;
+    const n = Math.ceil(count / perByte);
+    this.need(n, field);
+    const out = new Uint8Array(count);
+    const mask = (1 << width) - 1;
+    for (let i = 0; i < count; i++) {
+      const v = (this.buf[this.pos + Math.floor(i / perByte)] >>> ((i % perByte) * width)) & mask;
+      if (max !== undefined && v > max) {
+        throw new ProtocolError('FIELD_OUT_OF_RANGE', `${field}[${i}] = ${v} exceeds ${max}`, { field, index: i });
+      }
+      out[i] = v;
+    }
+    this.pos += n;
+    return out;
+  }
+  finish(): void {
+    if (this.pos !== this.end) {
+      throw new ProtocolError('LENGTH_MISMATCH', `${this.end - this.pos} trailing bytes after qkd message`, { offset: this.pos });
+    }
+  }
+}
+
+/** Largest count accepted in one message: bounds allocations made from untrusted lengths. */
+export const MAX_ITEMS = 1 << 24;
+
+function reasonCode(r: AbortReason): number {
+  return ABORT_REASONS.indexOf(r);
+}
+function reasonOf(code: number): AbortReason {
+  const r = ABORT_REASONS[code];
+  if (r === undefined) throw new ProtocolError('FIELD_OUT_OF_RANGE', `abort reason ${code} unknown`, { field: 'reason', value: code });
+  return r;
+}
+
+// ---------- messages ----------
+
+export function encodeQkdMessage(m: QkdMessage): Uint8Array {
+  const w = new Writer(m.type === 'detections' ? 16 + m.pulseIndex.length * 3 : 64);
+  w.u8(TYPE_CODES[m.type]);
+  switch (m.type) {
+    case 'detections': {
+      w.varint(m.batchId);
+      w.varint(m.pulseIndex.length);
+      let prev = -1;
+      for (let i = 0; i < m.pulseIndex.length; i++) {
+        const v = m.pulseIndex[i];
+        if (!(v > prev) || !Number.isSafeInteger(v)) throw new RangeError(`detections: pulse indices must ascend (at ${i})`);
+        w.varint(v - prev - 1);
+        prev = v;
+      }
+      w.packed(m.basis, 1);
+      break;
+    }
+    case 'sift':
+      w.varint(m.batchId);
+      w.varint(m.basis.length);
+      w.packed(m.basis, 1);
+      w.packed(m.intensity, 2);
+      break;
+    case 'blockStart':
+      w.varint(m.blockId);
+      w.varint(m.keyCount);
+      w.varint(m.testCount);
+      w.varint(m.testBits.length);
+      w.packed(m.testBits, 1);
+      break;
+    case 'peReport':
+      w.varint(m.blockId);
+      for (const e of m.testErrors) w.varint(e);
+      break;
+    case 'ecTop':
+      w.varint(m.blockId);
+      w.varint(m.pass);
+      w.varint(m.blockSize);
+      w.varint(m.permSeed);
+      break;
+    case 'ecRanges':
+      w.varint(m.blockId);
+      w.varint(m.pass);
+      w.varint(m.starts.length);
+      for (let i = 0; i < m.starts.length; i++) {
+        w.varint(m.starts[i]);
+        w.varint(m.ends[i] - m.starts[i]);
+      }
+      break;
+    case 'ecParities':
+      w.varint(m.blockId);
+      w.varint(m.pass);
+      w.varint(m.parities.length);
+      w.packed(m.parities, 1);
+      break;
+    case 'verify':
+      w.varint(m.blockId);
+      w.varint(m.hashSeed);
+      w.varint(m.hash.length);
+      for (const x of m.hash) w.varint(x);
+      w.varint(m.leakedBits);
+      break;
+    case 'blockResult':
+      w.varint(m.blockId);
+      w.u8(reasonCode(m.reason));
+      w.varint(m.keyId);
+      w.varint(m.lengthBits);
+      w.varint(m.paSeed);
+      break;
+    case 'abort':
+      w.varint(m.blockId);
+      w.u8(m.batch ? 1 : 0);
+      w.u8(reasonCode(m.reason));
+      break;
+  }
+  return w.done();
+}
+
+export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): QkdMessage {
+  const r = new Reader(buf, start, end);
+  const code = r.u8('type');
+  const type = TYPE_BY_CODE.get(code);
+  if (!type) throw new ProtocolError('UNKNOWN_PACKET', `qkd message type ${code} unknown`, { field: 'type', value: code });
+  let m: QkdMessage;
+  switch (type) {
+    case 'detections': {
+      const batchId = r.varint('batchId');
+      const count = r.varint('count', MAX_ITEMS);
+      const pulseIndex = new Float64Array(count);
+      let prev = -1;
+      for (let i = 0; i < count; i++) {
+        prev = prev + 1 + r.varint('pulseIndex');
+        if (prev > Number.MAX_SAFE_INTEGER) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'pulseIndex beyond 2^53', { field: 'pulseIndex' });
+        pulseIndex[i] = prev;
+      }
+      m = { type, batchId, pulseIndex, basis: r.packed(count, 1, 'basis') };
+      break;
+    }
+    case 'sift': {
+      const batchId = r.varint('batchId');
+      const count = r.varint('count', MAX_ITEMS);
+      m = { type, batchId, basis: r.packed(count, 1, 'basis'), intensity: r.packed(count, 2, 'intensity', 2) };
+      break;
+    }
+    case 'blockStart': {
+      const blockId = r.varint('blockId');
+      const keyCount = r.varint('keyCount', MAX_ITEMS);
+      const testCount = r.varint('testCount', MAX_ITEMS);
+      const nBits = r.varint('testBits.length', MAX_ITEMS);
+      m = { type, blockId, keyCount, testCount, testBits: r.packed(nBits, 1, 'testBits') };
+      break;
+    }
+    case 'peReport':
+      m = { type, blockId: r.varint('blockId'), testErrors: [r.varint('testErrors[0]'), r.varint('testErrors[1]'), r.varint('testErrors[2]')] };
+      break;
+    case 'ecTop':
+      m = { type, blockId: r.varint('blockId'), pass: r.varint('pass', 255), blockSize: r.varint('blockSize', MAX_ITEMS), permSeed: r.varint('permSeed') };
+      if (m.blockSize < 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'blockSize must be >= 1', { field: 'blockSize' });
+      break;
+    case 'ecRanges': {
+      const blockId = r.varint('blockId');
+      const pass = r.varint('pass', 255);
+      const count = r.varint('count', MAX_ITEMS);
+      const starts = new Int32Array(count);
+      const ends = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        starts[i] = r.varint('start', MAX_ITEMS * 4);
+        const len = r.varint('length', MAX_ITEMS * 4);
+        if (len < 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', `range ${i} is empty`, { field: 'length', index: i });
+        ends[i] = starts[i] + len;
+      }
+      m = { type, blockId, pass, starts, ends };
+      break;
+    }
+    case 'ecParities': {
+      const blockId = r.varint('blockId');
+      const pass = r.varint('pass', 255);
+      const count = r.varint('count', MAX_ITEMS);
+      m = { type, blockId, pass, parities: r.packed(count, 1, 'parities') };
+      break;
+    }
+    case 'verify': {
+      const blockId = r.varint('blockId');
+      const hashSeed = r.varint('hashSeed');
+      const n = r.varint('hash.length', 64);
+      const hash = new Uint32Array(n);
+      for (let i = 0; i < n; i++) hash[i] = r.varint('hash', 0xffffffff);
+      m = { type, blockId, hashSeed, hash, leakedBits: r.varint('leakedBits') };
+      break;
+    }
+    case 'blockResult':
+      m = {
+        type,
+        blockId: r.varint('blockId'),
+        reason: reasonOf(r.u8('reason')),
+        keyId: r.varint('keyId'),
+        lengthBits: r.varint('lengthBits', MAX_ITEMS * 4),
+        paSeed: r.varint('paSeed'),
+      };
+      break;
+    case 'abort': {
+      const blockId = r.varint('blockId');
+      const batch = r.u8('batch');
+      if (batch > 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'batch flag must be 0 or 1', { field: 'batch' });
+      m = { type, blockId, batch: batch === 1, reason: reasonOf(r.u8('reason')) };
+      break;
+    }
+  }
+  r.finish();
+  return m;
+}
+
+// ---------- authenticated frame ----------
+
+/** Direction of a frame: 0 = Alice (payload) → Bob (ground), 1 = Bob → Alice. */
+export type Direction = 0 | 1;
+export const AUTH_HEADER_BYTES = 6;
+export const AUTH_TAG_BYTES = 8;
+
+export interface AuthFrame {
+  direction: Direction;
+  /** Per-direction message sequence number; selects the one-time pad of the tag. */
+  seq: number;
+  /** The encoded QkdMessage. */
+  body: Uint8Array;
+  /** 64-bit tag as two big-endian words. */
+  tagHi: number;
+  tagLo: number;
+}
+
+/** header ‖ body: the bytes the tag covers. */
+export function authCoveredBytes(direction: Direction, seq: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(AUTH_HEADER_BYTES + body.length);
+  out[0] = QKD_MESSAGE_VERSION;
+  out[1] = direction;
+  new DataView(out.buffer).setUint32(2, seq >>> 0, false);
+  out.set(body, AUTH_HEADER_BYTES);
+  return out;
+}
+
+export function encodeAuthFrame(covered: Uint8Array, tagHi: number, tagLo: number): Uint8Array {
+  const out = new Uint8Array(covered.length + AUTH_TAG_BYTES);
+  out.set(covered);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(covered.length, tagHi >>> 0, false);
+  dv.setUint32(covered.length + 4, tagLo >>> 0, false);
+  return out;
+}
+
+/** Split a frame; the body is NOT decoded (verify the tag first). */
+export function decodeAuthFrame(frame: Uint8Array): AuthFrame & { covered: Uint8Array } {
+  if (frame.length < AUTH_HEADER_BYTES + 1 + AUTH_TAG_BYTES) {
+    throw new ProtocolError('FRAME_TOO_SHORT', `qkd frame of ${frame.length} bytes`, { length: frame.length });
+  }
+  if (frame[0] !== QKD_MESSAGE_VERSION) {
+    throw new ProtocolError('HEADER_INVALID', `qkd frame version ${frame[0]}`, { field: 'version', value: frame[0] });
+  }
+  if (frame[1] > 1) throw new ProtocolError('HEADER_INVALID', `direction ${frame[1]}`, { field: 'direction', value: frame[1] });
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const end = frame.length - AUTH_TAG_BYTES;
+  return {
+    direction: frame[1] as Direction,
+    seq: dv.getUint32(2, false),
+    covered: frame.subarray(0, end),
+    body: frame.subarray(AUTH_HEADER_BYTES, end),
+    tagHi: dv.getUint32(end, false),
+    tagLo: dv.getUint32(end + 4, false),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * npm run emulate -- qsrc|apt|lct|acs [--baud N] [--tcp PORT] [--seed N]
+ * Runs a board emulator as its own process on a pseudo-terminal (or a raw TCP port)
+ * and prints the path to open (stdout, one line). Ends cleanly on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { BOARD_NAMES, isBoardName } from '../boards/definitions.ts';
+import { type HostedEmulator, hostOnPty, hostOnTcp } from '../hil/emulator-host.ts';
+import { socatAvailable } from '../hil/pty.ts';
+
+const usage = `usage: npm run emulate -- BOARD [--baud N] [--tcp PORT] [--seed N]
+  BOARD        one of ${BOARD_NAMES.join(', ')}
+  --baud N     line rate the emulator paces its output at (default: the board definition's)
+  --tcp PORT   serve raw bytes on TCP 127.0.0.1:PORT (ser2net style; 0 = any free port) instead of a pty
+  --seed N     simulation seed (default 1)
+Prints the device path (e.g. /dev/pts/7) or host:port to open, then runs until SIGINT/SIGTERM.`;
+
+let args;
+try {
+  args = parseArgs({ allowPositionals: true, options: { baud: { type: 'string' }, tcp: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+} catch (e) {
+  console.error(`${(e as Error).message}\n${usage}`);
+  process.exit(2);
+}
+if (args.values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const board = args.positionals[0];
+if (!board || args.positionals.length > 1 || !isBoardName(board)) {
+  console.error(`${board ? `unknown board '${board}'` : 'missing BOARD'}\n${usage}`);
+  process.exit(2);
+}
+const int = (name: string, v: string | undefined, min: number): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`--${name} must be an integer >= ${min}, got '${v}'\n${usage}`);
+    process.exit(2);
+  }
+  return n;
+};
+const baud = int('baud', args.values.baud, 300);
+const tcp = int('tcp', args.values.tcp, 0);
+const seed = int('seed', args.values.seed, 0) ?? 1;
+
+let hosted: HostedEmulator;
+try {
+  if (tcp !== undefined) hosted = await hostOnTcp(board, { seed, baud, port: tcp });
+  else {
+    if (!socatAvailable()) {
+      console.error('emulate: socat is not installed; it creates the pseudo-terminal pair (apt-get install socat), or use --tcp PORT');
+      process.exit(1);
+    }
+    hosted = await hostOnPty(board, { seed, baud });
+  }
+} catch (e) {
+  console.error(`emulate: cannot start the ${board} emulator: ${(e as Error).message}`);
+  process.exit(1);
+}
+console.log(hosted.address);
+process.stderr.write(`emulating ${board} (seed ${seed}, ${hosted.emulator.baud} baud) on ${hosted.address}; Ctrl-C to stop\n`);
+
+let stopping = false;
+const stop = async (sig: string) => {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`emulate: ${sig}, stopping ${board}\n`);
+  await hosted.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
