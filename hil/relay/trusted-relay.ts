@@ -1,0 +1,124 @@
+import { ProtocolError } from '../../protocols/errors.ts';
+import { fe61FromWords, polyHash61 } from '../../firmware/qkd/polyhash.ts';
+import type { KeyPool } from '../../firmware/qkd/pool.ts';
+
+/**
+ * The satellite as trusted relay (physics.md): it shares K_A with station A and K_B with
+ * station B and publishes K_A xor K_B; B removes K_B and now shares K_A with A. Then A
+ * one-time-pad encrypts a file with K_A and authenticates it Wegman-Carter style (a
+ * polynomial hash over GF(2^61-1) keyed and padded with more of K_A); B checks the tag
+ * before it decrypts anything.
+ *
+ * All four pools advance first-in first-out, so the bits the satellite takes from its
+ * pool with A are the bits A takes from its own: no key id needs to cross the link.
+ */
+export interface RelayPools {
+  /** The satellite's pool with station A, and A's pool with the satellite (equal contents). */
+  satA: KeyPool;
+  groundA: KeyPool;
+  satB: KeyPool;
+  groundB: KeyPool;
+}
+
+/** Hash key (64 bits) and one-time tag pad (64 bits) on top of one bit per message bit. */
+export const AUTH_KEY_BITS = 128;
+
+export class InsufficientKeyError extends Error {
+  override readonly name = 'InsufficientKeyError';
+  constructor(
+    readonly neededBits: number,
+    readonly available: Record<string, number>,
+  ) {
+    super(
+      `not enough key: ${neededBits} bits needed in every pool, have ${Object.entries(available)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+  }
+}
+
+export function relayBitsFor(messageBytes: number): number {
+  return messageBytes * 8 + AUTH_KEY_BITS;
+}
+
+/** Refuses before anything is consumed or sent when any pool is short. */
+export function checkRelayKey(p: RelayPools, neededBits: number): void {
+  const available = {
+    [`satellite-${p.satA.station}`]: p.satA.availableBits(),
+    [`${p.groundA.station}`]: p.groundA.availableBits(),
+    [`satellite-${p.satB.station}`]: p.satB.availableBits(),
+    [`${p.groundB.station}`]: p.groundB.availableBits(),
+  };
+  if (Object.values(available).some((v) => v < neededBits)) throw new InsufficientKeyError(neededBits, available);
+}
+
+function xorWords(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = new Uint32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i];
+  return out;
+}
+
+/** Bit i of the key stream is bit (i & 31) of word i >> 5; byte j is bits 8j..8j+7. */
+function keyByte(words: Uint32Array, j: number): number {
+  return (words[j >>> 2] >>> ((j & 3) * 8)) & 0xff;
+}
+
+export interface RelayedKey {
+  /** What the satellite downlinks to B: K_A xor K_B (public). */
+  published: Uint32Array;
+  /** K_A as A holds it and as B recovers it. */
+  keyAtA: Uint32Array;
+  keyAtB: Uint32Array;
+}
+
+/** Runs the key relay for `bits` bits; every pool records the consumption under `ref`. */
+export function relayKey(p: RelayPools, bits: number, ref: string): RelayedKey {
+  checkRelayKey(p, bits);
+  const kA = p.satA.consume(bits, 'relay', ref);
+  const kB = p.satB.consume(bits, 'relay', ref);
+  const published = xorWords(kA, kB);
+  const keyAtA = p.groundA.consume(bits, 'relay-otp', ref);
+  const keyAtB = xorWords(published, p.groundB.consume(bits, 'relay', ref));
+  return { published, keyAtA, keyAtB };
+}
+
+export interface SealedMessage {
+  ciphertext: Uint8Array;
+  tagHi: number;
+  tagLo: number;
+}
+
+/** 32 key bits starting at bit `bit` (bit order as in the pool: LSB first in each word). */
+function readBitsWord(key: Uint32Array, bit: number): number {
+  const i = bit >>> 5;
+  const s = bit & 31;
+  return s === 0 ? key[i] : ((key[i] >>> s) | ((key[i + 1] ?? 0) << (32 - s))) >>> 0;
+}
+
+/** Key layout: n*8 pad bits, then 64 hash-key bits, then 64 tag-pad bits. */
+function tag(ciphertext: Uint8Array, key: Uint32Array, n: number): [number, number] {
+  const at = (i: number) => readBitsWord(key, n * 8 + 32 * i);
+  const h = polyHash61(ciphertext, fe61FromWords(at(1), at(0)));
+  return [(h.hi ^ at(3)) >>> 0, (h.lo ^ at(2)) >>> 0];
+}
+
+/** One-time-pad encryption and a Wegman-Carter tag, all from `key` (relayBitsFor(n) bits). */
+export function seal(plaintext: Uint8Array, key: Uint32Array): SealedMessage {
+  const n = plaintext.length;
+  if (key.length * 32 < relayBitsFor(n)) throw new Error(`seal: key of ${key.length * 32} bits, ${relayBitsFor(n)} needed`);
+  const ciphertext = new Uint8Array(n);
+  for (let j = 0; j < n; j++) ciphertext[j] = plaintext[j] ^ keyByte(key, j);
+  const [tagHi, tagLo] = tag(ciphertext, key, n);
+  return { ciphertext, tagHi, tagLo };
+}
+
+/** Checks the tag first; throws AUTH_FAILED (and decrypts nothing) on any alteration. */
+export function open(m: SealedMessage, key: Uint32Array): Uint8Array {
+  const n = m.ciphertext.length;
+  if (key.length * 32 < relayBitsFor(n)) throw new ProtocolError('AUTH_FAILED', `key of ${key.length * 32} bits cannot open ${n} octets`, {});
+  const [hi, lo] = tag(m.ciphertext, key, n);
+  if (hi !== m.tagHi || lo !== m.tagLo) throw new ProtocolError('AUTH_FAILED', 'relay message tag mismatch: ciphertext or tag altered', {});
+  const out = new Uint8Array(n);
+  for (let j = 0; j < n; j++) out[j] = m.ciphertext[j] ^ keyByte(key, j);
+  return out;
+}
