@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { runPass } from '../../boards/sim/run-pass.ts';
+import { stationByName } from '../../boards/sim/stations.ts';
+import type { KeyPool } from '../../firmware/qkd/pool.ts';
+import { PoolStore } from './pool-store.ts';
+import { checkRelayKey, open, relayBitsFor, relayKey, seal, type RelayPools, type SealedMessage } from './trusted-relay.ts';
+
+/**
+ * One trusted-relay run: QKD passes over both stations fill the satellite's pools,
+ * the satellite relays K_A xor K_B, A one-time-pad encrypts and authenticates the
+ * file, the ciphertext crosses the relay channel, B checks and decrypts. Pools live
+ * in a folder and keep their consumption records across runs.
+ */
+export interface RelayOptions {
+  from: string;
+  to: string;
+  plaintext: Uint8Array;
+  seed: number;
+  poolDir: string;
+  /** Skip the passes: spend only what the pools already hold. */
+  noPass?: boolean;
+  passDurationS?: number;
+  /** Carries the sealed message from A to B (the relay virtual channel); may alter it. */
+  carry?: (m: SealedMessage) => SealedMessage;
+  progress?: (message: string) => void;
+}
+
+export interface PoolReport {
+  pool: string;
+  producedBits: number;
+  consumedBits: number;
+  leftBits: number;
+}
+
+export type RelayOutcome =
+  | { ok: true; plaintext: Uint8Array; ciphertext: Uint8Array; pools: PoolReport[]; keyBitsUsed: number }
+  | { ok: false; reason: 'insufficient-key' | 'auth-failed'; message: string; pools: PoolReport[]; ciphertext?: Uint8Array };
+
+const poolName = (holder: 'satellite' | 'ground', station: string) => `${holder}-${station}`;
+
+export function runRelay(o: RelayOptions): RelayOutcome {
+  const progress = o.progress ?? (() => {});
+  const from = stationByName(o.from).name.toLowerCase();
+  const to = stationByName(o.to).name.toLowerCase();
+  if (from === to) throw new Error('--from and --to must be different stations');
+  const store = new PoolStore(o.poolDir);
+  // Pre-shared keys are per station pair (satellite, station), from the mission seed.
+  const pskSeed = (station: string) => createHash('sha256').update(`psk:${station}:${o.seed}`).digest().readUInt32BE(0);
+  const load = (holder: 'satellite' | 'ground', st: string) => store.load(poolName(holder, st), st, pskSeed(st));
+  const pools: RelayPools = { satA: load('satellite', from), groundA: load('ground', from), satB: load('satellite', to), groundB: load('ground', to) };
+  const before = new Map<KeyPool, number>([pools.satA, pools.groundA, pools.satB, pools.groundB].map((p) => [p, p.availableBits()]));
+  const consumedBefore = new Map<KeyPool, number>([pools.satA, pools.groundA, pools.satB, pools.groundB].map((p) => [p, p.totalConsumedBits()]));
+
+  const run = store.nextRun();
+  if (!o.noPass) {
+    for (const [st, sat, ground] of [[from, pools.satA, pools.groundA], [to, pools.satB, pools.groundB]] as const) {
+      const seed = (o.seed * 1009 + run * 7 + (st === from ? 1 : 2)) >>> 0;
+      progress(`QKD pass over ${st} (seed ${seed})`);
+      const r = runPass({ station: st, seed, durationS: o.passDurationS, pools: { alice: sat, bob: ground }, progress: (m) => progress(`  ${m}`) });
+      progress(`  ${st}: ${r.summary.finalKeyBits} secure bits, QBER ${(r.summary.qber * 100).toFixed(2)} %`);
+    }
+  }
+
+  const report = (): PoolReport[] =>
+    (
+      [
+        [poolName('satellite', from), pools.satA],
+        [poolName('ground', from), pools.groundA],
+        [poolName('satellite', to), pools.satB],
+        [poolName('ground', to), pools.groundB],
+      ] as const
+    ).map(([pool, p]) => ({
+      pool,
+      producedBits: p.availableBits() + (p.totalConsumedBits() - consumedBefore.get(p)!) - before.get(p)!,
+      consumedBits: p.totalConsumedBits() - consumedBefore.get(p)!,
+      leftBits: p.availableBits(),
+    }));
+  const saveAll = () => {
+    store.save(poolName('satellite', from), pools.satA);
+    store.save(poolName('ground', from), pools.groundA);
+    store.save(poolName('satellite', to), pools.satB);
+    store.save(poolName('ground', to), pools.groundB);
+  };
+
+  const bits = relayBitsFor(o.plaintext.length);
+  try {
+    checkRelayKey(pools, bits);
+  } catch (e) {
+    saveAll(); // keep what the passes produced; nothing was consumed or sent
+    return { ok: false, reason: 'insufficient-key', message: (e as Error).message, pools: report() };
+  }
+  const { keyAtA, keyAtB } = relayKey(pools, bits, `relay:${from}->${to}:run${run}`);
+  saveAll(); // consumption is on disk before any ciphertext leaves: a crash never reissues this key
+  const sealed = seal(o.plaintext, keyAtA);
+  progress(`relay: ${bits} key bits taken from each pool, ${o.plaintext.length} octets sealed`);
+  const received = o.carry ? o.carry(sealed) : sealed;
+  try {
+    const plaintext = open(received, keyAtB);
+    return { ok: true, plaintext, ciphertext: received.ciphertext, pools: report(), keyBitsUsed: bits };
+  } catch (e) {
+    return { ok: false, reason: 'auth-failed', message: (e as Error).message, pools: report(), ciphertext: received.ciphertext };
+  }
+}

@@ -1,0 +1,65 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KeyPool } from '../../firmware/qkd/pool.ts';
+import { decodePng, encodePng, testPattern } from '../../hil/relay/png.ts';
+import { runScript } from '../cli/run.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'relay-'));
+const pools = join(dir, 'pools');
+const input = join(dir, 'in.png');
+writeFileSync(input, encodePng(testPattern(64, 48)));
+const poolFiles = ['satellite-beijing', 'ground-beijing', 'satellite-stellenbosch', 'ground-stellenbosch'];
+const loadPools = () => poolFiles.map((f) => KeyPool.deserialise(readFileSync(join(pools, `${f}.json`))));
+
+/** Every consumption record of a pool block starts where the previous one ended: no bit is used twice. */
+function expectNoReuse(p: KeyPool) {
+  const next = new Map<string, number>();
+  for (const r of p.records) {
+    expect(r.offsetBits).toBe(next.get(r.keyId) ?? 0);
+    next.set(r.keyId, r.offsetBits + r.lengthBits);
+  }
+}
+
+describe('npm run relay', () => {
+  it('round-trips an image bit for bit from Beijing to Stellenbosch and renders the ciphertext', () => {
+    const out = join(dir, 'out.png');
+    const r = runScript('relay', ['--from', 'beijing', '--to', 'stellenbosch', '--image', input, '--out', out, '--pool-dir', pools, '--duration-s', '120', '--seed', '7']);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(input))).toBe(true);
+    const cipher = decodePng(readFileSync(join(dir, 'out.cipher.png')));
+    expect(Buffer.from(cipher.rgb.subarray(0, 100)).equals(readFileSync(input).subarray(0, 100))).toBe(false);
+    expect(r.stdout).toMatch(/satellite-beijing\s+\d+\s+\d+\s+\d+/);
+    for (const p of loadPools()) expectNoReuse(p);
+  }, 300_000);
+
+  it('a tampered ciphertext is refused and nothing is written; the key it used is never reissued', () => {
+    const before = loadPools().map((p) => p.availableBits());
+    const out = join(dir, 'tampered.png');
+    const r = runScript('relay', ['--from', 'beijing', '--to', 'stellenbosch', '--image', input, '--out', out, '--pool-dir', pools, '--no-pass', '--tamper']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tag mismatch/);
+    expect(existsSync(out)).toBe(false);
+    const after = loadPools();
+    after.forEach((p, i) => expect(p.availableBits()).toBeLessThan(before[i]));
+    for (const p of after) expectNoReuse(p);
+  });
+
+  it('refuses with exit 1, sending nothing and consuming nothing, when the pools hold too little key', () => {
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, Buffer.alloc(400_000, 7));
+    const before = loadPools().map((p) => p.fingerprint());
+    const r = runScript('relay', ['--from', 'beijing', '--to', 'stellenbosch', '--image', big, '--out', join(dir, 'big.out'), '--pool-dir', pools, '--no-pass']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not enough key: 3200128 bits needed/);
+    expect(existsSync(join(dir, 'big.out'))).toBe(false);
+    expect(loadPools().map((p) => p.fingerprint())).toEqual(before);
+  });
+
+  it('usage errors exit 2', () => {
+    expect(runScript('relay', ['--from', 'beijing']).code).toBe(2);
+    expect(runScript('relay', ['--from', 'beijing', '--to', 'mars', '--image', input, '--out', join(dir, 'x.png'), '--no-pass', '--pool-dir', pools]).code).toBe(2);
+  });
+});
