@@ -9,6 +9,12 @@ import type { ActorInput, ModeEvent } from './modes.ts';
 
 /** Half-width of the beacon camera's field of view: the scan step is set from it. */
 export const CAMERA_HALF_FOV_URAD = 400;
+/**
+ * Scan step as a multiple of the half field: with turns and points one step apart, the
+ * farthest a direction can be from a scan point is step/sqrt(2), so 1.3 keeps every
+ * direction inside the field (0.92 of it) with margin for pointing jitter.
+ */
+export const SCAN_STEP_FACTOR = 1.3;
 /** Dwell on each scan point before moving on. */
 export const SCAN_DWELL_MS = 20;
 
@@ -60,7 +66,7 @@ export function slewActor(deps: ActorDeps) {
 export function beaconSearchActor(deps: ActorDeps) {
   return fromCallback<EventObject, ActorInput>(({ input, sendBack }) => {
     const { attitude, pointing } = deps.ports;
-    const points = spiralScanPoints(input.params.ACQ_CONE_URAD, 1.5 * CAMERA_HALF_FOV_URAD, scanPhaseRad(deps.seed, input.attempt));
+    const points = spiralScanPoints(input.params.ACQ_CONE_URAD, SCAN_STEP_FACTOR * CAMERA_HALF_FOV_URAD, scanPhaseRad(deps.seed, input.attempt));
     let i = 0;
     const st = deps.status;
     const goTo = (p: { xUrad: number; yUrad: number }) => {

@@ -15,6 +15,17 @@ export interface ActorDeps {
   seed: number;
   /** The parameters in force now (the mode manager's context). */
   params(): Params;
+  /** Called once per accounted source frame (in-process consumers such as distillation). */
+  frameAccounted(record: SourceFrameRecord): void;
+}
+
+/** One source frame as accounted: what SOURCE_FRAME carries plus when it started. */
+export interface SourceFrameRecord {
+  frameNumber: number;
+  pulseCount: number;
+  reason: string;
+  /** Payload-clock ms at which the frame was started. */
+  startMs: number;
 }
 
 /**
@@ -37,18 +48,6 @@ export function every(clock: PayloadClock, periodMs: number, fn: () => boolean |
   handle = clock.setTimeout(run, periodMs);
   return () => {
     stopped = true;
-    if (handle !== null) clock.clearTimeout(handle);
-    handle = null;
-  };
-}
-
-/** A one-shot timer on the payload clock; returns its cancel function. */
-export function after(clock: PayloadClock, delayMs: number, fn: () => void): () => void {
-  let handle: unknown = clock.setTimeout(() => {
-    handle = null;
-    fn();
-  }, Math.max(0, delayMs));
-  return () => {
     if (handle !== null) clock.clearTimeout(handle);
     handle = null;
   };

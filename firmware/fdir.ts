@@ -68,8 +68,9 @@ export const RECOVERY_TABLE: readonly RecoveryRule[] = [
     maxRecoveries: 2,
     check: (v) => {
       const st = v.deps.status;
-      if (!st.passActive || st.lockLostSinceMs === null) return null;
-      const durationMs = Math.round(v.deps.clock.now() - st.lockLostSinceMs);
+      // Time engaged on the beacon without fine lock (the relock window normally acts first).
+      if (st.unlockedSinceMs === null) return null;
+      const durationMs = Math.round(v.deps.clock.now() - st.unlockedSinceMs);
       return durationMs > v.params.LOCK_LOST_MAX_MS ? { fields: { durationMs }, detail: `no fine lock for ${durationMs} ms` } : null;
     },
   },
@@ -101,8 +102,9 @@ export const RECOVERY_TABLE: readonly RecoveryRule[] = [
     action: 'RETRY',
     maxRecoveries: 1,
     check: (v) => {
-      const bank = v.deps.status.configBank;
-      if (bank === null) return null;
+      // Scrubs the bank the next boot will use (only when running on a flashed configuration).
+      if (v.deps.status.configBank === null) return null;
+      const bank = v.deps.ports.config.activeBank();
       const c = checkBank(v.deps.ports.config, bank);
       return c.ok ? null : { fields: { bank }, detail: `bank ${bank}: ${c.reason}` };
     },
@@ -123,7 +125,8 @@ interface MonitorState {
   bad: number;
   good: number;
   raised: boolean;
-  recoveries: number;
+  /** Recoveries taken, per subject (the board for per-board faults). */
+  recoveries: Map<string, number>;
   ticksSinceRaise: number;
   escalated: boolean;
 }
@@ -138,10 +141,9 @@ function retryLocally(deps: ActorDeps, rule: RecoveryRule, v: Violation): boolea
     return true;
   }
   if (rule.fault === 'CONFIG_CRC') {
-    const other = deps.status.configBank === 'A' ? 'B' : 'A';
+    const other = deps.ports.config.activeBank() === 'A' ? 'B' : 'A';
     if (!checkBank(deps.ports.config, other).ok) return false;
     deps.ports.config.selectBank(other);
-    deps.status.configBank = other;
     return true;
   }
   return true;
@@ -149,13 +151,15 @@ function retryLocally(deps: ActorDeps, rule: RecoveryRule, v: Violation): boolea
 
 export function fdirActor(deps: ActorDeps) {
   return fromCallback<EventObject, ActorInput>(({ input, sendBack }) => {
-    const states = new Map<FaultId, MonitorState>(RECOVERY_TABLE.map((r) => [r.fault, { bad: 0, good: 0, raised: false, recoveries: 0, ticksSinceRaise: 0, escalated: false }]));
+    const states = new Map<FaultId, MonitorState>(RECOVERY_TABLE.map((r) => [r.fault, { bad: 0, good: 0, raised: false, recoveries: new Map(), ticksSinceRaise: 0, escalated: false }]));
     const view: MonitorView = { deps, params: input.params };
     const raise = (rule: RecoveryRule, m: MonitorState, v: Violation) => {
-      let action: RecoveryAction = m.recoveries >= rule.maxRecoveries ? 'SAFE' : rule.action;
+      const subject = String(v.fields.board ?? v.fields.bank ?? '');
+      const taken = m.recoveries.get(subject) ?? 0;
+      let action: RecoveryAction = taken >= rule.maxRecoveries ? 'SAFE' : rule.action;
       if (action === 'RETRY' && !retryLocally(deps, rule, v)) action = 'SAFE';
       if (action === 'SAFE') m.escalated = true;
-      else m.recoveries++;
+      else m.recoveries.set(subject, taken + 1);
       m.raised = true;
       m.ticksSinceRaise = 0;
       deps.event(rule.event, v.fields);

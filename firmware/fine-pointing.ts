@@ -106,6 +106,7 @@ export function fineLoopActor(deps: ActorDeps) {
     const periodMs = loopPeriodMs(params);
     const dtS = periodMs / 1000;
     let n = 0;
+    st.unlockedSinceMs = deps.clock.now();
     const send = (e: ModeEvent) => sendBack(e);
     const stop = every(deps.clock, periodMs, () => {
       n++;
@@ -122,12 +123,12 @@ export function fineLoopActor(deps: ActorDeps) {
       const change = lock.update(errorUrad);
       if (change === 'locked') {
         st.fineLock = true;
-        st.lockLostSinceMs = null;
+        st.unlockedSinceMs = null;
         send({ type: 'FINE_LOCKED', errorUrad: errorUrad ?? 0 });
       } else if (change === 'lost') {
         st.fineLock = false;
-        st.lockLostSinceMs = deps.clock.now();
-        send({ type: 'FINE_LOST', errorUrad: errorUrad ?? Number.POSITIVE_INFINITY });
+        st.unlockedSinceMs = deps.clock.now();
+        send({ type: 'FINE_LOST', errorUrad: errorUrad ?? st.lastErrorUrad });
       }
       if (n % OFFLOAD_EVERY_SAMPLES === 0 && spot.visible) {
         // Hand part of the mirror offset to the body so the mirror stays near centre.
@@ -142,7 +143,7 @@ export function fineLoopActor(deps: ActorDeps) {
     });
     return () => {
       stop();
-      if (st.fineLock) st.lockLostSinceMs = deps.clock.now();
+      st.unlockedSinceMs = null;
       st.fineLock = false;
     };
   });

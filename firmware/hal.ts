@@ -88,12 +88,23 @@ export interface SourceFrameReport {
   ended: boolean;
 }
 
+export interface SourcePattern {
+  repRateMhz: number;
+  /** Sending probabilities of the signal, decoy and vacuum intensities (sum 1). */
+  pSignal: number;
+  pDecoy: number;
+  pVacuum: number;
+  /** Probability of the key basis. */
+  pKeyBasis: number;
+}
+
 /** QSRC board: laser temperature, intensity modulator, monitor photodiode, QRNG, pulse frames. */
 export interface SourcePort extends BoardPort {
   readonly board: 'qsrc';
   setLaserTempSetpointC(tempC: number): void;
   laserTempC(): number;
-  setRepRateMhz(rateMhz: number): void;
+  /** Pulse pattern generator: repetition rate and the sending probabilities it draws settings with. */
+  configurePattern(pattern: SourcePattern): void;
   /** Intensity modulator drive levels as mean photon numbers (signal, decoy, vacuum). */
   setIntensityLevels(levels: { signalMu: number; decoyMu: number; vacuumMu: number }): void;
   /** Mean photon number of the signal level measured by the monitor photodiode. */

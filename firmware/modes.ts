@@ -66,6 +66,7 @@ export type ModeEvent =
   | { type: 'FINE_LOCKED'; errorUrad: number }
   | { type: 'FINE_LOST'; errorUrad: number }
   | { type: 'TEMP_STABLE' }
+  | { type: 'TEMP_FAIL'; tempC: number; setpointC: number }
   | { type: 'CAL_OK'; errorPct: number; iterations: number }
   | { type: 'CAL_FAIL'; errorPct: number }
   | { type: 'RECALIBRATE' }
@@ -131,9 +132,10 @@ export function createModeMachine() {
       wantsOff: ({ event }) => event.type === 'SET_MODE' && event.mode === 'OFF',
       wantsSafe: ({ event }) => event.type === 'SET_MODE' && event.mode === 'SAFE',
       wantsStandby: ({ event }) => event.type === 'SET_MODE' && event.mode === 'STANDBY',
+      wantsStandbyFaultsCleared: ({ context, event }) => event.type === 'SET_MODE' && event.mode === 'STANDBY' && context.faultsLatched === 0,
+      wantsOffFaultsCleared: ({ context, event }) => event.type === 'SET_MODE' && event.mode === 'OFF' && context.faultsLatched === 0,
       wantsAcquisitionWithPlan: ({ context, event }) => event.type === 'SET_MODE' && event.mode === 'ACQUISITION' && context.plan !== null,
       hasPlan: ({ context }) => context.plan !== null,
-      noFaultsLatched: ({ context }) => context.faultsLatched === 0,
       canRetryAcquisition: ({ context }) => context.attempt <= context.params.ACQ_RETRIES,
       canRetryCalibration: ({ context }) => context.calAttempt < 2,
       faultWantsSafe: ({ event }) => event.type === 'FAULT' && event.action === 'SAFE',
@@ -185,6 +187,11 @@ export function createModeMachine() {
       reportCalibrated: emit(({ event }) =>
         tmEvent('SOURCE_CALIBRATED', event.type === 'CAL_OK' ? { intensityErrorPct: event.errorPct, iterations: event.iterations } : { intensityErrorPct: 0, iterations: 0 }),
       ),
+      reportTempNotStable: enqueueActions(({ event, enqueue }) => {
+        if (event.type !== 'TEMP_FAIL') return;
+        enqueue.emit(tmEvent('LASER_TEMP_NOT_STABLE', { tempC: event.tempC, setpointC: event.setpointC }));
+        enqueue.assign({ safeReason: `laser at ${event.tempC.toFixed(2)} degC did not settle at ${event.setpointC} degC` });
+      }),
       reportCalibrationFailed: enqueueActions(({ event, enqueue }) => {
         const errorPct = event.type === 'CAL_FAIL' ? event.errorPct : 0;
         enqueue.emit(tmEvent('SOURCE_CALIBRATION_FAILED', { intensityErrorPct: errorPct }));
@@ -346,7 +353,10 @@ export function createModeMachine() {
                         states: {
                           stabilising: {
                             invoke: { id: 'tempControl', src: 'tempControl', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
-                            on: { TEMP_STABLE: 'calibrating' },
+                            on: {
+                              TEMP_STABLE: 'calibrating',
+                              TEMP_FAIL: { target: '#modeManager.ON.SAFE', actions: 'reportTempNotStable' },
+                            },
                           },
                           calibrating: {
                             invoke: { id: 'calibration', src: 'calibration', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
@@ -382,8 +392,8 @@ export function createModeMachine() {
             on: {
               PLAN_UPLOADED: { actions: 'storePlan' },
               SET_MODE: [
-                { guard: 'wantsStandby', target: 'STANDBY', actions: 'reportSafeExited' },
-                { guard: 'wantsOff', target: '#modeManager.OFF', actions: 'reportSafeExited' },
+                { guard: 'wantsStandbyFaultsCleared', target: 'STANDBY', actions: 'reportSafeExited' },
+                { guard: 'wantsOffFaultsCleared', target: '#modeManager.OFF', actions: 'reportSafeExited' },
               ],
             },
           },
@@ -416,10 +426,10 @@ export function explainRefusal(s: ModeSnapshot, to: PayloadMode): { code: Failur
     if (from !== 'STANDBY') return { code: 'MODE_NOT_ALLOWED', detail: `${from} -> ACQUISITION not allowed: only from STANDBY` };
     return { code: 'EXECUTION_FAILED', detail: 'STANDBY -> ACQUISITION not allowed: no pass plan uploaded' };
   }
+  if (from === 'SAFE' && (to === 'STANDBY' || to === 'OFF') && c.faultsLatched !== 0) {
+    return { code: 'FAULT_ACTIVE', detail: `SAFE -> ${to} not allowed: faults latched ${faultNames(c.faultsLatched).join(',')}; send CLEAR_FAULTS once the cause clears` };
+  }
   if (to === 'STANDBY') {
-    if (from === 'SAFE' && c.faultsLatched !== 0) {
-      return { code: 'FAULT_ACTIVE', detail: `SAFE -> STANDBY not allowed: faults latched ${faultNames(c.faultsLatched).join(',')}; send CLEAR_FAULTS once the cause clears` };
-    }
     return { code: 'TRANSITION_NOT_ALLOWED', detail: `${from} -> STANDBY not allowed: ${from === 'OFF' ? 'boot first' : 'still booting'}` };
   }
   // to === 'OFF'

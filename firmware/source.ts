@@ -1,6 +1,7 @@
 import { fromCallback, type EventObject } from 'xstate';
 import type { FRAME_END_REASONS } from '../protocols/dictionary/defs/payload.ts';
 import { every, type ActorDeps } from './actor-kit.ts';
+import type { SourcePattern } from './hal.ts';
 import type { ActorInput, ModeEvent, PassPlan } from './modes.ts';
 import type { Params } from './params.ts';
 
@@ -21,10 +22,16 @@ export function tempControlActor(deps: ActorDeps) {
     const src = deps.ports.source;
     const set = input.params.LASER_TEMP_SETPOINT_C;
     src.setLaserTempSetpointC(set);
+    const startMs = deps.clock.now();
     let good = 0;
     return every(deps.clock, 100, () => {
-      good = Math.abs(src.laserTempC() - set) < TEMP_BAND_C ? good + 1 : 0;
-      if (good < TEMP_STABLE_SAMPLES) return true;
+      const tempC = src.laserTempC();
+      good = Math.abs(tempC - set) < TEMP_BAND_C ? good + 1 : 0;
+      if (good < TEMP_STABLE_SAMPLES) {
+        if (deps.clock.now() - startMs < input.params.LASER_STABILISE_TIMEOUT_MS) return true;
+        sendBack({ type: 'TEMP_FAIL', tempC, setpointC: set } satisfies ModeEvent);
+        return false;
+      }
       sendBack({ type: 'TEMP_STABLE' } satisfies ModeEvent);
       return false;
     });
@@ -33,6 +40,10 @@ export function tempControlActor(deps: ActorDeps) {
 
 export function intensityLevels(params: Params, scale: number) {
   return { signalMu: params.MU_SIGNAL * scale, decoyMu: params.MU_DECOY * scale, vacuumMu: params.MU_VACUUM * scale };
+}
+
+export function sourcePattern(p: Params): SourcePattern {
+  return { repRateMhz: p.SOURCE_REP_RATE_MHZ, pSignal: p.P_SIGNAL, pDecoy: p.P_DECOY, pVacuum: p.P_VACUUM, pKeyBasis: p.P_KEY_BASIS };
 }
 
 export const CAL_PERIOD_MS = 10;
@@ -49,7 +60,7 @@ export function calibrationActor(deps: ActorDeps) {
     const src = deps.ports.source;
     const st = deps.status;
     st.calibrated = false;
-    src.setRepRateMhz(p.SOURCE_REP_RATE_MHZ);
+    src.configurePattern(sourcePattern(p));
     let scale = st.intensityDriveScale > 0 ? st.intensityDriveScale : 1;
     src.setIntensityLevels(intensityLevels(p, scale));
     const startMs = deps.clock.now();
@@ -117,7 +128,9 @@ export function frameSchedulerActor(deps: ActorDeps) {
     const minElev = minElevationDeg(p, input.plan);
     let open: number | null = null;
     let closing: { frame: number; reason: FrameEndReason } | null = null;
-    let lastBoundary = -1;
+    const startedAt = new Map<number, number>();
+    // Frames start only when a sync boundary is crossed, so every frame start is on the grid.
+    let prevBoundary = Math.floor((deps.clock.now() - link.timeSync().epochMs) / periodMs);
     let emittingReported = false;
     st.stopReason = 'STOPPED';
 
@@ -127,7 +140,10 @@ export function frameSchedulerActor(deps: ActorDeps) {
       st.pulsesSent += count;
       st.framesAccounted++;
       deps.event('SOURCE_FRAME', { frameNumber: frame, pulseCount: count, reason });
+      deps.frameAccounted({ frameNumber: frame, pulseCount: count, reason, startMs: startedAt.get(frame) ?? now0 });
+      startedAt.delete(frame);
     };
+    const now0 = deps.clock.now();
     const setEmitting = (on: boolean) => {
       st.emitting = on;
       if (on !== emittingReported) {
@@ -161,11 +177,13 @@ export function frameSchedulerActor(deps: ActorDeps) {
         }
       }
       const boundary = Math.floor((now - sync.epochMs) / periodMs);
-      if (open === null && closing === null && gate === null && boundary > lastBoundary) {
-        lastBoundary = boundary;
+      const crossed = boundary > prevBoundary;
+      prevBoundary = boundary;
+      if (open === null && closing === null && gate === null && crossed) {
         open = st.frameNumber;
         st.frameNumber++;
         source.startFrame(open, pulses);
+        startedAt.set(open, now);
       }
       setEmitting(open !== null);
     });

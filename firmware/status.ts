@@ -8,8 +8,8 @@ import type { BankName } from './hal.ts';
 export interface PayloadStatus {
   // fine pointing (writer: fine loop)
   fineLock: boolean;
-  /** Payload-clock ms when lock was last lost during a pass; null while locked or before any lock. */
-  lockLostSinceMs: number | null;
+  /** Payload-clock ms since which the engaged fine loop has been without lock; null when locked or not engaged. */
+  unlockedSinceMs: number | null;
   fsmXUrad: number;
   fsmYUrad: number;
   lastErrorUrad: number;
@@ -36,7 +36,7 @@ export interface PayloadStatus {
 export function createStatus(): PayloadStatus {
   return {
     fineLock: false,
-    lockLostSinceMs: null,
+    unlockedSinceMs: null,
     fsmXUrad: 0,
     fsmYUrad: 0,
     lastErrorUrad: 0,

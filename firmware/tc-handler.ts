@@ -38,14 +38,14 @@ const refuse = (code: FailureCode, detail: string): never => {
   throw new Refusal(code, detail);
 };
 
-interface RequestId {
+type RequestId = {
   tcVersion: number;
   tcType: number;
   tcSecHeader: number;
   tcApid: number;
   tcSeqFlags: number;
   tcSeq: number;
-}
+};
 
 const NO_REQUEST: RequestId = { tcVersion: 0, tcType: 1, tcSecHeader: 1, tcApid: 0, tcSeqFlags: 3, tcSeq: 0 };
 
@@ -166,7 +166,7 @@ export class TcHandler {
       case 'SET_MODE': {
         const to = a.mode as PayloadMode;
         const e: ModeEvent = { type: 'SET_MODE', mode: to };
-        if (!snap.can(e)) {
+        if (to === mode || !snap.can(e)) {
           const { code, detail } = explainRefusal(snap, to);
           refuse(code, detail);
         }
@@ -234,8 +234,9 @@ export class TcHandler {
         const size = t.ports.config.bankSizeBytes();
         if (offset + length > size) refuse('MEMORY_ERROR', `${a.memoryId} range ${offset}+${length} exceeds the bank's ${size} octets`);
         if (name === 'LOAD_MEMORY') {
-          if (bank === t.ports.config.activeBank() && !['OFF', 'STANDBY', 'SAFE'].includes(mode)) {
-            refuse('MODE_NOT_ALLOWED', `the active bank ${bank} is written only in STANDBY or SAFE, not ${mode}`);
+          // A/B discipline: write the inactive bank, check it, then SELECT_CONFIG_BANK.
+          if (bank === t.ports.config.activeBank()) {
+            refuse('MEMORY_ERROR', `bank ${bank} is the active bank: load the inactive bank, check it, then SELECT_CONFIG_BANK`);
           }
           return () => t.ports.config.writeBank(bank, offset, a.data as Uint8Array);
         }

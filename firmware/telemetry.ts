@@ -1,4 +1,5 @@
 import { DICTIONARY, encodeEvent, encodeHousekeeping, encodeReport, eventDef, housekeepingDef, SEVERITY_SUBTYPE, type TmOptions } from '../protocols/dictionary/index.ts';
+import { isProtocolError } from '../protocols/errors.ts';
 import { SequenceCounter } from '../protocols/space-packet.ts';
 import { APID_PAYLOAD } from '../protocols/dictionary/index.ts';
 import type { PayloadClock } from './hal.ts';
@@ -14,6 +15,8 @@ export class TmWriter {
   private readonly disabledEvents = new Set<number>();
   private readonly listeners = new Set<(packet: Uint8Array) => void>();
   packetsSent = 0;
+  /** TM the dictionary refused to encode (a firmware bug, never silent: tests assert zero). */
+  encodeErrors: Array<{ name: string; message: string }> = [];
 
   constructor(
     private readonly clock: PayloadClock,
@@ -64,7 +67,17 @@ export class TmWriter {
   event(name: string, fields: Record<string, unknown> = {}): boolean {
     const def = eventDef(name);
     if (this.disabledEvents.has(def.id)) return false;
-    this.send(encodeEvent(name, fields, this.opts(5, SEVERITY_SUBTYPE[def.severity])));
+    let packet: Uint8Array;
+    try {
+      // Encode before taking a sequence count, so a refused packet leaves no gap.
+      encodeEvent(name, fields, { seq: 0, timeS: 0 });
+      packet = encodeEvent(name, fields, this.opts(5, SEVERITY_SUBTYPE[def.severity]));
+    } catch (e) {
+      if (!isProtocolError(e)) throw e;
+      this.encodeErrors.push({ name, message: e.message });
+      return false;
+    }
+    this.send(packet);
     return true;
   }
 }

@@ -76,7 +76,7 @@ export class DownlinkScheduler {
   enqueue(vcid: number, packet: Uint8Array): boolean {
     const ch = this.byVcid.get(vcid);
     if (!ch) throw new RangeError(`no downlink channel with VCID ${vcid}`);
-    if (ch.sender.pendingBytes === 0) ch.pass = Math.max(ch.pass, this.globalPass);
+    if (ch.sender.pendingDataBytes === 0) ch.pass = Math.max(ch.pass, this.globalPass);
     if (!ch.sender.enqueue(packet)) {
       ch.counters.packetsRefused++;
       return false;
@@ -85,15 +85,16 @@ export class DownlinkScheduler {
     return true;
   }
 
+  /** Octets of packets (not idle fill) waiting on a channel. */
   pendingBytes(vcid: number): number {
-    return this.byVcid.get(vcid)?.sender.pendingBytes ?? 0;
+    return this.byVcid.get(vcid)?.sender.pendingDataBytes ?? 0;
   }
 
   /** Picks the channel for the next frame, or null for an idle frame. */
   private pick(): Channel | null {
     let best: Channel | null = null;
     for (const ch of this.channels) {
-      if (ch.sender.pendingBytes === 0) continue;
+      if (ch.sender.pendingDataBytes === 0) continue;
       if (!best || ch.cfg.priority > best.cfg.priority || (ch.cfg.priority === best.cfg.priority && ch.pass < best.pass)) best = ch;
     }
     return best;

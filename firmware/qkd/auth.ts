@@ -23,6 +23,9 @@ import type { ClassicalChannel } from './channel.ts';
 import { fe61FromWords, polyHash61, type Fe61 } from './polyhash.ts';
 import type { KeyPool } from './pool.ts';
 
+/** How far ahead of the expected sequence number a frame may be. */
+export const SEQ_WINDOW = 64;
+
 export interface AuthOptions {
   pool: KeyPool;
   /** Session name used in the pool's consumption records. */
@@ -96,10 +99,12 @@ export class AuthenticatedChannel {
       try {
         const f = decodeAuthFrame(frame);
         if (f.direction !== peer) throw new ProtocolError('HEADER_INVALID', `frame from own direction ${f.direction}`, { field: 'direction' });
-        if (f.seq !== this.expectSeq) {
+        // Old sequence numbers are replays; a jump ahead (a lost or suppressed frame)
+        // is allowed within a window, the skipped slots are burned.
+        if (f.seq < this.expectSeq || f.seq > this.expectSeq + SEQ_WINDOW) {
           throw new ProtocolError('REPLAY', `sequence ${f.seq}, expected ${this.expectSeq}`, { field: 'seq', value: f.seq });
         }
-        this.expectSeq++; // the slot is spent whatever the verdict
+        this.expectSeq = f.seq + 1; // the slot is spent whatever the verdict
         const [hi, lo] = this.tag(f.covered, peer, f.seq);
         if (hi !== f.tagHi || lo !== f.tagLo) throw new ProtocolError('AUTH_FAILED', `tag mismatch on message ${f.seq}`, { seq: f.seq });
         msg = decodeQkdMessage(f.body);

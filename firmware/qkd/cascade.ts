@@ -12,7 +12,12 @@ import { Rng } from './random.ts';
 
 export type CascadeRequest =
   | { kind: 'top'; pass: number; blockSize: number; permSeed: number }
-  | { kind: 'ranges'; pass: number; starts: Int32Array; ends: Int32Array };
+  /** Parities of ranges [start, end) of the given passes (one pass per range). */
+  | { kind: 'ranges'; passes: Uint8Array; starts: Int32Array; ends: Int32Array };
+
+/** Searches open at most this many use multi-level queries. */
+const TAIL_SEARCHES = 0;
+const TAIL_DEPTH = 3;
 
 export interface CascadeOptions {
   /** Block sizes of the passes (first one near 0.73/QBER and growing). */
@@ -32,17 +37,18 @@ export interface CascadeOutcome {
 }
 
 /**
- * Tuned block sizes for an expected QBER (tuned with the benchmark on 1e6-bit keys):
- * a first block of about alpha/Q bits, then doubling, then a few large passes that
- * mop up the rare survivors cheaply (two parities each).
+ * Tuned block sizes for an expected QBER (tuned with `npm run bench -- qkd` on 1e6-bit
+ * keys): a first block of about 1/Q bits, growing fourfold for three passes, then four
+ * passes over quarters of the key that mop up rare survivors for a handful of parities.
  */
 export function cascadeBlockSizes(qber: number, n: number): number[] {
   const q = Math.min(Math.max(qber, 0.002), 0.25);
-  const k1 = Math.max(4, Math.round(0.73 / q));
-  const sizes = [k1, 2 * k1, 4 * k1, 8 * k1];
-  const big = Math.max(8 * k1, Math.ceil(n / 4));
-  for (let i = 0; i < 6; i++) sizes.push(big);
-  return sizes.map((k) => Math.min(k, Math.max(1, n)));
+  const k1 = Math.max(4, Math.round(1.0 / q));
+  // Never a block as large as the key: a pass with one block cannot see an even
+  // number of residual errors. The large passes use quarters of the key.
+  const cap = Math.max(1, Math.ceil(n / 4));
+  const big = Math.max(64 * k1, cap);
+  return [k1, 4 * k1, 16 * k1, 64 * k1, big, big, big, big].map((k) => Math.min(k, cap));
 }
 
 function gcd(a: number, b: number): number {
@@ -145,10 +151,10 @@ export class CascadeOracle {
       this.leakedBits += blocks;
       return out;
     }
-    const pre = this.prefix[req.pass];
-    if (!pre) throw new Error(`cascade: pass ${req.pass} not started`);
     const out = new Uint8Array(req.starts.length);
     for (let i = 0; i < out.length; i++) {
+      const pre = this.prefix[req.passes[i]];
+      if (!pre) throw new Error(`cascade: pass ${req.passes[i]} not started`);
       const s = req.starts[i];
       const e = req.ends[i];
       if (!(s >= 0 && e > s && e < pre.length)) throw new Error(`cascade: bad range [${s}, ${e})`);
@@ -165,81 +171,188 @@ interface PassState {
   bits: Uint8Array;
   aliceTop: Uint8Array;
   bobTop: Uint8Array;
+  /** Active search per block (index into the search table), -1 when none. */
+  searching: Int32Array;
 }
 
 /**
  * Bob's side. Yields requests, receives Alice's parities (one byte 0/1 each), and
- * corrects `bits` in place. Returns the outcome when all passes are done.
+ * corrects `bits` in place. All odd blocks of one pass are searched in parallel (one
+ * round trip per halving level); blocks of earlier passes re-opened by the flips are
+ * then searched the same way, the pass with the smallest blocks first. Only one pass is
+ * searched at a time, so a flip never lands inside another open search's range.
  */
 export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<CascadeRequest, CascadeOutcome, Uint8Array> {
   const n = bits.length;
   const passes: PassState[] = [];
   let leaked = 0;
   let roundTrips = 0;
-  const flips: number[] = [];
+  const flipCount = new Map<number, number>();
+  // Open searches: pass, block, current range [lo, hi) in pass order; alive flag.
+  let sPass: number[] = [];
+  let sBlock: number[] = [];
+  let sLo: number[] = [];
+  let sHi: number[] = [];
+  let sAlive: boolean[] = [];
+  const pending = new Set<number>(); // pass * 2^26 + block
+  const KEY = 1 << 26;
 
-  const flip = (j: number, searchingPass: number, pending: Set<number>[]) => {
+  const odd = (q: number, b: number) => passes[q].bobTop[b] !== passes[q].aliceTop[b];
+
+  const flip = (j: number) => {
     bits[j] ^= 1;
-    flips.push(j);
+    flipCount.set(j, (flipCount.get(j) ?? 0) + 1);
     for (let q = 0; q < passes.length; q++) {
       const ps = passes[q];
       const pos = ps.map.pos(j);
       ps.bits[pos] ^= 1;
       const b = Math.floor(pos / ps.k);
       ps.bobTop[b] ^= 1;
-      if (q !== searchingPass) {
-        if (ps.bobTop[b] !== ps.aliceTop[b]) pending[q].add(b);
-        else pending[q].delete(b);
-      }
+      const s = ps.searching[b];
+      if (s >= 0) {
+        if (pos >= sLo[s] && pos < sHi[s]) {
+          // Invariant broken: drop the search, judge the block afresh.
+          sAlive[s] = false;
+          ps.searching[b] = -1;
+          if (odd(q, b)) pending.add(q * KEY + b);
+          else pending.delete(q * KEY + b);
+        }
+        // Otherwise the search goes on; its block is re-judged when it ends.
+      } else if (odd(q, b)) pending.add(q * KEY + b);
+      else pending.delete(q * KEY + b);
     }
   };
 
-  // Parallel binary search over odd blocks of one pass; returns nothing, flips bits.
-  function* search(p: number, blocks: number[], pending: Set<number>[]): Generator<CascadeRequest, void, Uint8Array> {
-    const ps = passes[p];
-    let lo = new Int32Array(blocks.length);
-    let hi = new Int32Array(blocks.length);
-    for (let i = 0; i < blocks.length; i++) {
-      lo[i] = blocks[i] * ps.k;
-      hi[i] = Math.min(n, (blocks[i] + 1) * ps.k);
+  const open = (q: number, b: number) => {
+    const ps = passes[q];
+    const lo = b * ps.k;
+    const hi = Math.min(n, lo + ps.k);
+    if (hi - lo === 1) {
+      flip(ps.map.at(lo)); // a one-bit block with odd parity is its own error
+      return;
     }
-    let active = blocks.length;
-    while (active > 0) {
-      const starts = new Int32Array(active);
-      const ends = new Int32Array(active);
-      for (let i = 0; i < active; i++) {
-        starts[i] = lo[i];
-        ends[i] = (lo[i] + hi[i]) >>> 1;
-      }
-      const reply: Uint8Array = yield { kind: 'ranges', pass: p, starts, ends };
-      roundTrips++;
-      leaked += active;
-      const nlo = new Int32Array(active);
-      const nhi = new Int32Array(active);
-      let next = 0;
-      for (let i = 0; i < active; i++) {
-        const s = starts[i];
-        const m = ends[i];
-        let par = 0;
-        for (let x = s; x < m; x++) par ^= ps.bits[x];
-        let a = lo[i];
-        let b = hi[i];
-        if (par !== reply[i]) b = m;
-        else a = m;
-        if (b - a === 1) flip(ps.map.at(a), p, pending);
-        else {
-          nlo[next] = a;
-          nhi[next] = b;
-          next++;
+    ps.searching[b] = sPass.length;
+    sPass.push(q);
+    sBlock.push(b);
+    sLo.push(lo);
+    sHi.push(hi);
+    sAlive.push(true);
+  };
+
+  function* searchAll(): Generator<CascadeRequest, void, Uint8Array> {
+    for (;;) {
+      // Open pending blocks of one pass at a time (the one with the smallest blocks),
+      // and only when no search is running: flips then never land inside another
+      // open search, and cheap small-block searches clear errors before big ones.
+      if (sPass.length === 0 && pending.size > 0) {
+        let best = -1;
+        for (const key of pending) {
+          const q = Math.floor(key / KEY);
+          if (best < 0 || passes[q].k < passes[best].k) best = q;
+        }
+        for (const key of [...pending]) {
+          const q = Math.floor(key / KEY);
+          if (q !== best) continue;
+          const b = key - q * KEY;
+          pending.delete(key);
+          if (passes[q].searching[b] < 0 && odd(q, b)) open(q, b);
         }
       }
-      lo = nlo;
-      hi = nhi;
-      active = next;
+      if (sPass.length === 0) {
+        if (pending.size === 0) return;
+        continue;
+      }
+      const m = sPass.length;
+      // Few searches left (the cascade's tail): ask `depth` levels of each search at
+      // once (2^depth - 1 parities) to save round trips at a small cost in leakage.
+      const depth = m <= TAIL_SEARCHES ? TAIL_DEPTH : 1;
+      const per = (1 << depth) - 1;
+      const passesArr = new Uint8Array(m * per);
+      const starts = new Int32Array(m * per);
+      const ends = new Int32Array(m * per);
+      const counts = new Int32Array(m);
+      let q = 0;
+      for (let i = 0; i < m; i++) {
+        // Breadth-first dyadic nodes: for each node [lo, hi) with hi - lo > 1, its left half.
+        const lo0 = sLo[i];
+        const hi0 = sHi[i];
+        let level: [number, number][] = [[lo0, hi0]];
+        const start = q;
+        for (let d = 0; d < depth && level.length > 0; d++) {
+          const nextLevel: [number, number][] = [];
+          for (const [lo, hi] of level) {
+            if (hi - lo < 2) continue;
+            const mid = (lo + hi) >>> 1;
+            passesArr[q] = sPass[i];
+            starts[q] = lo;
+            ends[q] = mid;
+            q++;
+            nextLevel.push([lo, mid], [mid, hi]);
+          }
+          level = nextLevel;
+        }
+        counts[i] = q - start;
+      }
+      const reply: Uint8Array = yield { kind: 'ranges', passes: passesArr.subarray(0, q), starts: starts.subarray(0, q), ends: ends.subarray(0, q) };
+      roundTrips++;
+      leaked += q;
+      const next = { p: [] as number[], b: [] as number[], lo: [] as number[], hi: [] as number[] };
+      const ended: number[] = [];
+      for (let i = 0, base = 0; i < m; base += counts[i], i++) {
+        if (!sAlive[i]) continue;
+        const ps = passes[sPass[i]];
+        // Walk down the answered levels: node index in breadth-first order.
+        let a = sLo[i];
+        let b = sHi[i];
+        let node = 0; // index among answered nodes of this search
+        let levelStart = 0;
+        let levelWidth = 1;
+        let posInLevel = 0;
+        for (let d = 0; d < depth && b - a > 1; d++) {
+          const idx = base + levelStart + posInLevel;
+          if (idx >= base + counts[i] || starts[idx] !== a) break;
+          const mid = ends[idx];
+          let par = 0;
+          for (let x = a; x < mid; x++) par ^= ps.bits[x];
+          const left = par !== reply[idx];
+          if (left) b = mid;
+          else a = mid;
+          levelStart += levelWidth;
+          posInLevel = posInLevel * 2 + (left ? 0 : 1);
+          levelWidth *= 2;
+          node++;
+        }
+        void node;
+        sLo[i] = a;
+        sHi[i] = b;
+        if (b - a === 1) {
+          sAlive[i] = false;
+          ps.searching[sBlock[i]] = -1;
+          ended.push(i);
+          flip(ps.map.at(a));
+        }
+      }
+      for (const i of ended) {
+        const q = sPass[i];
+        const b = sBlock[i];
+        if (passes[q].searching[b] < 0 && odd(q, b)) pending.add(q * KEY + b);
+      }
+      for (let i = 0; i < m; i++) {
+        if (!sAlive[i]) continue;
+        passes[sPass[i]].searching[sBlock[i]] = next.p.length;
+        next.p.push(sPass[i]);
+        next.b.push(sBlock[i]);
+        next.lo.push(sLo[i]);
+        next.hi.push(sHi[i]);
+      }
+      sPass = next.p;
+      sBlock = next.b;
+      sLo = next.lo;
+      sHi = next.hi;
+      sAlive = next.p.map(() => true);
     }
   }
 
-  const pending: Set<number>[] = [];
   for (let p = 0; p < opts.blockSizes.length; p++) {
     const k = opts.blockSizes[p];
     const map = new PassMap(n, opts.seed, p);
@@ -255,28 +368,12 @@ export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<C
     const aliceTop: Uint8Array = yield { kind: 'top', pass: p, blockSize: k, permSeed: opts.seed };
     roundTrips++;
     leaked += blocks;
-    passes.push({ k, map, bits: pbits, aliceTop, bobTop });
-    pending.push(new Set());
-    const odd: number[] = [];
-    for (let b = 0; b < blocks; b++) if (bobTop[b] !== aliceTop[b]) odd.push(b);
-    yield* search(p, odd, pending);
-    // Cascade: re-open blocks of earlier passes made odd by the flips, smallest blocks first.
-    for (;;) {
-      let q = -1;
-      for (let r = 0; r < passes.length; r++) {
-        if (pending[r].size > 0 && (q < 0 || passes[r].k < passes[q].k)) q = r;
-      }
-      if (q < 0) break;
-      const list = [...pending[q]];
-      pending[q].clear();
-      yield* search(q, list, pending);
-    }
+    passes.push({ k, map, bits: pbits, aliceTop, bobTop, searching: new Int32Array(blocks).fill(-1) });
+    for (let b = 0; b < blocks; b++) if (bobTop[b] !== aliceTop[b]) pending.add(p * KEY + b);
+    yield* searchAll();
   }
-  const flipped = Int32Array.from(new Set(flips)).sort();
   // A position flipped twice is back to its original value: report net flips only.
-  const count = new Map<number, number>();
-  for (const j of flips) count.set(j, (count.get(j) ?? 0) + 1);
-  const net = Int32Array.from([...flipped].filter((j) => (count.get(j)! & 1) === 1));
+  const net = Int32Array.from([...flipCount].filter(([, c]) => (c & 1) === 1).map(([j]) => j)).sort();
   return { leakedBits: leaked, corrected: net.length, flipped: net, roundTrips };
 }
 

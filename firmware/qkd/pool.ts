@@ -37,6 +37,14 @@ export class KeyPool {
     this.blocks.push({ keyId, lengthBits, consumedBits: 0, source, words: words.slice() });
   }
 
+  /** Withdraw an untouched block (a delivery the peer could not confirm). */
+  remove(keyId: string): boolean {
+    const i = this.blocks.findIndex((b) => b.keyId === keyId && b.consumedBits === 0);
+    if (i < 0) return false;
+    this.blocks.splice(i, 1);
+    return true;
+  }
+
   availableBits(): number {
     let n = 0;
     for (const b of this.blocks) n += b.lengthBits - b.consumedBits;

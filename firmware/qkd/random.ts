@@ -68,6 +68,18 @@ export class Rng {
     return t >>> 0;
   }
 
+  /** The generator state, for hot loops that inline the step (see setState). */
+  state(): [number, number, number, number] {
+    return [this.a, this.b, this.c, this.d];
+  }
+
+  setState(a: number, b: number, c: number, d: number): void {
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
+
   /** Uniform in [0, 1) with 32 bits of resolution. */
   next(): number {
     return this.nextU32() / TWO32;

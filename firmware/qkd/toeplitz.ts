@@ -51,7 +51,90 @@ export function fft(re: Float64Array, im: Float64Array, sign: -1 | 1): void {
       im[j] = t;
     }
   }
-  for (let h = 1; h < N; h <<= 1) {
+  // Stage h = 1: twiddle 1.
+  for (let a = 0; a < N; a += 2) {
+    const br = re[a + 1];
+    const bi = im[a + 1];
+    re[a + 1] = re[a] - br;
+    im[a + 1] = im[a] - bi;
+    re[a] += br;
+    im[a] += bi;
+  }
+  // Stage h = 2: twiddles 1 and -sign*i.
+  if (N >= 4) {
+    for (let a = 0; a < N; a += 4) {
+      let br = re[a + 2];
+      let bi = im[a + 2];
+      re[a + 2] = re[a] - br;
+      im[a + 2] = im[a] - bi;
+      re[a] += br;
+      im[a] += bi;
+      // w = (0, sign): x = b * w = (-sign*bi, sign*br)
+      br = re[a + 3];
+      bi = im[a + 3];
+      const xr = -sign * bi;
+      const xi = sign * br;
+      re[a + 3] = re[a + 1] - xr;
+      im[a + 3] = im[a + 1] - xi;
+      re[a + 1] += xr;
+      im[a + 1] += xi;
+    }
+  }
+  // Remaining stages two at a time (radix-4 grouping: each element is loaded and
+  // stored once per two stages), a last radix-2 stage if the count is odd.
+  let h = 4;
+  for (; 4 * h <= N; h *= 4) {
+    const size = 4 * h;
+    for (let start = 0; start < N; start += size) {
+      for (let k = 0; k < h; k++) {
+        const w1r = cos[h + k];
+        const w1i = sign * sin[h + k];
+        const w2r = cos[2 * h + k];
+        const w2i = sign * sin[2 * h + k];
+        const i0 = start + k;
+        const i1 = i0 + h;
+        const i2 = i1 + h;
+        const i3 = i2 + h;
+        const x0r = re[i0];
+        const x0i = im[i0];
+        const x1r = re[i1];
+        const x1i = im[i1];
+        const x2r = re[i2];
+        const x2i = im[i2];
+        const x3r = re[i3];
+        const x3i = im[i3];
+        // stage h: (x0, x1) and (x2, x3) with twiddle w1
+        const t1r = x1r * w1r - x1i * w1i;
+        const t1i = x1r * w1i + x1i * w1r;
+        const t3r = x3r * w1r - x3i * w1i;
+        const t3i = x3r * w1i + x3i * w1r;
+        const y0r = x0r + t1r;
+        const y0i = x0i + t1i;
+        const y1r = x0r - t1r;
+        const y1i = x0i - t1i;
+        const y2r = x2r + t3r;
+        const y2i = x2i + t3i;
+        const y3r = x2r - t3r;
+        const y3i = x2i - t3i;
+        // stage 2h: (y0, y2) with w2, (y1, y3) with w2 * (sign i)
+        const u2r = y2r * w2r - y2i * w2i;
+        const u2i = y2r * w2i + y2i * w2r;
+        const v3r = y3r * w2r - y3i * w2i;
+        const v3i = y3r * w2i + y3i * w2r;
+        const u3r = -sign * v3i;
+        const u3i = sign * v3r;
+        re[i0] = y0r + u2r;
+        im[i0] = y0i + u2i;
+        re[i2] = y0r - u2r;
+        im[i2] = y0i - u2i;
+        re[i1] = y1r + u3r;
+        im[i1] = y1i + u3i;
+        re[i3] = y1r - u3r;
+        im[i3] = y1i - u3i;
+      }
+    }
+  }
+  if (h < N) {
     const size = h << 1;
     for (let start = 0; start < N; start += size) {
       for (let k = 0; k < h; k++) {
@@ -63,10 +146,12 @@ export function fft(re: Float64Array, im: Float64Array, sign: -1 | 1): void {
         const bi = im[b];
         const xr = br * wr - bi * wi;
         const xi = br * wi + bi * wr;
-        re[b] = re[a] - xr;
-        im[b] = im[a] - xi;
-        re[a] += xr;
-        im[a] += xi;
+        const ar = re[a];
+        const ai = im[a];
+        re[b] = ar - xr;
+        im[b] = ai - xi;
+        re[a] = ar + xr;
+        im[a] = ai + xi;
       }
     }
   }
@@ -84,38 +169,68 @@ export function toeplitzSeedBits(seed: number, count: number): Uint8Array {
   return out;
 }
 
-/** y = T x mod 2 via FFT. `x` has n bits (0/1 bytes), `seed` n + l - 1 bits. */
+/** FFT cost of the chunked product with transform size M (chunks + one inverse). */
+function chunkedCost(n: number, l: number, M: number): number {
+  const B = M - l + 1;
+  return (Math.ceil(n / B) + 1) * M * Math.log2(M);
+}
+
+/**
+ * y = T x mod 2 via FFT. `x` has n bits (0/1 bytes), `seed` n + l - 1 bits.
+ *
+ * x is cut into chunks of B bits; chunk c needs only the B + l - 1 seed bits its
+ * columns touch, so its product is a Toeplitz product of the same shape with n = B.
+ * The chunks' spectra are summed and one inverse transform gives the integer sums
+ * (each still at most n), so the result is exactly the full product. The transform
+ * size M >= B + l - 1 is chosen to minimise total work.
+ */
 export function toeplitzHash(x: Uint8Array, seed: Uint8Array, l: number): Uint8Array {
   const n = x.length;
   if (l <= 0 || n === 0) return new Uint8Array(0);
   if (seed.length !== n + l - 1) throw new RangeError(`toeplitz: seed must have n + l - 1 = ${n + l - 1} bits`);
-  let N = 2;
-  while (N < n + l - 1) N <<= 1;
-  const re = new Float64Array(N);
-  const im = new Float64Array(N);
-  for (let i = 0; i < n; i++) re[i] = x[i];
-  for (let i = 0; i < seed.length; i++) im[i] = seed[i];
-  fft(re, im, -1);
-  // Z = X + iS  =>  X S = (Z_k^2 - conj(Z_{N-k})^2) / (4i)
-  const pr = new Float64Array(N);
-  const pi = new Float64Array(N);
-  for (let k = 0; k < N; k++) {
-    const m = (N - k) & (N - 1);
-    const ar = re[k];
-    const ai = im[k];
-    const br = re[m];
-    const bi = -im[m];
-    const dr = ar * ar - ai * ai - (br * br - bi * bi);
-    const di = 2 * ar * ai - 2 * br * bi;
-    // divide by 4i: (dr + i di) / (4i) = (di - i dr) / 4
-    pr[k] = di / 4;
-    pi[k] = -dr / 4;
+  let full = 2;
+  while (full < n + l - 1) full <<= 1;
+  let M = full;
+  for (let m = full >>> 1; m > l; m >>>= 1) {
+    if (chunkedCost(n, l, m) < chunkedCost(n, l, M)) M = m;
+  }
+  const B = M - l + 1;
+  const chunks = Math.ceil(n / B);
+  const re = new Float64Array(M);
+  const im = new Float64Array(M);
+  const pr = new Float64Array(M);
+  const pi = new Float64Array(M);
+  for (let c = 0; c < chunks; c++) {
+    const j0 = c * B;
+    re.fill(0);
+    im.fill(0);
+    // x_c[j'] = x[j0 + j'], zero past n.
+    const xEnd = Math.min(B, n - j0);
+    for (let j = 0; j < xEnd; j++) re[j] = x[j0 + j];
+    // s_c[u] = seed[n - j0 - B + u], zero where that index is negative.
+    const base = n - j0 - B;
+    const uStart = Math.max(0, -base);
+    const uEnd = B + l - 1;
+    for (let u = uStart; u < uEnd; u++) im[u] = seed[base + u];
+    fft(re, im, -1);
+    // Z = X + iS  =>  X S = (Z_k^2 - conj(Z_{M-k})^2) / (4i); accumulate.
+    for (let k = 0; k < M; k++) {
+      const m = (M - k) & (M - 1);
+      const ar = re[k];
+      const ai = im[k];
+      const br = re[m];
+      const bi = -im[m];
+      const dr = ar * ar - ai * ai - (br * br - bi * bi);
+      const di = 2 * ar * ai - 2 * br * bi;
+      pr[k] += di / 4;
+      pi[k] -= dr / 4;
+    }
   }
   fft(pr, pi, 1);
   const out = new Uint8Array(l);
   let worst = 0;
   for (let i = 0; i < l; i++) {
-    const v = pr[n - 1 + i] / N;
+    const v = pr[B - 1 + i] / M;
     const r = Math.round(v);
     const d = Math.abs(v - r);
     if (d > worst) worst = d;

@@ -1,0 +1,249 @@
+/**
+ * Bob: the ground station's half of key distillation. He knows his own detections
+ * (pulse index, his basis, his bit) and only what crosses the authenticated classical
+ * channel: never the source seed, never a setting of a pulse he did not detect.
+ * He reports detections, sifts with Alice's answer, estimates errors, drives Cascade,
+ * sends the verification hash and applies privacy amplification.
+ */
+import type { ProtocolError } from '../../protocols/errors.ts';
+import type { AbortReason, QkdMessage } from '../../protocols/qkd-messages.ts';
+import { AuthenticatedChannel } from './auth.ts';
+import { packBits } from './bits.ts';
+import {
+  assessBlock,
+  countByIntensity,
+  joinBatches,
+  predictedLeak,
+  privacyAmplify,
+  verificationHash,
+  verifyHashBits,
+  type SiftedBatch,
+} from './block.ts';
+import { cascadeBlockSizes, cascadeBob, ecEfficiency, type CascadeOutcome, type CascadeRequest } from './cascade.ts';
+import type { ClassicalChannel } from './channel.ts';
+import type { DistillConfig } from './config.ts';
+import type { Triple } from './keyrate.ts';
+import type { KeyPool } from './pool.ts';
+import { Rng } from './random.ts';
+import { keyIdOf, newRecord, type BlockRecord } from './records.ts';
+
+export interface BobOptions {
+  config: DistillConfig;
+  channel: ClassicalChannel;
+  pool: KeyPool;
+  sessionId: string;
+  /** Seed of Bob's public random choices (permutation and hash seeds). */
+  rngSeed: number;
+  clock?: () => number;
+}
+
+/** A batch of Bob's own detections (time tags resolved to pulse indices). */
+export interface DetectionBatch {
+  pulseIndex: Float64Array;
+  basis: Uint8Array;
+  bit: Uint8Array;
+}
+
+interface BobBlock {
+  record: BlockRecord;
+  keyBits: Uint8Array;
+  keyIntensity: Uint8Array;
+  gen: Generator<CascadeRequest, CascadeOutcome, Uint8Array> | null;
+  pass: number;
+  outcome: CascadeOutcome | null;
+}
+
+export class BobDistiller {
+  readonly auth: AuthenticatedChannel;
+  readonly blocks: BlockRecord[] = [];
+  readonly rejected: ProtocolError[] = [];
+  private readonly rng: Rng;
+  private readonly pending = new Map<number, DetectionBatch>();
+  private readonly sifted: SiftedBatch[] = [];
+  private readonly active = new Map<number, BobBlock>();
+  private nextBatchId = 0;
+  private authFailedSinceBlock = false;
+
+  constructor(private readonly opts: BobOptions) {
+    this.rng = new Rng(opts.rngSeed, 0xb0b);
+    this.auth = new AuthenticatedChannel(opts.channel, { pool: opts.pool, sessionId: opts.sessionId, direction: 1 });
+    this.auth.listen(
+      (m) => this.onMessage(m),
+      (e) => this.onReject(e),
+    );
+  }
+
+  private now(): number | null {
+    return this.opts.clock ? this.opts.clock() : null;
+  }
+
+  /** Report a batch of detections (ascending pulse indices) to Alice. */
+  submitDetections(batch: DetectionBatch): void {
+    if (batch.pulseIndex.length === 0) return;
+    const batchId = this.nextBatchId++;
+    this.pending.set(batchId, batch);
+    this.auth.send({ type: 'detections', batchId, pulseIndex: batch.pulseIndex, basis: batch.basis });
+  }
+
+  private onReject(e: ProtocolError): void {
+    this.rejected.push(e);
+    this.authFailedSinceBlock = true;
+    for (const b of this.active.values()) this.abort(b, 'AUTH_FAILED');
+  }
+
+  private onMessage(m: QkdMessage): void {
+    switch (m.type) {
+      case 'sift':
+        return this.onSift(m);
+      case 'blockStart':
+        return this.onBlockStart(m);
+      case 'ecParities':
+        return this.onParities(m);
+      case 'blockResult':
+        return this.onBlockResult(m);
+      case 'abort': {
+        if (m.batch) {
+          this.pending.delete(m.blockId);
+          return;
+        }
+        const b = this.active.get(m.blockId);
+        if (b) this.settle(b, 'aborted', m.reason);
+        return;
+      }
+      default:
+        for (const b of this.active.values()) this.abort(b, 'PROTOCOL_ERROR');
+    }
+  }
+
+  private onSift(m: Extract<QkdMessage, { type: 'sift' }>): void {
+    const d = this.pending.get(m.batchId);
+    if (!d || d.pulseIndex.length !== m.basis.length) return; // unknown batch: nothing to sift
+    this.pending.delete(m.batchId);
+    const n = m.basis.length;
+    let nKey = 0;
+    let nTest = 0;
+    for (let i = 0; i < n; i++) {
+      if (m.basis[i] === d.basis[i]) {
+        if (d.basis[i] === 0) nKey++;
+        else nTest++;
+      }
+    }
+    const batch: SiftedBatch = {
+      batchId: m.batchId,
+      keyIntensity: new Uint8Array(nKey),
+      keyBit: new Uint8Array(nKey),
+      testIntensity: new Uint8Array(nTest),
+      testBit: new Uint8Array(nTest),
+    };
+    let k = 0;
+    let t = 0;
+    for (let i = 0; i < n; i++) {
+      if (m.basis[i] !== d.basis[i]) continue;
+      if (d.basis[i] === 0) {
+        batch.keyIntensity[k] = m.intensity[i];
+        batch.keyBit[k++] = d.bit[i];
+      } else {
+        batch.testIntensity[t] = m.intensity[i];
+        batch.testBit[t++] = d.bit[i];
+      }
+    }
+    this.sifted.push(batch);
+  }
+
+  private onBlockStart(m: Extract<QkdMessage, { type: 'blockStart' }>): void {
+    let cut = 0;
+    while (cut < this.sifted.length && this.sifted[cut].batchId <= m.lastBatch) cut++;
+    const joined = joinBatches(this.sifted.splice(0, cut));
+    const record = newRecord(m.blockId, m.lastBatch);
+    this.blocks.push(record);
+    const block: BobBlock = { record, keyBits: joined.keyBit, keyIntensity: joined.keyIntensity, gen: null, pass: 0, outcome: null };
+    this.active.set(m.blockId, block);
+    record.keyBits = joined.keyBit.length;
+    record.keyN = countByIntensity(joined.keyIntensity);
+    record.testN = countByIntensity(joined.testIntensity);
+    if (joined.keyBit.length !== m.keyCount || joined.testBit.length !== m.testCount || m.testBits.length !== m.testCount) {
+      // Our sifted views differ: a batch was lost (e.g. a rejected forged sift message).
+      const reason = this.authFailedSinceBlock ? 'AUTH_FAILED' : 'PROTOCOL_ERROR';
+      this.authFailedSinceBlock = false;
+      return this.abort(block, reason);
+    }
+    this.authFailedSinceBlock = false;
+    const testM: Triple = [0, 0, 0];
+    for (let i = 0; i < m.testCount; i++) if (joined.testBit[i] !== m.testBits[i]) testM[joined.testIntensity[i]]++;
+    record.testM = testM;
+    this.auth.send({ type: 'peReport', blockId: m.blockId, testErrors: testM });
+    const cfg = this.opts.config;
+    const qber = (testM[0] + testM[1] + testM[2]) / Math.max(1, m.testCount);
+    const a = assessBlock(cfg, record, predictedLeak(cfg, record.keyBits, qber));
+    record.qberTestSignal = a.qberTestSignal;
+    record.s0 = a.rate.s0;
+    record.s1 = a.rate.s1;
+    record.phi = a.rate.phi;
+    if (a.reason !== 'NONE') return this.settle(block, 'aborted', a.reason);
+    block.gen = cascadeBob(block.keyBits, {
+      blockSizes: cascadeBlockSizes(a.qberTest, block.keyBits.length),
+      seed: this.rng.u53(),
+    });
+    this.step(block, undefined);
+  }
+
+  private step(b: BobBlock, reply: Uint8Array | undefined): void {
+    const it = reply === undefined ? b.gen!.next() : b.gen!.next(reply);
+    if (!it.done) {
+      const req = it.value;
+      b.pass = req.kind === 'top' ? req.pass : 255;
+      if (req.kind === 'top') {
+        this.auth.send({ type: 'ecTop', blockId: b.record.blockId, pass: req.pass, blockSize: req.blockSize, permSeed: req.permSeed });
+      } else {
+        this.auth.send({ type: 'ecRanges', blockId: b.record.blockId, passes: req.passes, starts: req.starts, ends: req.ends });
+      }
+      return;
+    }
+    const out = it.value;
+    b.outcome = out;
+    const r = b.record;
+    r.leakedBits = out.leakedBits;
+    r.roundTrips = out.roundTrips;
+    const errs: Triple = [0, 0, 0];
+    for (const j of out.flipped) errs[b.keyIntensity[j]]++;
+    r.keyErrors = errs;
+    r.ecEfficiency = ecEfficiency(out.leakedBits, r.keyBits, out.corrected);
+    const hashSeed = this.rng.u53();
+    const hash = verificationHash(b.keyBits, hashSeed, this.opts.config.verifyLanes);
+    this.auth.send({ type: 'verify', blockId: r.blockId, hashSeed, hash, leakedBits: out.leakedBits });
+  }
+
+  private onParities(m: Extract<QkdMessage, { type: 'ecParities' }>): void {
+    const b = this.active.get(m.blockId);
+    if (!b || !b.gen || b.outcome) return;
+    if (m.pass !== b.pass) return this.abort(b, 'PROTOCOL_ERROR');
+    this.step(b, m.parities);
+  }
+
+  private onBlockResult(m: Extract<QkdMessage, { type: 'blockResult' }>): void {
+    const b = this.active.get(m.blockId);
+    if (!b || !b.outcome) return;
+    if (m.reason !== 'NONE') return this.settle(b, 'aborted', m.reason);
+    const cfg = this.opts.config;
+    const r = b.record;
+    const a = assessBlock(cfg, r, b.outcome.leakedBits + verifyHashBits(cfg));
+    if (a.rate.length !== m.lengthBits || a.reason !== 'NONE') return this.abort(b, 'PROTOCOL_ERROR');
+    r.lengthBits = m.lengthBits;
+    r.key = packBits(privacyAmplify(b.keyBits, r.lengthBits, m.paSeed));
+    r.keyId = keyIdOf(this.opts.sessionId, r.blockId);
+    this.opts.pool.add(r.keyId, r.key, r.lengthBits, `${this.opts.sessionId}/block:${r.blockId}`);
+    this.settle(b, 'delivered', 'NONE');
+  }
+
+  private abort(b: BobBlock, reason: AbortReason): void {
+    this.auth.send({ type: 'abort', blockId: b.record.blockId, batch: false, reason });
+    this.settle(b, 'aborted', reason);
+  }
+
+  private settle(b: BobBlock, status: 'delivered' | 'aborted', reason: AbortReason): void {
+    b.record.status = status;
+    b.record.reason = reason;
+    b.record.settledAtS = this.now();
+    this.active.delete(b.record.blockId);
+  }
+}
