@@ -29,6 +29,14 @@ export class UartTx {
     this.byteMs = 10_000 / baud;
   }
 
+  private idleWaiters: { target: number; cb: () => void }[] = [];
+
+  /** Calls `cb` once every byte queued so far has left the line (bytes queued later do not delay it). */
+  whenIdle(cb: () => void): void {
+    if (this.queuedBytes === 0) this.clock.setTimeout(cb, 0);
+    else this.idleWaiters.push({ target: this.bytesSent + this.queuedBytes, cb });
+  }
+
   get queuedBytes(): number {
     return this.queued - this.headSent;
   }
@@ -55,9 +63,17 @@ export class UartTx {
     this.queue = [];
     this.queued = 0;
     this.headSent = 0;
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelTimer();
+    this.idleWaiters = [];
     this.lineFreeAt = this.clock.now();
+  }
+
+  private cancelTimer(): void {
+    const t = this.timer;
+    this.timer = null;
+    if (t === null) return;
+    if (typeof t === 'object' && t !== null && 'immediate' in t) clearImmediate((t as { immediate: NodeJS.Immediate }).immediate);
+    else this.clock.clearTimeout(t);
   }
 
   private schedule(): void {
@@ -71,10 +87,18 @@ export class UartTx {
       const doneAt = this.headStart + head.length * this.byteMs;
       this.timer = this.clock.setTimeout(() => this.tick(), doneAt - this.clock.now());
     } else {
-      // Wall time: wake when the next byte is done (timers fire >= 1 ms later; the
-      // schedule stays ideal, so late timers deliver more bytes at once, not fewer).
-      const nextDone = this.headStart + (this.headSent + 1) * this.byteMs;
-      this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, nextDone - this.clock.now()));
+      // Wall time: wake when the next byte is done. Timers fire >= 1 ms late; the
+      // schedule stays ideal, so a late timer delivers more bytes at once, not fewer.
+      // When everything queued ends within ~3 ms (a short answer on an idle line),
+      // poll the event loop instead so the answer is not held for a timer tick.
+      const now = this.clock.now();
+      if (this.lineFreeAt - now <= 3) {
+        const h = setImmediate(() => this.tick());
+        this.timer = { immediate: h };
+      } else {
+        const nextDone = this.headStart + (this.headSent + 1) * this.byteMs;
+        this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, nextDone - now));
+      }
     }
   }
 
@@ -102,6 +126,11 @@ export class UartTx {
       this.bytesSent += bytes.length;
       this.sink(bytes);
       this.onSent();
+    }
+    if (this.idleWaiters.length > 0) {
+      const due = this.idleWaiters.filter((w) => this.bytesSent >= w.target);
+      this.idleWaiters = this.idleWaiters.filter((w) => this.bytesSent < w.target);
+      for (const w of due) w.cb();
     }
     if (this.timer === null) this.schedule();
   }

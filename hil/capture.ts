@@ -1,6 +1,9 @@
 import { createWriteStream, readFileSync, type WriteStream, writeFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { decodeBoardMessage } from '../protocols/board-link.ts';
+import { isProtocolError } from '../protocols/errors.ts';
+import { DelimitedSplitter, SerialFrameReceiver } from '../protocols/serial-frame.ts';
 
 /**
  * Capture files: every byte each way on a board link, with bench timestamps, as
@@ -104,4 +107,45 @@ export function exportDirection(capturePath: string, dir: 'tx' | 'rx', outPath: 
 
 export function rejectedFrames(cap: Capture): { t: number; dir: string; reject: string; message: string }[] {
   return cap.records.filter((r): r is { t: number; dir: 'tx' | 'rx'; reject: string; message: string; hex: string } => 'reject' in r);
+}
+
+/**
+ * Decodes a capture frame by frame, both directions in time order: one record per
+ * frame with kind/seq/op/status (board-link fields), or `error` naming why the
+ * frame is invalid. This is the "board-link" view of a capture (what a
+ * `npm run decode -- --format boardlink` would print).
+ */
+export function decodeCapture(cap: Capture): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const split = { tx: new DelimitedSplitter(), rx: new DelimitedSplitter() };
+  const recv = { tx: new SerialFrameReceiver(), rx: new SerialFrameReceiver() };
+  for (const r of cap.records) {
+    if (!('dir' in r) || 'reject' in r) continue;
+    const dir = r.dir;
+    for (const chunk of split[dir].push(Buffer.from(r.hex, 'hex'))) {
+      const p = recv[dir].accept(chunk);
+      if (p === null) continue;
+      if (!(p instanceof Uint8Array)) {
+        out.push({ t: r.t, dir, error: p.code, message: p.message, length: chunk.length });
+        continue;
+      }
+      try {
+        const m = decodeBoardMessage(p);
+        const base: Record<string, unknown> = { t: r.t, dir, kind: m.kind, seq: m.seq };
+        if (m.kind === 'request') out.push({ ...base, op: m.request.op, request: summarise(m.request) });
+        else if (m.kind === 'response') out.push({ ...base, op: m.op, status: m.status, ...(m.body ? { body: summarise(m.body) } : {}) });
+        else out.push({ ...base, op: 'TLM', boardTimeMs: m.boardTimeMs, values: m.values });
+      } catch (e) {
+        if (!isProtocolError(e)) throw e;
+        out.push({ t: r.t, dir, error: e.code, message: e.message, length: p.length });
+      }
+    }
+  }
+  return out;
+}
+
+function summarise(o: object): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) r[k] = v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v;
+  return r;
 }

@@ -56,6 +56,12 @@ export class BoardDriver {
     link.onMessage((m) => this.onMessage(m));
   }
 
+  /** Changes timeout/retries for later requests (e.g. a suite on a noisy line). */
+  configure(o: { timeoutMs?: number; retries?: number }): void {
+    if (o.timeoutMs !== undefined) this.opts.timeoutMs = o.timeoutMs;
+    if (o.retries !== undefined) this.opts.retries = o.retries;
+  }
+
   get board(): string {
     return this.def.name;
   }

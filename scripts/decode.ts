@@ -4,6 +4,8 @@
  * frame), a summary on stderr. Exit 0 all valid, 1 anything invalid, 2 usage error.
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { readCapture } from '../hil/capture.ts';
+import { decodeBoardLinkStream, decodeCaptureRecords } from '../hil/capture-decode.ts';
 import { decodeCobsStream } from '../hil/decode/cobs.ts';
 import { decodeSpacePacketStream } from '../hil/decode/spacepacket.ts';
 import type { DecodeRecord, DecodeResult } from '../hil/decode/types.ts';
@@ -16,6 +18,9 @@ Decodes a capture and validates every packet against the dictionary.
   --format FORMAT      spacepacket (default): concatenated CCSDS space packets
                        cobs: 0x00-delimited COBS frames (CRC-32C), one space packet each
                        tmframe: TM transfer frames, each after the 0x1ACFFC1D marker
+                       boardlink: 0x00-delimited COBS frames of the board link (one
+                         direction of a bench capture: npm run hil -- --export-capture)
+                       capture: a bench capture file (.cap.jsonl), both directions, timed
   --frame-length N     tmframe: frame length in octets (required for tmframe)
   --randomized         tmframe: frames are pseudo-randomised (CCSDS 131.0-B)
   --no-fecf            tmframe: frames carry no frame error control field
@@ -59,6 +64,13 @@ switch (format) {
   case 'cobs':
     result = await decodeCobsStream(file === '-' ? process.stdin : createReadStream(file), emit);
     break;
+  case 'boardlink':
+    result = await decodeBoardLinkStream(file === '-' ? process.stdin : createReadStream(file), emit);
+    break;
+  case 'capture':
+    if (file === '-') usageError('--format capture reads a capture file, not standard input', USAGE);
+    result = decodeCaptureRecords(readCapture(file), emit);
+    break;
   case 'tmframe': {
     if (frameLength === undefined) usageError('--format tmframe needs --frame-length N', USAGE);
     const { decodeTmFrameCapture } = await import('../hil/decode/tmframe.ts');
@@ -70,7 +82,7 @@ switch (format) {
     break;
   }
   default:
-    usageError(`unknown format '${format}' (spacepacket, cobs or tmframe)`, USAGE);
+    usageError(`unknown format '${format}' (spacepacket, cobs, tmframe, boardlink or capture)`, USAGE);
 }
 flush();
 process.stderr.write(`summary: ${JSON.stringify(result.summary)}\n`);

@@ -69,7 +69,7 @@ try {
   const summaryPath = `${out}.summary.json`;
   writeFileSync(summaryPath, `${JSON.stringify({ capture: out, captureBytes: bytes, ...summary }, null, 2)}\n`);
   const line = Object.entries(summary.sent)
-    .map(([vc, t]) => `VC${vc} ${t.name}: ${t.packets} sent / ${summary.received[vc]?.packets ?? 0} received`)
+    .map(([vc, t]) => `VC${vc} ${t.name}: ${t.packets} sent / ${summary.received[vc]?.packets ?? 0} received / ${summary.delivered[vc]?.packets ?? 0} delivered`)
     .join('; ');
   process.stderr.write(`wrote ${out} (${bytes} octets, ${summary.frames.total} frames) and ${summaryPath}\n${line}\n`);
   process.stderr.write(`check: npm run decode -- --format tmframe --frame-length ${frameLengthBytes}${randomized ? ' --randomized' : ''} ${out}\n`);

@@ -8,16 +8,17 @@ import { BOARD_NAMES, isBoardName } from '../boards/definitions.ts';
 import { type HostedEmulator, hostOnPty, hostOnTcp } from '../hil/emulator-host.ts';
 import { socatAvailable } from '../hil/pty.ts';
 
-const usage = `usage: npm run emulate -- BOARD [--baud N] [--tcp PORT] [--seed N]
+const usage = `usage: npm run emulate -- BOARD [--baud N] [--tcp PORT] [--seed N] [--flash-file FILE]
   BOARD        one of ${BOARD_NAMES.join(', ')}
   --baud N     line rate the emulator paces its output at (default: the board definition's)
   --tcp PORT   serve raw bytes on TCP 127.0.0.1:PORT (ser2net style; 0 = any free port) instead of a pty
   --seed N     simulation seed (default 1)
+  --flash-file FILE  keep the config flash (and active bank) in FILE across runs
 Prints the device path (e.g. /dev/pts/7) or host:port to open, then runs until SIGINT/SIGTERM.`;
 
 let args;
 try {
-  args = parseArgs({ allowPositionals: true, options: { baud: { type: 'string' }, tcp: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  args = parseArgs({ allowPositionals: true, options: { baud: { type: 'string' }, tcp: { type: 'string' }, seed: { type: 'string' }, 'flash-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 } catch (e) {
   console.error(`${(e as Error).message}\n${usage}`);
   process.exit(2);
@@ -46,13 +47,13 @@ const seed = int('seed', args.values.seed, 0) ?? 1;
 
 let hosted: HostedEmulator;
 try {
-  if (tcp !== undefined) hosted = await hostOnTcp(board, { seed, baud, port: tcp });
+  if (tcp !== undefined) hosted = await hostOnTcp(board, { seed, baud, port: tcp, flashFile: args.values['flash-file'] });
   else {
     if (!socatAvailable()) {
       console.error('emulate: socat is not installed; it creates the pseudo-terminal pair (apt-get install socat), or use --tcp PORT');
       process.exit(1);
     }
-    hosted = await hostOnPty(board, { seed, baud });
+    hosted = await hostOnPty(board, { seed, baud, flashFile: args.values['flash-file'] });
   }
 } catch (e) {
   console.error(`emulate: cannot start the ${board} emulator: ${(e as Error).message}`);

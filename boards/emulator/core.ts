@@ -119,6 +119,8 @@ export class BoardEmulator {
   private cutOffMs = 0;
   private rebootTimer: unknown = null;
   private backgroundTimer: unknown = null;
+  private cutAfterReplyMs: number | null = null;
+  private readonly persistListeners = new Set<() => void>();
 
   constructor(
     readonly def: BoardDefinition,
@@ -167,6 +169,16 @@ export class BoardEmulator {
 
   get flash(): FlashMemory {
     return this.persistent.flash;
+  }
+
+  /** Called whenever persistent state (flash, active bank, reset counter) changed: hosts save it. */
+  onPersistentChange(cb: () => void): () => void {
+    this.persistListeners.add(cb);
+    return () => this.persistListeners.delete(cb);
+  }
+
+  private persisted(): void {
+    for (const cb of this.persistListeners) cb();
   }
 
   /** Subscribes to bytes the board transmits (after UART pacing). */
@@ -229,6 +241,7 @@ export class BoardEmulator {
     if (this.powered) return;
     this.powered = true;
     this.persistent.resetCount = (this.persistent.resetCount + 1) & 0xffff;
+    this.persisted();
     this.boot();
   }
 
@@ -238,6 +251,7 @@ export class BoardEmulator {
     this.uart.flush();
     this.splitter = new DelimitedSplitter();
     this.persistent.resetCount = (this.persistent.resetCount + 1) & 0xffff;
+    this.persisted();
     this.boot();
   }
 
@@ -276,9 +290,8 @@ export class BoardEmulator {
         return this.setFault(s.faultId, s.active) ? 'OK' : 'OUT_OF_RANGE';
       case 'POWER_LOSS':
         if (s.afterRxBytes === 0) {
-          // After this response has left the line.
-          const at = this.uart.idleAt;
-          this.clock.setTimeout(() => this.cutPower(s.offMs), at - this.clock.now() + 0.001);
+          // Cut once the answer to this request has left the line (see execute()).
+          this.cutAfterReplyMs = s.offMs;
         } else {
           this.cutAfterRxBytes = s.afterRxBytes;
           this.cutOffMs = s.offMs;
@@ -466,8 +479,10 @@ export class BoardEmulator {
           plan.push([r, eng]);
         }
         for (const [r, eng] of plan) {
-          if (r.name === 'CFG_ACTIVE_BANK') this.flash.activeBank = eng;
-          else this.regs.set(r.name, eng);
+          if (r.name === 'CFG_ACTIVE_BANK') {
+            this.flash.activeBank = eng;
+            this.persisted();
+          } else this.regs.set(r.name, eng);
         }
         return ok({ op: 'WRITE_REGS', values: plan.map(([r]) => ({ address: r.address, value: toRaw(r, this.readEng(r)) >>> 0 })) });
       }
@@ -504,7 +519,7 @@ export class BoardEmulator {
       case 'RESET':
         this.reply(seq, 'RESET', 'OK', { op: 'RESET' }, raw);
         // Reset once the answer has left the line, as a board that acknowledges first.
-        this.clock.setTimeout(() => this.reset(), this.uart.idleAt - this.clock.now() + 0.001);
+        this.uart.whenIdle(() => this.reset());
         return;
       case 'STREAM_START':
         this.startStream(req.periodMs);
@@ -514,7 +529,14 @@ export class BoardEmulator {
         return ok({ op: 'STREAM_STOP' });
       case 'SIM': {
         const st = this.applySim(req.sim);
-        return st === 'OK' ? ok({ op: 'SIM' }) : fail(st);
+        if (st !== 'OK') return fail(st);
+        ok({ op: 'SIM' });
+        if (this.cutAfterReplyMs !== null) {
+          const offMs = this.cutAfterReplyMs;
+          this.cutAfterReplyMs = null;
+          this.uart.whenIdle(() => this.cutPower(offMs));
+        }
+        return;
       }
     }
   }
@@ -558,6 +580,7 @@ export class BoardEmulator {
   private completeFlash(op: { kind: 'erase' | 'program'; address: number; length: number; data?: Uint8Array }): void {
     if (op.kind === 'erase') this.flash.erase(op.address, op.length);
     else this.flash.program(op.address, op.data!);
+    this.persisted();
   }
 
   /** Power lost while programming or erasing: the part done so far sticks. */
@@ -569,6 +592,7 @@ export class BoardEmulator {
     const frac = Math.min(1, Math.max(0, (this.clock.now() - p.startMs) / (p.endMs - p.startMs)));
     if (p.kind === 'erase') this.flash.erase(p.address, p.length, Math.floor(frac * (p.length / this.flash.geometry.pageSize)));
     else this.flash.program(p.address, p.data!, Math.floor(frac * p.length));
+    this.persisted();
   }
 
   private drainBacklog(): void {
@@ -596,10 +620,14 @@ export class BoardEmulator {
     this.streamTimer = null;
   }
 
-  /** Line-rate streaming: keep about two frames queued so the line never idles. */
+  /**
+   * Line-rate streaming: keep about 8 ms of line time queued (at least two frames), so
+   * the line never idles between timer ticks of a wall-clock host.
+   */
   private refillLineRate(): void {
     if (this.streamPeriodMs !== 0 || !this.powered) return;
-    while (this.uart.queuedBytes < 128) this.sendTelemetry();
+    const watermark = Math.max(128, Math.ceil((this.baud / 10) * 0.008));
+    while (this.uart.queuedBytes < watermark) this.sendTelemetry();
   }
 
   private sendTelemetry(): void {

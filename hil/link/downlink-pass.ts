@@ -45,8 +45,14 @@ export interface DownlinkPassSummary {
   berZenith: number;
   bitRate: number;
   frames: { total: number; idle: number; perVc: Record<string, number> };
+  /** Packets handed to the link per VC (distillation counted once, however often it was repeated). */
   sent: Record<string, VcTally>;
+  /** Packets the ground reassembled from the received stream (what the decoder shows). */
   received: Record<string, VcTally>;
+  /** Packets delivered to consumers: received minus repeats dropped by the reliable channel. */
+  delivered: Record<string, VcTally>;
+  /** Reliable distillation channel: transmissions, retransmissions, acknowledgements. */
+  reliable: Record<string, unknown>;
   link: Record<string, number>;
   receiver: Record<string, unknown>;
 }
@@ -86,6 +92,7 @@ export function simulateDownlinkPass(o: DownlinkPassOptions): { chunks: Uint8Arr
   const rng = new SeededRandom(o.seed);
   const sent: Record<string, VcTally> = {};
   const received: Record<string, VcTally> = {};
+  const delivered: Record<string, VcTally> = {};
   const chunks: Uint8Array[] = [];
   const link = new OpticalLink({
     seed: o.seed,
@@ -94,7 +101,8 @@ export function simulateDownlinkPass(o: DownlinkPassOptions): { chunks: Uint8Arr
     downlinkBitRate: bitRate,
     elevationDeg: symmetricPass(o.durationS, o.maxElevationDeg ?? 60, 10),
     downlink: noisy ? { berZenith, berDecadesPerAirmass: 0.5, burstRatePerS: 0.5, burstMeanBits: 200, dropoutRatePerS: 0.05, dropoutMeanS: 0.02 } : { berZenith: 0 },
-    onGroundPacket: (p) => tally(received, p.vcid, p.bytes),
+    onDownlinkPacket: (p) => tally(received, p.vcid, p.bytes),
+    onGroundPacket: (p) => tally(delivered, p.vcid, p.bytes),
     onDownlinkBytes: (b) => chunks.push(b),
   });
   const seq = new SequenceCounter();
@@ -155,10 +163,11 @@ export function simulateDownlinkPass(o: DownlinkPassOptions): { chunks: Uint8Arr
       o.progress?.(`downlink: ${Math.round((100 * t) / o.durationS)}% of ${o.durationS} s simulated`);
     }
   }
-  // Drain what is queued, then a few idle frames so the last frame is followed by a marker.
+  // Drain what is queued (bounded: at the end of a pass a noisy link may never confirm
+  // the last reliable packets), then a few idle frames so the last frame is followed by a marker.
   let t = o.durationS;
   const vcs = [TM_VC.housekeeping, TM_VC.distillation, TM_VC.relay];
-  while (vcs.some((v) => link.scheduler.pendingBytes(v) > 0)) {
+  while ((vcs.some((v) => link.scheduler.pendingBytes(v) > 0) || !link.reliableDownlinkIdle) && t < o.durationS + 5) {
     t += step;
     link.advanceTo(t);
   }
@@ -176,6 +185,8 @@ export function simulateDownlinkPass(o: DownlinkPassOptions): { chunks: Uint8Arr
     frames: { total: link.scheduler.framesSent, idle: link.scheduler.idleFrames, perVc },
     sent,
     received,
+    delivered,
+    reliable: { sender: { ...link.reliableTx.counters }, receiver: { ...link.reliableRx.counters } },
     link: { ...link.downlink.counters },
     receiver: { ...link.ground.rx.counters, sync: { ...link.ground.rx.syncCounters }, virtualChannels: link.ground.rx.vcCounters() },
   };

@@ -25,13 +25,14 @@ export interface FopDriverCounters {
   framesSent: number;
   retransmissions: number;
   controlFramesSent: number;
+  bypassFramesSent: number;
   dataUnitsAcknowledged: number;
   alerts: Partial<Record<FopAlert, number>>;
 }
 
 export class FopDriver {
   state: FopState;
-  readonly counters: FopDriverCounters = { packetsSubmitted: 0, framesSent: 0, retransmissions: 0, controlFramesSent: 0, dataUnitsAcknowledged: 0, alerts: {} };
+  readonly counters: FopDriverCounters = { packetsSubmitted: 0, framesSent: 0, retransmissions: 0, controlFramesSent: 0, bypassFramesSent: 0, dataUnitsAcknowledged: 0, alerts: {} };
   /** Alerts and recoveries, in order, for a test or an operator log. */
   readonly log: { atMs: number; what: string }[] = [];
   private readonly sdls: SdlsSender;
@@ -64,6 +65,17 @@ export class FopDriver {
     for (const unit of packTcDataUnits(packets, this.capacity, this.config.mapId ?? 0)) {
       frames.push(...this.step({ type: 'SEND', data: unit, nowMs }, nowMs));
     }
+    return frames;
+  }
+
+  /**
+   * Sends packets at once in type-B (bypass) frames outside FOP-1: no sequence control,
+   * no retransmission, still authenticated. For reports that are repeated anyway.
+   */
+  sendBypass(packets: readonly Uint8Array[], mapId: number): Uint8Array[] {
+    const base = { scid: this.config.scid, vcid: this.config.vcid, bypass: true, controlCommand: false, seq: 0 };
+    const frames = packTcDataUnits(packets, this.capacity, mapId).map((u) => this.sdls.secure(base, u));
+    this.counters.bypassFramesSent += frames.length;
     return frames;
   }
 

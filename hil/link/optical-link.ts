@@ -1,7 +1,14 @@
 import { type ElevationProfile, LinkChannel, type LinkChannelConfig } from '../../boards/link-sim/channel.ts';
 import { DownlinkScheduler, type DownlinkChannelConfig } from '../../firmware/link/downlink-scheduler.ts';
 import { type AcceptedPacket, UplinkFrontEnd, type UplinkEvent } from '../../firmware/link/uplink-frontend.ts';
+import { ReliableDownlinkSender } from '../../firmware/link/reliable-downlink.ts';
+import { decodeArqAck } from '../../protocols/link/arq.ts';
+import { isProtocolError } from '../../protocols/errors.ts';
 import {
+  ARQ_ACK_APID,
+  ARQ_ACK_MAP_ID,
+  ARQ_FARM_WINDOW_WIDTH,
+  ARQ_WINDOW_K,
   ARSN_WINDOW,
   DEFAULT_TC_MAX_FRAME_BYTES,
   DEFAULT_TM_FRAME_BYTES,
@@ -16,6 +23,7 @@ import type { SecurityAssociation } from '../../protocols/link/sdls.ts';
 import type { ReceivedPacket } from '../../protocols/link/tm-receiver.ts';
 import { DownlinkReceiver } from './downlink-receiver.ts';
 import { FopDriver } from './fop-driver.ts';
+import { ReliableDownlinkReceiver } from './reliable-downlink-receiver.ts';
 
 /**
  * The whole optical link of a pass in simulated time, both ends and the channel:
@@ -27,6 +35,12 @@ import { FopDriver } from './fop-driver.ts';
  * Board API: sendHousekeeping / sendDistillation / sendRelay (whole space packets);
  * accepted uplink packets arrive at onBoardPacket. Ground API: sendTelecommand /
  * sendDistillationReply; downlink packets arrive at onGroundPacket (with their VCID).
+ *
+ * Reliability: both uplink channels run COP-1. The distillation downlink (VC 1) runs
+ * COP-1's go-back-N over whole packets (ReliableDownlinkSender on board, acknowledged
+ * by ReliableDownlinkReceiver on the ground over TC VC 1), so distillation messages
+ * arrive exactly once and in order in both directions. Housekeeping and relay data are
+ * best effort. The reliable channel numbers its packets (it owns their sequence count).
  */
 export interface OpticalLinkConfig {
   seed: number;
@@ -45,6 +59,8 @@ export interface OpticalLinkConfig {
   fopT1Ms?: number;
   onBoardPacket?: (p: AcceptedPacket, tS: number) => void;
   onGroundPacket?: (p: ReceivedPacket, tS: number) => void;
+  /** Every packet reassembled from the downlink, before the reliable channel drops repeats. */
+  onDownlinkPacket?: (p: ReceivedPacket, tS: number) => void;
   onBoardEvent?: (e: UplinkEvent, tS: number) => void;
   /** Every downlink octet the ground receiver got (for a capture file). */
   onDownlinkBytes?: (bytes: Uint8Array, tS: number) => void;
@@ -93,6 +109,10 @@ export class OpticalLink {
   private uplinkFreeS = 0;
   private readonly uplinkQueue: InFlight[] = [];
   private readonly cfg: OpticalLinkConfig;
+  readonly reliableTx: ReliableDownlinkSender;
+  readonly reliableRx: ReliableDownlinkReceiver;
+  /** Acknowledgement packets that arrived on board unreadable (counted, ignored). */
+  badAcks = 0;
 
   constructor(cfg: OpticalLinkConfig) {
     this.cfg = cfg;
@@ -132,6 +152,8 @@ export class OpticalLink {
     this.downlink = new LinkChannel({ berZenith: 0, ...cfg.downlink, bitRate: downBitRate }, cfg.elevationDeg, cfg.seed * 2 + 1);
     this.uplink = new LinkChannel({ berZenith: 0, ...cfg.uplink, bitRate: cfg.uplinkBitRate ?? 1e6 }, cfg.elevationDeg, cfg.seed * 2 + 2);
     this.frameTimeS = (this.scheduler.channelFrameBytes * 8) / downBitRate;
+    this.reliableTx = new ReliableDownlinkSender(TM_VC.distillation, { windowK: ARQ_WINDOW_K, t1Ms: cfg.fopT1Ms ?? 500, transmissionLimit: 1000 });
+    this.reliableRx = new ReliableDownlinkReceiver(TM_VC.distillation, ARQ_ACK_APID, ARQ_FARM_WINDOW_WIDTH);
     this.frameBuf = new Uint8Array(this.scheduler.channelFrameBytes);
   }
 
@@ -139,8 +161,15 @@ export class OpticalLink {
   sendHousekeeping(packet: Uint8Array): boolean {
     return this.scheduler.enqueue(TM_VC.housekeeping, packet);
   }
+  /** Reliable: numbered, queued and repeated until the ground acknowledges it. */
   sendDistillation(packet: Uint8Array): boolean {
-    return this.scheduler.enqueue(TM_VC.distillation, packet);
+    if (process.env.LINK_NO_ARQ) return this.scheduler.enqueue(TM_VC.distillation, packet); // TEMP
+    this.enqueueReliable(this.reliableTx.offer(packet, this.nowS * 1000));
+    return true;
+  }
+
+  private enqueueReliable(packets: Uint8Array[]): void {
+    for (const p of packets) this.scheduler.enqueue(TM_VC.distillation, p);
   }
   /** False when the relay queue is full (back-pressure: try again later). */
   sendRelay(packet: Uint8Array): boolean {
@@ -158,6 +187,11 @@ export class OpticalLink {
   /** True when every uplink packet submitted so far has been acknowledged by the board. */
   get uplinkIdle(): boolean {
     return [...this.fops.values()].every((f) => f.idle) && this.uplinkQueue.length === 0;
+  }
+
+  /** True when every reliable downlink packet has been acknowledged by the ground. */
+  get reliableDownlinkIdle(): boolean {
+    return this.reliableTx.idle;
   }
 
   private queueUplink(frames: Uint8Array[]): void {
@@ -178,7 +212,18 @@ export class OpticalLink {
     while (this.uplinkQueue.length > 0 && this.uplinkQueue[0].arriveS <= untilS) {
       const f = this.uplinkQueue.shift() as InFlight;
       const r = this.board.receive(f.bytes);
-      for (const p of r.packets) this.cfg.onBoardPacket?.(p, f.arriveS);
+      for (const p of r.packets) {
+        if (p.vcid === TC_VC.distillation && p.mapId === ARQ_ACK_MAP_ID) {
+          try {
+            this.enqueueReliable(this.reliableTx.onAck(decodeArqAck(p.bytes, ARQ_ACK_APID), f.arriveS * 1000));
+          } catch (e) {
+            if (!isProtocolError(e)) throw e;
+            this.badAcks++;
+          }
+          continue;
+        }
+        this.cfg.onBoardPacket?.(p, f.arriveS);
+      }
       for (const e of r.events) this.cfg.onBoardEvent?.(e, f.arriveS);
     }
   }
@@ -192,8 +237,15 @@ export class OpticalLink {
     this.nowS = t + this.frameTimeS;
     this.cfg.onDownlinkBytes?.(rx, t);
     const out = this.ground.push(rx);
-    for (const p of out.packets) this.cfg.onGroundPacket?.(p, this.nowS);
+    for (const p of out.packets) {
+      this.cfg.onDownlinkPacket?.(p, this.nowS);
+      if (p.vcid === TM_VC.distillation && !this.reliableRx.accept(p.bytes)) continue;
+      this.cfg.onGroundPacket?.(p, this.nowS);
+    }
     const nowMs = this.nowS * 1000;
+    const ack = this.reliableRx.ackDue(nowMs);
+    if (ack) this.queueUplink((this.fops.get(TC_VC.distillation) as FopDriver).sendBypass([ack], ARQ_ACK_MAP_ID));
+    this.enqueueReliable(this.reliableTx.tick(nowMs));
     for (const c of out.clcws) {
       const fop = this.fops.get(c.vcid);
       if (fop) this.queueUplink(fop.onClcw(c, nowMs));

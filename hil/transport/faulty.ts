@@ -47,7 +47,7 @@ export class FaultyTransport implements ByteTransport {
     return this.inner.description;
   }
   get isOpen(): boolean {
-    return this.inner.isOpen && this.connected;
+    return this.inner.isOpen;
   }
   open(): Promise<void> {
     return this.inner.open();

@@ -66,3 +66,17 @@ export function emulatorTransport(emulator: BoardEmulator, clock: Clock): Memory
   emulator.onTransmit(back);
   return t;
 }
+
+/**
+ * Two connected in-memory transports (A's writes arrive at B and back), each direction
+ * paced at `baud` on the clock: e.g. a PUS packet line between the bench and an
+ * in-process payload model.
+ */
+export function memoryPair(clock: Clock, baud: number, names: [string, string] = ['in-memory A', 'in-memory B']): [MemoryTransport, MemoryTransport] {
+  const a = new MemoryTransport(names[0], clock, baud);
+  const b = new MemoryTransport(names[1], clock, baud);
+  let toA: (bytes: Uint8Array) => void = () => {};
+  const toB = b.attach((bytes) => toA(bytes));
+  toA = a.attach((bytes) => toB(bytes));
+  return [a, b];
+}

@@ -1,0 +1,34 @@
+/**
+ * The emulated optical ground station: its time-tagger's tags come in, are resolved to
+ * pulse indices and detector outcomes, and feed Bob's half of distillation. It holds
+ * no source seed and sees Alice only through the classical channel.
+ */
+import { BobDistiller, type BobOptions } from '../../firmware/qkd/bob.ts';
+import type { TimeTags } from '../sim/time-tags.ts';
+
+export class GroundStation {
+  readonly bob: BobDistiller;
+  detections = 0;
+
+  constructor(
+    readonly name: string,
+    options: BobOptions,
+  ) {
+    this.bob = new BobDistiller(options);
+  }
+
+  /** Time tags of one reporting period (ascending in time). */
+  receiveTimeTags(tags: TimeTags): void {
+    const n = tags.frameNumber.length;
+    const pulseIndex = new Float64Array(n);
+    const basis = new Uint8Array(n);
+    const bit = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      pulseIndex[i] = tags.frameNumber[i] * tags.pulsesPerFrame + tags.offsetInFrame[i];
+      basis[i] = tags.detector[i] >>> 1;
+      bit[i] = tags.detector[i] & 1;
+    }
+    this.detections += n;
+    this.bob.submitDetections({ pulseIndex, basis, bit });
+  }
+}

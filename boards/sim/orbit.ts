@@ -1,0 +1,124 @@
+/**
+ * Pass geometry from SGP4 (satellite.js): elevation and slant range of the satellite
+ * seen from a station, and a search for the best pass in a window.
+ */
+import { degreesToRadians, ecfToLookAngles, eciToEcf, gstime, propagate, twoline2satrec, type SatRec } from 'satellite.js';
+import type { Station } from './stations.ts';
+
+/**
+ * EXAMPLE two-line element set, not a real object: a 500 km (15.22 rev/day)
+ * sun-synchronous circular orbit (inclination 97.4 deg, RAAN 240 deg: passes near local
+ * midnight over China, when QKD runs), epoch 2026-11-22 12:00 UTC.
+ * Replace it with a real TLE (PassOptions.tle) for a real satellite.
+ */
+export const EXAMPLE_TLE: [string, string] = [
+  '1 99901U 26001A   26326.50000000  .00000000  00000-0  00000-0 0  9991',
+  '2 99901  97.4000 240.0000 0001000  90.0000 270.0000 15.22000000000106',
+];
+
+/** Where the default pass search starts (the example TLE's epoch). */
+export const EXAMPLE_SEARCH_START = new Date(Date.UTC(2026, 10, 22, 12, 0, 0));
+
+export interface LookSample {
+  tS: number;
+  elevationDeg: number;
+  rangeKm: number;
+}
+
+export class Orbit {
+  readonly satrec: SatRec;
+
+  constructor(tle: [string, string] = EXAMPLE_TLE) {
+    this.satrec = twoline2satrec(tle[0], tle[1]);
+    if (this.satrec.error) throw new Error(`TLE rejected by SGP4 (error ${this.satrec.error})`);
+  }
+
+  look(station: Station, date: Date): { elevationDeg: number; rangeKm: number } {
+    const pv = propagate(this.satrec, date);
+    if (!pv) throw new Error(`SGP4 failed at ${date.toISOString()}`);
+    const ecf = eciToEcf(pv.position, gstime(date));
+    const obs = {
+      latitude: degreesToRadians(station.latitudeDeg),
+      longitude: degreesToRadians(station.longitudeDeg),
+      height: station.heightKm,
+    };
+    const la = ecfToLookAngles(obs, ecf);
+    return { elevationDeg: (la.elevation * 180) / Math.PI, rangeKm: la.rangeSat };
+  }
+}
+
+export interface PassWindow {
+  /** Culmination time. */
+  tca: Date;
+  maxElevationDeg: number;
+  /** Rise/set above the minimum elevation. */
+  rise: Date;
+  set: Date;
+}
+
+/** All passes above `minElevationDeg` in [start, start + spanH). */
+export function findPasses(orbit: Orbit, station: Station, start: Date, spanH = 48, minElevationDeg = 10): PassWindow[] {
+  const stepS = 20;
+  const passes: PassWindow[] = [];
+  let cur: PassWindow | null = null;
+  for (let t = 0; t <= spanH * 3600; t += stepS) {
+    const d = new Date(start.getTime() + t * 1000);
+    const { elevationDeg } = orbit.look(station, d);
+    if (elevationDeg >= minElevationDeg) {
+      if (!cur) cur = { tca: d, maxElevationDeg: elevationDeg, rise: d, set: d };
+      if (elevationDeg > cur.maxElevationDeg) {
+        cur.maxElevationDeg = elevationDeg;
+        cur.tca = d;
+      }
+      cur.set = d;
+    } else if (cur) {
+      passes.push(cur);
+      cur = null;
+    }
+  }
+  if (cur) passes.push(cur);
+  // Refine culmination to 1 s.
+  for (const p of passes) {
+    let best = p.tca.getTime();
+    let bestEl = p.maxElevationDeg;
+    for (let dt = -stepS; dt <= stepS; dt++) {
+      const d = new Date(p.tca.getTime() + dt * 1000);
+      const el = orbit.look(station, d).elevationDeg;
+      if (el > bestEl) {
+        bestEl = el;
+        best = d.getTime();
+      }
+    }
+    p.tca = new Date(best);
+    p.maxElevationDeg = bestEl;
+  }
+  return passes;
+}
+
+/** Local mean solar hour at the station (QKD needs a dark sky). */
+export function localSolarHour(station: Station, d: Date): number {
+  const h = d.getUTCHours() + d.getUTCMinutes() / 60 + station.longitudeDeg / 15;
+  return ((h % 24) + 24) % 24;
+}
+
+/** The highest night pass (local solar time 20:00-04:00) of the window, else the highest pass. */
+export function bestPass(orbit: Orbit, station: Station, start: Date, spanH = 72, minElevationDeg = 10): PassWindow {
+  const passes = findPasses(orbit, station, start, spanH, minElevationDeg);
+  if (passes.length === 0) throw new Error(`no pass over ${station.name} above ${minElevationDeg} deg in ${spanH} h`);
+  const night = passes.filter((p) => {
+    const h = localSolarHour(station, p.tca);
+    return h >= 20 || h < 4;
+  });
+  const pool = night.length > 0 ? night : passes;
+  return pool.reduce((a, b) => (b.maxElevationDeg > a.maxElevationDeg ? b : a));
+}
+
+/** Look angles every `stepS` seconds over [start, start + durationS]. */
+export function sampleGeometry(orbit: Orbit, station: Station, start: Date, durationS: number, stepS = 1): LookSample[] {
+  const out: LookSample[] = [];
+  for (let t = 0; t <= durationS + stepS; t += stepS) {
+    const l = orbit.look(station, new Date(start.getTime() + t * 1000));
+    out.push({ tS: t, ...l });
+  }
+  return out;
+}

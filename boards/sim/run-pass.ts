@@ -1,0 +1,312 @@
+/**
+ * One QKD pass end to end: SGP4 geometry → channel → detections (time tags) → the
+ * ground station (Bob) and the payload (Alice) distilling key in blocks over the
+ * authenticated classical channel while the pass goes on. Deterministic for a seed.
+ */
+import { createHash } from 'node:crypto';
+import type { AbortReason } from '../../protocols/qkd-messages.ts';
+import { AliceDistiller } from '../../firmware/qkd/alice.ts';
+import { memoryChannelPair, type ClassicalChannel } from '../../firmware/qkd/channel.ts';
+import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../firmware/qkd/config.ts';
+import type { Triple } from '../../firmware/qkd/keyrate.ts';
+import { KeyPool } from '../../firmware/qkd/pool.ts';
+import { Rng } from '../../firmware/qkd/random.ts';
+import type { BlockRecord } from '../../firmware/qkd/records.ts';
+import { GroundStation } from '../ground/ground-station.ts';
+import { DEFAULT_CHANNEL, DEFAULT_JITTER, channelTransmittance, lossDb, type ChannelConfig, type JitterUrad } from './channel.ts';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectorConfig, type SourceConfig } from './detection.ts';
+import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit, bestPass, sampleGeometry } from './orbit.ts';
+import { stationByName, type Station } from './stations.ts';
+
+export interface ClassicalLink {
+  alice: ClassicalChannel;
+  bob: ClassicalChannel;
+  /** Deliver what is in flight (in-memory links); called after every batch. */
+  pump(): void;
+}
+
+export interface PassOptions {
+  station: string | Station;
+  seed: number;
+  /** Length of the QKD window centred on culmination (clipped to the pass above minElevationDeg). */
+  durationS?: number;
+  tle?: [string, string];
+  searchStart?: Date;
+  minElevationDeg?: number;
+  source?: Partial<SourceConfig>;
+  channel?: Partial<ChannelConfig>;
+  detector?: Partial<DetectorConfig>;
+  distill?: Partial<DistillConfig>;
+  /** Pointing jitter hook (urad, function of pass time). */
+  jitterUrad?: JitterUrad;
+  /** Classical channel hook; default an in-memory pair. */
+  link?: ClassicalLink;
+  /** Key pools hook; default fresh pools holding `preSharedKeyBits` of pre-shared key. */
+  pools?: { alice: KeyPool; bob: KeyPool };
+  preSharedKeyBits?: number;
+  /** Detections are reported to Alice every batchS of pass time. */
+  batchS?: number;
+  /** Transmittance is held constant over slices of this length. */
+  sliceS?: number;
+  progress?: (message: string) => void;
+}
+
+export interface PassSummary {
+  station: string;
+  seed: number;
+  passStartUtc: string;
+  passEndUtc: string;
+  durationS: number;
+  maxElevationDeg: number;
+  lossDbMin: number;
+  lossDbMax: number;
+  pulses: number;
+  detections: number;
+  /** Key-basis sifted bits. */
+  siftedBits: number;
+  siftedTestBits: number;
+  /** Key-basis QBER of the signal intensity found by error correction (fraction). */
+  qber: number;
+  qberByIntensity: Triple;
+  qberTestByIntensity: Triple;
+  s0: number;
+  s1: number;
+  phi: number;
+  ecEfficiency: number;
+  blocks: number;
+  blocksDelivered: number;
+  abortReasons: Partial<Record<AbortReason, number>>;
+  finalKeyBits: number;
+  authKeyConsumedBits: number;
+  /** Frames rejected by authentication or decoding, both ends. */
+  authRejectedFrames: number;
+  netKeyBits: number;
+  classicalBytes: number;
+  classicalFrames: number;
+  keySha256: string;
+  keysEqual: boolean;
+  wallS: number;
+}
+
+export interface PassResult {
+  summary: PassSummary;
+  aliceBlocks: BlockRecord[];
+  bobBlocks: BlockRecord[];
+  pools: { alice: KeyPool; bob: KeyPool };
+  /** Loss over the pass at 1 s steps. */
+  lossProfile: { tS: number; elevationDeg: number; rangeKm: number; lossDb: number }[];
+}
+
+/** The pre-shared key both ends hold before their first session (seeded, for the model). */
+export function preSharedKey(seed: number, bits: number): Uint32Array {
+  const rng = new Rng(seed, 0x95c);
+  const w = new Uint32Array((bits + 31) >>> 5);
+  for (let i = 0; i < w.length; i++) w[i] = rng.nextU32();
+  if (bits & 31) w[w.length - 1] &= (1 << (bits & 31)) - 1;
+  return w;
+}
+
+export function runPass(options: PassOptions): PassResult {
+  const wall0 = performance.now();
+  const progress = options.progress ?? (() => {});
+  const station = typeof options.station === 'string' ? stationByName(options.station) : options.station;
+  const source: SourceConfig = { ...DEFAULT_SOURCE, ...options.source };
+  const chan: ChannelConfig = { ...DEFAULT_CHANNEL, ...options.channel };
+  const det: DetectorConfig = { ...DEFAULT_DETECTOR, ...options.detector };
+  const cfg: DistillConfig = { ...DEFAULT_DISTILL_CONFIG, mu: source.mu, p: source.p, pKeyBasis: source.pKeyBasis, ...options.distill };
+  const jitter = options.jitterUrad ?? DEFAULT_JITTER;
+  const minEl = options.minElevationDeg ?? 10;
+  const batchS = options.batchS ?? 1;
+  const sliceS = options.sliceS ?? 0.01;
+  const seed = options.seed;
+
+  // Geometry: the best night pass, a window centred on culmination, clipped to minEl.
+  const orbit = new Orbit(options.tle ?? EXAMPLE_TLE);
+  const pass = bestPass(orbit, station, options.searchStart ?? EXAMPLE_SEARCH_START, 72, minEl);
+  const wantS = options.durationS ?? 300;
+  let start = new Date(pass.tca.getTime() - (wantS / 2) * 1000);
+  if (start < pass.rise) start = pass.rise;
+  let end = new Date(start.getTime() + wantS * 1000);
+  if (end > pass.set) end = pass.set;
+  const durationS = Math.max(0, Math.floor((end.getTime() - start.getTime()) / 1000));
+  const geo = sampleGeometry(orbit, station, start, durationS, 1);
+  progress(`${station.name}: pass ${start.toISOString()} .. ${end.toISOString()}, max elevation ${pass.maxElevationDeg.toFixed(1)} deg`);
+
+  // Parties and the classical channel between them.
+  const sessionId = `${station.name.toLowerCase()}-${seed}`;
+  let pools = options.pools;
+  if (!pools) {
+    const psk = preSharedKey(seed, options.preSharedKeyBits ?? 1 << 18);
+    pools = { alice: new KeyPool(station.name.toLowerCase()), bob: new KeyPool('payload') };
+    pools.alice.add('psk-0', psk, options.preSharedKeyBits ?? 1 << 18, 'psk');
+    pools.bob.add('psk-0', psk, options.preSharedKeyBits ?? 1 << 18, 'psk');
+  }
+  let mem: ReturnType<typeof memoryChannelPair> | null = null;
+  let link = options.link;
+  if (!link) {
+    mem = memoryChannelPair();
+    link = mem;
+  }
+  let simT = 0;
+  const clock = () => simT;
+  const alice = new AliceDistiller({ config: cfg, sourceSeed: seed, channel: link.alice, pool: pools.alice, sessionId, rngSeed: seed ^ 0x5a5a, clock });
+  const ground = new GroundStation(station.name, { config: cfg, channel: link.bob, pool: pools.bob, sessionId, rngSeed: seed ^ 0x3c3c, clock });
+  const sampler = new DetectionSampler(source, det, seed, seed ^ 0x7777);
+
+  // The pass: slices of constant transmittance, batches reported as they complete.
+  const pulsesPerSlice = Math.round(source.rateHz * sliceS);
+  const slices = Math.floor((durationS * source.rateHz) / pulsesPerSlice);
+  const slicesPerBatch = Math.max(1, Math.round(batchS / sliceS));
+  let lossMin = Infinity;
+  let lossMax = -Infinity;
+  const lossProfile: PassResult['lossProfile'] = [];
+  for (let s = 0; s < slices; s++) {
+    const p0 = s * pulsesPerSlice;
+    const tMid = (s + 0.5) * sliceS;
+    const i = Math.min(geo.length - 2, Math.floor(tMid));
+    const f = tMid - i;
+    const rangeKm = geo[i].rangeKm + f * (geo[i + 1].rangeKm - geo[i].rangeKm);
+    const elevationDeg = geo[i].elevationDeg + f * (geo[i + 1].elevationDeg - geo[i].elevationDeg);
+    const eta = channelTransmittance(chan, rangeKm, elevationDeg, jitter(tMid));
+    const l = lossDb(eta * det.efficiency);
+    if (l < lossMin) lossMin = l;
+    if (l > lossMax) lossMax = l;
+    if (s % Math.round(1 / sliceS) === 0) lossProfile.push({ tS: Math.round(tMid), elevationDeg, rangeKm, lossDb: l });
+    sampler.sample(p0, p0 + pulsesPerSlice, eta);
+    if ((s + 1) % slicesPerBatch === 0 || s === slices - 1) {
+      simT = (s + 1) * sliceS;
+      ground.receiveTimeTags(sampler.tags.take());
+      link.pump();
+      if ((s + 1) % (slicesPerBatch * 30) === 0) {
+        const delivered = alice.blocks.filter((b) => b.status === 'delivered').reduce((a, b) => a + b.lengthBits, 0);
+        progress(`t=${simT.toFixed(0)} s  detections ${sampler.stats.detections}  blocks ${alice.blocks.length}  key ${delivered} bits`);
+      }
+    }
+  }
+  alice.endOfPass();
+  link.pump();
+
+  const summary = summarise({
+    station,
+    seed,
+    start,
+    end,
+    durationS,
+    maxElevationDeg: Math.max(...geo.slice(0, durationS + 1).map((g) => g.elevationDeg)),
+    lossMin,
+    lossMax,
+    pulses: slices * pulsesPerSlice,
+    detections: sampler.stats.detections,
+    alice: alice.blocks,
+    bob: ground.bob.blocks,
+    authBits: alice.auth.stats.keyConsumedBits,
+    rejected: alice.rejected.length + ground.bob.rejected.length,
+    classicalBytes: mem ? mem.bytes[0] + mem.bytes[1] : 0,
+    classicalFrames: mem ? mem.frames[0] + mem.frames[1] : 0,
+    wall0,
+  });
+  return { summary, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, pools, lossProfile };
+}
+
+function summarise(x: {
+  station: Station;
+  seed: number;
+  start: Date;
+  end: Date;
+  durationS: number;
+  maxElevationDeg: number;
+  lossMin: number;
+  lossMax: number;
+  pulses: number;
+  detections: number;
+  alice: BlockRecord[];
+  bob: BlockRecord[];
+  authBits: number;
+  rejected: number;
+  classicalBytes: number;
+  classicalFrames: number;
+  wall0: number;
+}): PassSummary {
+  const keyN: Triple = [0, 0, 0];
+  const keyE: Triple = [0, 0, 0];
+  const testN: Triple = [0, 0, 0];
+  const testM: Triple = [0, 0, 0];
+  let sifted = 0;
+  let siftedTest = 0;
+  let s0 = 0;
+  let s1 = 0;
+  let phiW = 0;
+  let leak = 0;
+  let ecBits = 0;
+  let ecH = 0;
+  const reasons: Partial<Record<AbortReason, number>> = {};
+  const hash = createHash('sha256');
+  let finalKeyBits = 0;
+  let keysEqual = true;
+  for (const b of x.bob) {
+    sifted += b.keyBits;
+    for (let i = 0; i < 3; i++) {
+      testN[i] += b.testN[i];
+      testM[i] += b.testM[i];
+      siftedTest += b.testN[i];
+    }
+    if (b.keyErrors) {
+      for (let i = 0; i < 3; i++) {
+        keyN[i] += b.keyN[i];
+        keyE[i] += b.keyErrors[i];
+      }
+      leak += b.leakedBits;
+      ecBits += b.keyBits;
+      const q = (b.keyErrors[0] + b.keyErrors[1] + b.keyErrors[2]) / b.keyBits;
+      ecH += b.keyBits * (q > 0 && q < 1 ? -q * Math.log2(q) - (1 - q) * Math.log2(1 - q) : 0);
+    }
+    const a = x.alice.find((r) => r.blockId === b.blockId);
+    if (b.status === 'delivered') {
+      s0 += b.s0;
+      s1 += b.s1;
+      phiW += b.phi * b.s1;
+      finalKeyBits += b.lengthBits;
+      if (!a || a.status !== 'delivered' || !a.key || !b.key || a.key.length !== b.key.length || a.key.some((w, i) => w !== b.key![i])) {
+        keysEqual = false;
+      }
+      hash.update(new Uint8Array(b.key!.buffer, b.key!.byteOffset, b.key!.byteLength));
+    } else {
+      reasons[b.reason] = (reasons[b.reason] ?? 0) + 1;
+    }
+  }
+  void ecBits;
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+  return {
+    station: x.station.name,
+    seed: x.seed,
+    passStartUtc: x.start.toISOString(),
+    passEndUtc: x.end.toISOString(),
+    durationS: x.durationS,
+    maxElevationDeg: x.maxElevationDeg,
+    lossDbMin: x.lossMin,
+    lossDbMax: x.lossMax,
+    pulses: x.pulses,
+    detections: x.detections,
+    siftedBits: sifted,
+    siftedTestBits: siftedTest,
+    qber: ratio(keyE[0], keyN[0]),
+    qberByIntensity: [ratio(keyE[0], keyN[0]), ratio(keyE[1], keyN[1]), ratio(keyE[2], keyN[2])],
+    qberTestByIntensity: [ratio(testM[0], testN[0]), ratio(testM[1], testN[1]), ratio(testM[2], testN[2])],
+    s0,
+    s1,
+    phi: ratio(phiW, s1),
+    ecEfficiency: ratio(leak, ecH),
+    blocks: x.bob.length,
+    blocksDelivered: x.bob.filter((b) => b.status === 'delivered').length,
+    abortReasons: reasons,
+    finalKeyBits,
+    authKeyConsumedBits: x.authBits,
+    authRejectedFrames: x.rejected,
+    netKeyBits: finalKeyBits - x.authBits,
+    classicalBytes: x.classicalBytes,
+    classicalFrames: x.classicalFrames,
+    keySha256: hash.digest('hex'),
+    keysEqual,
+    wallS: (performance.now() - x.wall0) / 1000,
+  };
+}

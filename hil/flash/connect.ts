@@ -1,0 +1,150 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Clock, WallClock } from '../../boards/clock.ts';
+import { loadBoardDefinition } from '../../boards/definitions.ts';
+import { type BoardEmulator, createEmulator } from '../../boards/emulator/index.ts';
+import { loadBenchConfig } from '../bench/config.ts';
+import { BoardDriver } from '../driver.ts';
+import { FrameLink } from '../framing.ts';
+import { emulatorTransport } from '../transport/memory.ts';
+import { SerialTransport } from '../transport/serial.ts';
+import { TcpTransport } from '../transport/tcp.ts';
+import type { ByteTransport } from '../transport/types.ts';
+import { PacedTransport } from './paced.ts';
+
+/** A board link for the flasher: a driver over the chosen line, and how to let go of it. */
+export interface BoardConnection {
+  driver: BoardDriver;
+  clock: Clock;
+  baud: number;
+  /** "port /dev/ttyUSB0", "tcp 127.0.0.1:7001", ... */
+  where: string;
+  /** Only for an emulator this process runs itself (bench mode "emulated"). */
+  emulator?: BoardEmulator;
+  close(): Promise<void>;
+}
+
+export class ConnectError extends Error {
+  override readonly name = 'ConnectError';
+}
+
+export interface ConnectOptions {
+  board: string;
+  /** A serial device path (real board or an emulator's pty) or tcp:HOST:PORT. */
+  port?: string;
+  /** A bench config file (hil/benches/*.json); the board's entry says how to reach it. */
+  bench?: string;
+  baud?: number;
+  timeoutMs?: number;
+  retries?: number;
+  /** Pace what we write at the line rate (a pty otherwise moves bytes at memory speed). */
+  pace?: boolean;
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Starts `scripts/emulate.ts BOARD` in its own process and resolves with the pty path it prints. */
+export function startEmulatorProcess(board: string, opts: { baud?: number; seed?: number; timeoutMs?: number } = {}): Promise<{ path: string; child: ChildProcess }> {
+  const args = ['--import', 'tsx', join(root, 'scripts', 'emulate.ts'), board, '--seed', String(opts.seed ?? 1), ...(opts.baud ? ['--baud', String(opts.baud)] : [])];
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new ConnectError(`emulator process for ${board} printed no device path within ${opts.timeoutMs ?? 15000} ms: ${err.trim()}`));
+    }, opts.timeoutMs ?? 15000);
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve({ path: out.slice(0, nl).trim(), child });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new ConnectError(`emulator process for ${board} exited (${code}): ${err.trim()}`));
+    });
+  });
+}
+
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function lineFor(spec: string, baud: number): ByteTransport {
+  const tcp = /^tcp:(.+):(\d+)$/.exec(spec);
+  return tcp ? new TcpTransport(tcp[1], Number(tcp[2])) : new SerialTransport({ path: spec, baudRate: baud });
+}
+
+/** Opens the line and wraps it in framing and a driver; errors name the board and the line. */
+export async function connectBoard(o: ConnectOptions): Promise<BoardConnection> {
+  const def = loadBoardDefinition(o.board);
+  let baud = o.baud ?? def.serial.baud;
+  let transport: ByteTransport;
+  const clock: Clock = new WallClock();
+  let emulator: BoardEmulator | undefined;
+  let child: ChildProcess | undefined;
+  if (o.port && o.bench) throw new ConnectError('give --port or --bench, not both');
+  if (o.port) transport = lineFor(o.port, baud);
+  else if (o.bench) {
+    const cfg = loadBenchConfig(o.bench);
+    const entry = cfg.boards[o.board as keyof typeof cfg.boards];
+    if (!entry) throw new ConnectError(`bench ${o.bench} has no board '${o.board}' (it has: ${Object.keys(cfg.boards).join(', ') || 'none'})`);
+    switch (entry.mode) {
+      case 'port':
+        baud = o.baud ?? entry.baud ?? baud;
+        transport = lineFor(entry.path, baud);
+        break;
+      case 'tcp':
+        transport = new TcpTransport(entry.host, entry.port);
+        break;
+      case 'pty': {
+        baud = o.baud ?? entry.baud ?? baud;
+        const p = await startEmulatorProcess(o.board, { baud });
+        child = p.child;
+        transport = lineFor(p.path, baud);
+        break;
+      }
+      case 'emulated': {
+        baud = o.baud ?? entry.baud ?? baud;
+        emulator = createEmulator(o.board, { clock, seed: 1, baud });
+        transport = emulatorTransport(emulator, clock);
+        break;
+      }
+    }
+  } else throw new ConnectError('no board link: give --port PATH (or tcp:HOST:PORT) or --bench FILE');
+  const line = o.pace ? new PacedTransport(transport, clock, baud) : transport;
+  try {
+    await line.open();
+  } catch (e) {
+    if (child) await stopProcess(child);
+    throw new ConnectError(`board ${o.board} on ${transport.description}: ${(e as Error).message}`);
+  }
+  const link = new FrameLink(line, clock);
+  const driver = new BoardDriver(def, link, { clock, timeoutMs: o.timeoutMs ?? def.link.timeoutMs, retries: o.retries ?? def.link.retries });
+  return {
+    driver,
+    clock,
+    baud,
+    where: transport.description,
+    emulator,
+    close: async () => {
+      driver.close();
+      await line.close();
+      emulator?.shutdown();
+      if (child) await stopProcess(child);
+    },
+  };
+}

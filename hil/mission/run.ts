@@ -1,0 +1,495 @@
+import { createHash } from 'node:crypto';
+import { loadBoardDefinition, type BoardName } from '../../boards/definitions.ts';
+import { createEmulator, type BoardEmulator } from '../../boards/emulator/index.ts';
+import { GroundStation } from '../../boards/ground/ground-station.ts';
+import { DEFAULT_CHANNEL, channelTransmittance, lossDb, type ChannelConfig } from '../../boards/sim/channel.ts';
+import { DEFAULT_DETECTOR, DetectionSampler, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
+import { preSharedKey } from '../../boards/sim/run-pass.ts';
+import { stationByName } from '../../boards/sim/stations.ts';
+import { createPayload } from '../../firmware/payload.ts';
+import { defaultParams, type Params } from '../../firmware/params.ts';
+import { AliceDistiller } from '../../firmware/qkd/alice.ts';
+import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../firmware/qkd/config.ts';
+import { KeyPool } from '../../firmware/qkd/pool.ts';
+import type { BlockRecord } from '../../firmware/qkd/records.ts';
+import { encodeConfigImage } from '../../protocols/config-image.ts';
+import { decodePacket, encodeCommand, housekeepingDef, parameterDef, type DecodedPacket, type PacketKind } from '../../protocols/dictionary/index.ts';
+import { TC_VC, TM_VC } from '../../protocols/link/mission.ts';
+import { OpticalLink } from '../link/optical-link.ts';
+import { emulatorTransport } from '../transport/memory.ts';
+import { BoardClient } from './board-client.ts';
+import { MissionClock } from './clock.ts';
+import { DistillationLink } from './distillation-link.ts';
+import { elevationAt, passGeometry } from './geometry.ts';
+import { AcsPort } from './ports-acs.ts';
+import { AptPort } from './ports-apt.ts';
+import { ControllerFlash } from './ports-config.ts';
+import { LctPort } from './ports-lct.ts';
+import { pulsesBy, QsrcPort } from './ports-qsrc.ts';
+import type { MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary, RecordedTm } from './types.ts';
+
+/** Seconds from the PUS epoch (2000-01-01T00:00:00Z in this mission) to a date. */
+const PUS_EPOCH_MS = Date.UTC(2000, 0, 1);
+/** Where the ground beacon really is relative to the ACS's nominal station pointing (its knowledge error). */
+const DEFAULT_BEACON_BIAS_URAD = { x: 700, y: -450 };
+/** Corner of the payload's vibration isolation: body motion faster than this is filtered out. */
+const DEFAULT_ISOLATION_TAU_S = 0.3;
+/** The beacon's link budget is this much better than the quantum channel's (a watt-class laser, wider beam). */
+const DEFAULT_BEACON_MARGIN_DB = 10;
+const SLICE_MS = 10;
+/**
+ * Fine-loop rate the mission flashes (FINE_LOOP_RATE_HZ). 200 Hz keeps a 300 s pass with
+ * every mirror command and camera sample on the board link within the wall-time budget;
+ * docs/mission.md shows the loop holds lock at the same residual at 1 kHz.
+ */
+export const DEFAULT_LOOP_RATE_HZ = 200;
+const BATCH_MS = 1000;
+
+/** The configuration flashed into the controller's bank A for a mission pass (dictionary names). */
+export function missionParams(loopRateHz: number, overrides: Record<string, number> = {}): Params {
+  return { ...defaultParams(), FINE_LOOP_RATE_HZ: loopRateHz, UPLINK_RATE_KBPS: 5000, DOWNLINK_RATE_MBPS: 2, ...overrides };
+}
+
+function seedOf(seed: number, salt: number): number {
+  let h = (seed ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+interface Board {
+  emu: BoardEmulator;
+  client: BoardClient;
+}
+
+/**
+ * One pass with everything in the loop, in simulated time on in-process board
+ * emulators (see docs/mission.md): the firmware's machines on ports bound to board
+ * links, the pass plan uploaded by telecommand, the source's real frame schedule
+ * sampled through the channel (with the fine-pointing residual as its jitter term),
+ * and distillation between the payload (Alice) and the ground station (Bob) over the
+ * multiplexed optical link with its error model. Deterministic for a seed.
+ */
+export function runMissionPass(options: MissionPassOptions = {}): MissionPassResult {
+  const wall0 = performance.now();
+  const stationName = (options.station ?? 'beijing').toLowerCase();
+  const station = stationByName(stationName);
+  const seed = options.seed ?? 1;
+  const leadS = options.leadS ?? 20;
+  const drainS = options.drainS ?? 40;
+  const loopRateHz = options.loopRateHz ?? DEFAULT_LOOP_RATE_HZ;
+  const progress = options.onProgress ?? (() => {});
+  const params = missionParams(loopRateHz, options.params);
+  const minElevationDeg = Math.max(options.minElevationDeg ?? 15, params.MIN_ELEVATION_DEG);
+  const geo = passGeometry(station, { durationS: options.durationS ?? 300, minElevationDeg, tle: options.tle });
+  const passStartMs = leadS * 1000;
+  const passEndMs = passStartMs + geo.durationS * 1000;
+  const linkEndMs = passEndMs + drainS * 1000;
+  const epochOffsetS = Math.floor((geo.start.getTime() - PUS_EPOCH_MS) / 1000) - leadS;
+  const clock = new MissionClock();
+  const channel: ChannelConfig = { ...DEFAULT_CHANNEL, ...options.channel };
+  const detector: DetectorConfig = { ...DEFAULT_DETECTOR, ...options.detector };
+  const beaconBias = options.beaconBiasUrad ?? DEFAULT_BEACON_BIAS_URAD;
+  const isolationTauS = options.isolationTauS ?? DEFAULT_ISOLATION_TAU_S;
+  const beaconMarginDb = options.beaconMarginDb ?? DEFAULT_BEACON_MARGIN_DB;
+
+  // ---- boards: emulators behind in-memory UART lines, clients speaking the board link ----
+  const loopPeriodMs = Math.max(1, Math.round(1000 / params.FINE_LOOP_RATE_HZ));
+  const baud: Record<BoardName, number> = { qsrc: 921_600, apt: 2_000_000, lct: 115_200, acs: 115_200, ...options.baud };
+  const boards = {} as Record<BoardName, Board>;
+  (['qsrc', 'apt', 'lct', 'acs'] as const).forEach((name, i) => {
+    const def = loadBoardDefinition(name);
+    const emu = createEmulator(name, { clock, seed: seedOf(seed, 10 + i), baud: baud[name] });
+    const t = emulatorTransport(emu, clock);
+    void t.open();
+    boards[name] = { emu, client: new BoardClient(def, t, clock, { timeoutMs: def.link.timeoutMs, retries: def.link.retries }) };
+  });
+  const elevationFor = (_target: unknown, nowMs: number) => elevationAt(geo, (nowMs - passStartMs) / 1000);
+  const apt = new AptPort(boards.apt.client, clock, loopPeriodMs);
+  const acs = new AcsPort(boards.acs.client, clock, 100, elevationFor);
+  const qsrc = new QsrcPort(boards.qsrc.client, clock, 100);
+  const lct = new LctPort(boards.lct.client, clock, 100, { uplinkKbps: params.UPLINK_RATE_KBPS, downlinkKbps: params.DOWNLINK_RATE_MBPS * 1000 });
+  const flash = new ControllerFlash();
+  const image = encodeConfigImage({
+    boardId: 0x5100,
+    configVersion: 1,
+    generation: options.configGeneration ?? 1,
+    params: new Map(Object.entries(params).map(([name, v]) => [parameterDef(name).id, v])),
+  });
+  flash.flash('A', image);
+
+  // ---- QKD: the payload's distillation (Alice) and the ground station (Bob) ----
+  const source: SourceConfig = {
+    rateHz: params.SOURCE_REP_RATE_MHZ * 1e6,
+    mu: [params.MU_SIGNAL, params.MU_DECOY, params.MU_VACUUM],
+    p: [params.P_SIGNAL, params.P_DECOY, params.P_VACUUM],
+    pKeyBasis: params.P_KEY_BASIS,
+    pulsesPerFrame: params.PULSES_PER_FRAME,
+  };
+  const distill: DistillConfig = { ...DEFAULT_DISTILL_CONFIG, mu: source.mu, p: source.p, pKeyBasis: source.pKeyBasis, ...options.distill };
+  const sourceSeed = seedOf(seed, 1);
+  let pools = options.pools;
+  if (!pools) {
+    const bits = options.preSharedKeyBits ?? 1 << 17;
+    const psk = preSharedKey(seedOf(seed, 2), bits);
+    pools = { payload: new KeyPool('payload'), ground: new KeyPool(stationName) };
+    pools.payload.add(`psk-${stationName}`, psk, bits, 'psk');
+    pools.ground.add(`psk-${stationName}`, psk, bits, 'psk');
+  }
+  const sessionId = options.sessionId ?? `${stationName}-${seed}`;
+
+  // ---- the optical link, with the distillation conversation on its virtual channels ----
+  let link: OpticalLink | null = null;
+  const dl = new DistillationLink({
+    downlink: (p) => void link!.sendDistillation(p),
+    uplink: (p) => link!.sendDistillationReply(p),
+  });
+  const le = options.linkErrors ?? {};
+  // Link time runs from the pass start (the ground station acquires the payload then).
+  const linkElevation = (tS: number) => geo.at(Math.min(geo.durationS, tS)).elevationDeg;
+  const forcedDropout = (ms: number) => !!le.dropout && ms >= passStartMs + le.dropout.atS * 1000 && ms < passStartMs + (le.dropout.atS + le.dropout.durationS) * 1000;
+  let hkOnGround = 0;
+  const channelCfg = {
+    berZenith: le.berZenith ?? 0,
+    berDecadesPerAirmass: le.berDecadesPerAirmass ?? 1,
+    burstRatePerS: le.burstRatePerS ?? 0,
+    burstMeanBits: le.burstMeanBits ?? 64,
+    dropoutRatePerS: le.dropoutRatePerS ?? 0,
+    dropoutMeanS: le.dropoutMeanS ?? 0.05,
+    minElevationDeg: 5,
+  };
+  link = new OpticalLink({
+    seed: seedOf(seed, 3),
+    elevationDeg: linkElevation,
+    downlinkBitRate: params.DOWNLINK_RATE_MBPS * 1e6,
+    uplinkBitRate: params.UPLINK_RATE_KBPS * 1e3,
+    downlink: channelCfg,
+    uplink: channelCfg,
+    onBoardPacket: (p) => {
+      if (p.vcid === TC_VC.distillation) dl.onBoardPacket(p.bytes);
+      else if (p.vcid === TC_VC.telecommand) payload.sendTc(p.bytes);
+    },
+    onGroundPacket: (p) => {
+      if (p.vcid === TM_VC.distillation) dl.onGroundPacket(p.bytes);
+      else if (p.vcid === TM_VC.housekeeping) hkOnGround++;
+    },
+  });
+  // A commanded drop-out window: nothing crosses either way (the channels' own drop-outs are random).
+  for (const ch of [link.downlink, link.uplink]) {
+    const transmit = ch.transmit.bind(ch);
+    ch.transmit = (bytes: Uint8Array, tS: number) => {
+      const out = transmit(bytes, tS);
+      return forcedDropout(passStartMs + tS * 1000) ? new Uint8Array(0) : out;
+    };
+  }
+  let simT = 0;
+  const alice = new AliceDistiller({ config: distill, sourceSeed, channel: dl.alice, pool: pools.payload, sessionId, rngSeed: seedOf(seed, 4), clock: () => simT });
+  const ground = new GroundStation(station.name, { config: distill, channel: dl.bob, pool: pools.ground, sessionId, rngSeed: seedOf(seed, 5), clock: () => simT });
+  const sampler = new DetectionSampler(source, detector, sourceSeed, seedOf(seed, 6));
+
+  // ---- the payload firmware ----
+  let lossNowDb = 0;
+  const blocksOf = (s: 'delivered' | 'aborted') => alice.blocks.filter((b) => b.status === s);
+  const qkdHk = () => {
+    const last = alice.blocks.at(-1);
+    return {
+      detections: Math.min(ground.detections, 0xffffffff),
+      siftedBits: alice.blocks.reduce((a, b) => a + b.keyBits, 0),
+      qber: last ? last.qberTestSignal : 0,
+      lossDb: lossNowDb,
+      finalKeyBits: blocksOf('delivered').reduce((a, b) => a + b.lengthBits, 0),
+      keyPoolBits: Math.min(pools!.payload.availableBits(), 0xffffffff),
+      blocksDelivered: blocksOf('delivered').length,
+      blocksAborted: blocksOf('aborted').length,
+    };
+  };
+  const linkHk = () => {
+    const farm = link!.board.farmState(TC_VC.distillation);
+    return {
+      linkUp: lct.linkUp(),
+      downlinkFrames: link!.scheduler.framesSent,
+      uplinkFramesAccepted: link!.board.counters.framesAccepted,
+      uplinkFramesRejected: link!.board.counters.framesRejected,
+      authFailures: Math.min(0xffff, link!.board.errors.AUTH_FAILED ?? 0),
+      farmState: farm ? { OPEN: 1, WAIT: 2, LOCKOUT: 3 }[farm.state] : 0,
+      berEstimate: 10 ** boards.lct.client.value('BER_LOG10', -12),
+    };
+  };
+  const payload = createPayload({
+    ports: { pointing: apt, attitude: acs, source: qsrc, link: lct, config: flash },
+    clock,
+    seed,
+    epochOffsetS,
+    hkProviders: new Map<number, () => Record<string, unknown>>([
+      [housekeepingDef('QKD_HK').sid, qkdHk],
+      [housekeepingDef('LINK_HK').sid, linkHk],
+    ]),
+    hkEnabled: [1, 2, 3].map((s) => housekeepingDef(s).sid),
+  });
+  const tm: RecordedTm[] = [];
+  payload.onTm((p) => {
+    tm.push({ tMs: clock.now(), bytes: p });
+    // While the laser link is up the payload's TM is multiplexed onto its housekeeping VC too.
+    if (clock.now() >= passStartMs && clock.now() < linkEndMs && lct.linkUp()) link!.sendHousekeeping(p);
+  });
+
+  // ---- the world: attitude -> beacon on the camera, pointing residual, channel, detections ----
+  const acsEmu = boards.acs.emu;
+  const aptEmu = boards.apt.emu;
+  let bodyX = 0;
+  let bodyY = 0;
+  let residSq = 0;
+  let residN = 0;
+  let sigmaUrad = 1;
+  let truthSq = 0;
+  let truthN = 0;
+  const ll = options.lockLoss;
+  const llFrom = ll ? passStartMs + ll.atS * 1000 : Infinity;
+  const llTo = ll ? llFrom + ll.durationS * 1000 : -Infinity;
+  const emitted = qsrc.emitted;
+  const worldPeriodMs = loopPeriodMs;
+  const isoA = 1 - Math.exp(-worldPeriodMs / 1000 / isolationTauS);
+  clock.every(worldPeriodMs, () => {
+    const now = clock.now();
+    const ax = acsEmu.readRegister('ATT_X_MRAD') * 1000;
+    const ay = acsEmu.readRegister('ATT_Y_MRAD') * 1000;
+    bodyX += (ax - bodyX) * isoA;
+    bodyY += (ay - bodyY) * isoA;
+    const inLoss = now >= llFrom && now < llTo;
+    const kick = inLoss && ll!.kind === 'kick' ? (ll!.kickUrad ?? 60) : 0;
+    const visible = now >= passStartMs && now < passEndMs && !(inLoss && (ll!.kind ?? 'hidden') === 'hidden');
+    const bx = beaconBias.x - bodyX + kick;
+    const by = beaconBias.y - bodyY;
+    aptEmu.applySim({ kind: 'BEACON', xUrad: bx, yUrad: by, visible });
+    if (payload.status.emitting) {
+      const ex = bx - aptEmu.readRegister('FSM_POS_X_URAD');
+      const ey = by - aptEmu.readRegister('FSM_POS_Y_URAD');
+      residSq += ex * ex + ey * ey;
+      residN++;
+    }
+  });
+  let lossMin = Infinity;
+  let lossMax = -Infinity;
+  let sampledPulses = 0;
+  let firstOpen = 0;
+  let lastSampleMs = 0;
+  clock.every(SLICE_MS, () => {
+    const now = clock.now();
+    simT = now / 1000;
+    const g = geo.at((now - SLICE_MS / 2 - passStartMs) / 1000);
+    if (residN > 0) {
+      sigmaUrad = Math.sqrt(residSq / residN);
+      truthSq += residSq;
+      truthN += residN;
+    }
+    residSq = 0;
+    residN = 0;
+    const eta = channelTransmittance(channel, g.rangeKm, g.elevationDeg, sigmaUrad);
+    lossNowDb = lossDb(eta * detector.efficiency);
+    // Detections from exactly the pulses the gate let out in this slice, with their indices.
+    let any = false;
+    for (let i = firstOpen; i < emitted.length; i++) {
+      const f = emitted[i];
+      if (f.startMs === Infinity) break;
+      const a = pulsesBy(f, lastSampleMs);
+      const b = pulsesBy(f, now);
+      if (b > a) {
+        const base = f.frameNumber * source.pulsesPerFrame;
+        sampler.sample(base + a, base + b, eta);
+        sampledPulses += b - a;
+        any = true;
+      }
+      if (f.ended && (f.stopMs ?? 0) <= now && i === firstOpen) firstOpen++;
+    }
+    if (any) {
+      if (lossNowDb < lossMin) lossMin = lossNowDb;
+      if (lossNowDb > lossMax) lossMax = lossNowDb;
+    }
+    lastSampleMs = now;
+    if (now % BATCH_MS === 0 && sampler.tags.length > 0) ground.receiveTimeTags(sampler.tags.take());
+    if (now % 100 === 0) {
+      const inView = now >= passStartMs && now < linkEndMs;
+      const dropout = !inView || forcedDropout(now);
+      boards.lct.emu.applySim({ kind: 'LINK', lossDb: Math.max(20, lossNowDb - 5), dropout });
+      aptEmu.env.link.lossDb = inView ? lossNowDb - beaconMarginDb : 60;
+    }
+    if (now >= passStartMs && now <= linkEndMs) {
+      link!.advanceTo((now - passStartMs) / 1000);
+    }
+    if (now % 10_000 === 0) {
+      progress({ tS: (now - passStartMs) / 1000, mode: payload.mode(), detections: ground.detections, finalKeyBits: qkdHk().finalKeyBits, blocksDelivered: blocksOf('delivered').length });
+    }
+  });
+
+  // ---- the script of the pass ----
+  clock.runUntil(500);
+  payload.powerOn();
+  if (!clock.runUntilTrue(() => payload.mode() === 'STANDBY', 5000)) throw new Error(`payload did not reach STANDBY after power-on (mode ${payload.mode()})`);
+  const nowS = Math.floor(epochOffsetS + clock.now() / 1000);
+  const planArgs = {
+    station: stationName,
+    latDeg: station.latitudeDeg,
+    lonDeg: station.longitudeDeg,
+    altM: station.heightKm * 1000,
+    startS: epochOffsetS + leadS,
+    endS: epochOffsetS + leadS + geo.durationS,
+    minElevationDeg,
+    tleLine1: geo.tle[0],
+    tleLine2: geo.tle[1],
+  };
+  if (planArgs.startS <= nowS) throw new Error(`lead-in of ${leadS} s is too short: the payload booted at mission time ${nowS}`);
+  payload.sendTc(encodeCommand('UPLOAD_PASS_PLAN', planArgs, { seq: 1 }));
+  clock.runUntil(passEndMs + 2000);
+  ground.receiveTimeTags(sampler.tags.take());
+  clock.runUntil(passEndMs + 4000);
+  alice.endOfPass();
+  const settled = () => alice.blocks.every((b) => b.status !== 'in-progress') && ground.bob.blocks.every((b) => b.status !== 'in-progress') && link!.reliableDownlinkIdle;
+  clock.runUntilTrue(settled, linkEndMs - clock.now(), 100);
+  const endMs = clock.now();
+  payload.stop();
+
+  const summary = summarise({
+    station: station.name,
+    seed,
+    geo,
+    epochOffsetS,
+    leadS,
+    tm,
+    alice: alice.blocks,
+    bob: ground.bob.blocks,
+    lossMin,
+    lossMax,
+    truthRms: truthN > 0 ? Math.sqrt(truthSq / truthN) : 0,
+    detections: ground.detections,
+    pulsesEmitted: qsrc.pulsesEmittedTotal(),
+    sampledPulses,
+    link: {
+      distillation: { down: { ...dl.down }, up: { ...dl.up } },
+      reliableRetransmissions: link.reliableTx.counters.retransmissions,
+      downlinkFrames: link.scheduler.framesSent,
+      downlinkIdleFrames: link.scheduler.idleFrames,
+      groundFramesGood: link.ground.rx.counters.framesGood,
+      groundFecfErrors: link.ground.rx.counters.fecfErrors,
+      hkPacketsOnGround: hkOnGround,
+      uplinkFramesAccepted: link.board.counters.framesAccepted,
+      uplinkFramesRejected: link.board.counters.framesRejected,
+      fopRetransmissions: [...link.fops.values()].reduce((a, f) => a + f.counters.retransmissions, 0),
+      downlinkBitErrors: link.downlink.counters.bitErrors,
+      uplinkBitErrors: link.uplink.counters.bitErrors,
+      bursts: link.downlink.counters.bursts + link.uplink.counters.bursts,
+      dropouts: link.downlink.counters.dropouts + link.uplink.counters.dropouts,
+    },
+    boardLinks: Object.fromEntries(Object.entries(boards).map(([n, b]) => [n, { requests: b.client.stats.requests, coalesced: b.client.stats.coalesced, timeouts: b.client.stats.timeouts, telemetryFrames: b.client.stats.telemetryFrames, telemetryLost: b.client.stats.telemetryLost }])),
+    simS: endMs / 1000,
+    wall0,
+  });
+  return { summary, tm, pools, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, diagnostics: payload.diagnostics() };
+}
+
+interface SummaryInput {
+  station: string;
+  seed: number;
+  geo: ReturnType<typeof passGeometry>;
+  epochOffsetS: number;
+  leadS: number;
+  tm: RecordedTm[];
+  alice: BlockRecord[];
+  bob: BlockRecord[];
+  lossMin: number;
+  lossMax: number;
+  truthRms: number;
+  detections: number;
+  pulsesEmitted: number;
+  sampledPulses: number;
+  link: MissionSummary['link'];
+  boardLinks: MissionSummary['boardLinks'];
+  simS: number;
+  wall0: number;
+}
+
+function tmTimeS(d: DecodedPacket): number {
+  const t = (d.pus as { time?: { coarse: number; fine: number } }).time;
+  return t ? t.coarse + t.fine / 65536 : 0;
+}
+
+function summarise(x: SummaryInput): MissionSummary {
+  const decoded = x.tm.map((t) => decodePacket(t.bytes));
+  const tmByKind: Partial<Record<PacketKind, number>> = {};
+  const tmByName: Record<string, number> = {};
+  for (const d of decoded) {
+    tmByKind[d.kind] = (tmByKind[d.kind] ?? 0) + 1;
+    const n = d.name ?? 'unknown';
+    tmByName[n] = (tmByName[n] ?? 0) + 1;
+  }
+  const passT = (d: DecodedPacket) => Math.round((tmTimeS(d) - x.epochOffsetS - x.leadS) * 1000) / 1000;
+  const events = decoded.filter((d) => d.kind === 'event');
+  const modeTimeline = events.filter((e) => e.name === 'MODE_CHANGED').map((e) => ({ tS: passT(e), from: String(e.fields!.from), to: String(e.fields!.to) }));
+  const frames = events.filter((e) => e.name === 'SOURCE_FRAME').map((e) => e.fields as { frameNumber: number; pulseCount: number; reason: string });
+  const byReason: Record<string, number> = {};
+  for (const f of frames) byReason[f.reason] = (byReason[f.reason] ?? 0) + 1;
+  const pulsesAccounted = frames.reduce((a, f) => a + f.pulseCount, 0);
+  const contiguous = frames.every((f, i) => f.frameNumber === i);
+  const hk = decoded.filter((d) => d.name === 'PAYLOAD_HK' && d.fields!.mode === 'QKD' && d.fields!.fineLock === true);
+  const measuredRms = hk.length > 0 ? Math.sqrt(hk.reduce((a, h) => a + (h.fields!.pointingErrorRmsUrad as number) ** 2, 0) / hk.length) : 0;
+  const reports = decoded.filter((d) => d.kind === 'report').map((d) => d.name ?? 'unknown');
+
+  // Key: Bob's view of the blocks (he knows the true error counts), compared with Alice's.
+  let keyN = 0;
+  let keyE = 0;
+  let sifted = 0;
+  let finalKeyBits = 0;
+  let keysEqual = true;
+  const abortReasons: Record<string, number> = {};
+  const hash = createHash('sha256');
+  for (const b of x.bob) {
+    sifted += b.keyBits;
+    if (b.keyErrors) {
+      keyN += b.keyN[0];
+      keyE += b.keyErrors[0];
+    }
+    if (b.status === 'delivered') {
+      finalKeyBits += b.lengthBits;
+      const a = x.alice.find((r) => r.blockId === b.blockId);
+      if (!a || a.status !== 'delivered' || !a.key || !b.key || a.key.length !== b.key.length || a.key.some((w, i) => w !== b.key![i])) keysEqual = false;
+      hash.update(new Uint8Array(b.key!.buffer, b.key!.byteOffset, b.key!.byteLength));
+    } else abortReasons[b.reason] = (abortReasons[b.reason] ?? 0) + 1;
+  }
+  const lockLosses = events.filter((e) => e.name === 'FINE_LOCK_LOST').length;
+  return {
+    station: x.station,
+    seed: x.seed,
+    passStartUtc: x.geo.start.toISOString(),
+    passEndUtc: x.geo.end.toISOString(),
+    durationS: x.geo.durationS,
+    maxElevationDeg: x.geo.maxElevationDeg,
+    lossDbMin: Number.isFinite(x.lossMin) ? x.lossMin : 0,
+    lossDbMax: Number.isFinite(x.lossMax) ? x.lossMax : 0,
+    qber: keyN > 0 ? keyE / keyN : 0,
+    detections: x.detections,
+    siftedBits: sifted,
+    finalKeyBits,
+    keySha256: hash.digest('hex'),
+    keysEqual,
+    pointingRmsUrad: x.truthRms,
+    pointingRmsMeasuredUrad: measuredRms,
+    modeTimeline,
+    tm: { total: decoded.length, byKind: tmByKind, byName: tmByName, verification: reports.filter((r) => r.startsWith('VERIFY_')) },
+    frames: {
+      count: frames.length,
+      contiguous,
+      byReason,
+      pulsesAccounted,
+      pulsesEmitted: x.pulsesEmitted,
+      pulsesSampled: x.sampledPulses,
+      allAccounted: contiguous && pulsesAccounted === x.pulsesEmitted && x.sampledPulses === x.pulsesEmitted,
+    },
+    lockLosses,
+    blocks: { delivered: x.bob.filter((b) => b.status === 'delivered').length, aborted: x.bob.filter((b) => b.status === 'aborted').length, pending: x.bob.filter((b) => b.status === 'in-progress').length, abortReasons },
+    link: x.link,
+    boardLinks: x.boardLinks,
+    simS: x.simS,
+    wallS: (performance.now() - x.wall0) / 1000,
+  };
+}
+
+export type { MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary };

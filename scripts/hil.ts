@@ -1,0 +1,127 @@
+/**
+ * npm run hil -- [--bench FILE] [--seed N] [--port BOARD=PATH,...] [FILTER...]
+ * Runs the HIL suites (hil/suites/*.hil.ts, vitest) against a bench, then writes
+ * reports/hil/junit.xml and reports/hil/report.html (plots, limits, events).
+ * Capture tools: --show-capture FILE, --export-capture FILE --direction rx|tx --out FILE.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { applyPortOverrides, BenchConfigError, loadBenchConfig } from '../hil/bench/config.ts';
+import { decodeCapture, directionBytes, exportDirection, readCapture, rejectedFrames } from '../hil/capture.ts';
+import { buildReport } from '../hil/report/html.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const usage = `usage: npm run hil -- [--bench FILE] [--seed N] [--port BOARD=PATH[,BOARD=PATH...]] [FILTER...]
+  --bench FILE    bench config (default hil/benches/emulated.json; also pty.json, devboards.json, farm.json)
+  --seed N        simulation seed (default 1)
+  --port SPEC     put boards on given lines: apt=/dev/pts/7 (serial path) or apt=tcp:127.0.0.1:7002
+  --report-dir D  where junit.xml, report.html and data/ go (default reports/hil)
+  FILTER          run only suite files whose path contains FILTER (e.g. apt, corruption)
+Writes reports/hil/junit.xml and reports/hil/report.html; captures in reports/captures/.
+Exit 0 when every test passed, 1 when any failed, 2 on usage errors.
+
+       npm run hil -- --show-capture FILE [--frames]           summary + rejected frames of a capture
+                                                               (--frames: every frame decoded, JSON Lines)
+       npm run hil -- --export-capture FILE --direction rx|tx --out OUT
+                                                               one direction as a raw byte stream
+                                                               (0x00-delimited COBS frames)`;
+
+let args;
+try {
+  args = parseArgs({
+    allowPositionals: true,
+    options: {
+      bench: { type: 'string' },
+      seed: { type: 'string' },
+      port: { type: 'string' },
+      'show-capture': { type: 'string' },
+      frames: { type: 'boolean' },
+      'export-capture': { type: 'string' },
+      direction: { type: 'string' },
+      'report-dir': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+} catch (e) {
+  console.error(`${(e as Error).message}\n${usage}`);
+  process.exit(2);
+}
+const v = args.values;
+if (v.help) {
+  console.log(usage);
+  process.exit(0);
+}
+
+if (v['show-capture']) {
+  try {
+    const cap = readCapture(v['show-capture']);
+    const rejects = rejectedFrames(cap);
+    const lines = [JSON.stringify({ board: cap.header.board, port: cap.header.port, clock: cap.header.clock, txBytes: directionBytes(cap, 'tx').length, rxBytes: directionBytes(cap, 'rx').length, rejectedFrames: rejects.length })];
+    const records = v.frames ? decodeCapture(cap) : rejects;
+    for (const r of records) lines.push(JSON.stringify(r));
+    process.stdout.write(`${lines.join('\n')}\n`, () => process.exit(0));
+    await new Promise(() => {});
+  } catch (e) {
+    console.error(`hil: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
+if (v['export-capture']) {
+  if ((v.direction !== 'rx' && v.direction !== 'tx') || !v.out) {
+    console.error(`--export-capture needs --direction rx|tx and --out FILE\n${usage}`);
+    process.exit(2);
+  }
+  try {
+    const n = exportDirection(v['export-capture'], v.direction, v.out);
+    console.error(`wrote ${n} ${v.direction} bytes to ${v.out}`);
+    process.exit(0);
+  } catch (e) {
+    console.error(`hil: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
+
+const benchFile = resolve(v.bench ?? join(root, 'hil/benches/emulated.json'));
+const seed = v.seed ?? '1';
+if (!/^\d+$/.test(seed)) {
+  console.error(`--seed must be a non-negative integer, got '${seed}'\n${usage}`);
+  process.exit(2);
+}
+try {
+  const cfg = applyPortOverrides(loadBenchConfig(benchFile), v.port);
+  process.stderr.write(`hil: bench ${cfg.name} (${Object.entries(cfg.boards).map(([b, c]) => `${b}: ${c.mode}${'path' in c ? ` ${c.path}` : ''}`).join(', ')}), seed ${seed}\n`);
+} catch (e) {
+  console.error(`hil: ${e instanceof BenchConfigError ? e.message : (e as Error).message}`);
+  process.exit(2);
+}
+
+const reportDir = resolve(v['report-dir'] ?? join(root, 'reports', 'hil'));
+rmSync(join(reportDir, 'data'), { recursive: true, force: true });
+mkdirSync(reportDir, { recursive: true });
+const vitestArgs = [
+  join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+  'run',
+  '--config',
+  join(root, 'vitest.hil.config.ts'),
+  '--reporter=default',
+  '--reporter=junit',
+  `--outputFile.junit=${join(reportDir, 'junit.xml')}`,
+  ...args.positionals,
+];
+const child = spawn(process.execPath, vitestArgs, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, HIL_BENCH: benchFile, HIL_SEED: seed, HIL_PORTS: v.port ?? '', HIL_ROOT: root, HIL_REPORT_DIR: reportDir },
+});
+const stop = (sig: NodeJS.Signals) => child.kill(sig);
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
+child.on('exit', (code) => {
+  const html = buildReport(reportDir);
+  process.stderr.write(`hil: JUnit ${join(reportDir, 'junit.xml')}${existsSync(join(reportDir, 'junit.xml')) ? '' : ' (missing)'}\nhil: report ${html}\n`);
+  process.exit(code === 0 ? 0 : 1);
+});

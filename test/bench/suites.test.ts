@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { spawnEmulator, stopChild } from '../../hil/bench/bench.ts';
+import { readCapture, rejectedFrames } from '../../hil/capture.ts';
+import { socatAvailable } from '../../hil/pty.ts';
+
+/** `npm run hil` end to end: the suites pass in-process and through an emulator's pty, with reports. */
+function hil(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/hil.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.stderr.on('data', (b) => (out += b));
+    // eslint-disable-next-line no-control-regex
+    p.on('exit', (code) => resolve({ code, out: out.replace(/\x1b\[[0-9;]*m/g, '') }));
+  });
+}
+
+describe('npm run hil', () => {
+  it('runs the suites in-process (simulated time): JUnit, HTML report with plots, captures with the rejected frames', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hil-report-'));
+    const r = await hil(['--seed', '3', '--report-dir', dir]);
+    expect(r.out).toMatch(/Tests\s+\d+ passed/);
+    expect(r.out).not.toMatch(/failed/);
+    expect(r.code).toBe(0);
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase[^>]*name="[^"]*the capture shows the rejected frames"/);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toMatch(/<svg/);
+    expect(html).toMatch(/Pointing error/);
+    const data = JSON.parse(readFileSync(join(dir, 'data', 'corruption.json'), 'utf8'));
+    const cap = readCapture(data.boards[0].capture);
+    expect(rejectedFrames(cap).length).toBeGreaterThan(0);
+    expect(rejectedFrames(cap).length).toBe(data.boards[0].rejectedFrames);
+  });
+
+  it.runIf(socatAvailable())('the same apt suite passes against `npm run emulate -- apt` through its pty path', async () => {
+    const { path, child } = await spawnEmulator(process.cwd(), 'apt', 1);
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'hil-report-'));
+      const r = await hil(['--port', `apt=${path}`, '--report-dir', dir, 'apt']);
+      expect(r.out).toContain(`apt: port ${path}`);
+      expect(r.out).toMatch(/Tests\s+6 passed/);
+      expect(r.code).toBe(0);
+      expect(existsSync(join(dir, 'report.html'))).toBe(true);
+    } finally {
+      await stopChild(child);
+    }
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await hil(['--seed', 'x'])).code).toBe(2);
+    expect((await hil(['--bench', '/nonexistent.json'])).code).toBe(2);
+  });
+});

@@ -1,0 +1,162 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type BoardRequest,
+  decodeBoardMessage,
+  encodeRequest,
+  encodeResponse,
+  encodeTelemetry,
+  frameMessage,
+  MAX_MEM_CHUNK,
+  rawToInt,
+  type ResponseBody,
+} from '../../protocols/board-link.ts';
+import { isProtocolError } from '../../protocols/errors.ts';
+import { decodeSerialFrame } from '../../protocols/serial-frame.ts';
+
+const u16 = fc.integer({ min: 0, max: 0xffff });
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+const bytes = (max: number) => fc.uint8Array({ minLength: 1, maxLength: max });
+
+const request: fc.Arbitrary<BoardRequest> = fc.oneof(
+  fc.constant({ op: 'IDENTIFY' as const }),
+  fc.constant({ op: 'STREAM_STOP' as const }),
+  fc.record({ op: fc.constant('READ_REGS' as const), addresses: fc.array(u16, { minLength: 1, maxLength: 64 }) }),
+  fc.record({ op: fc.constant('WRITE_REGS' as const), writes: fc.array(fc.record({ address: u16, value: u32 }), { minLength: 1, maxLength: 64 }) }),
+  fc.record({ op: fc.constant('MEM_READ' as const), address: u32, length: fc.integer({ min: 1, max: MAX_MEM_CHUNK }) }),
+  fc.record({ op: fc.constant('MEM_WRITE' as const), address: u32, data: bytes(MAX_MEM_CHUNK) }),
+  fc.record({ op: fc.constant('MEM_ERASE' as const), address: u32, length: fc.integer({ min: 1, max: 0xffffffff }) }),
+  fc.record({ op: fc.constant('MEM_CRC' as const), address: u32, length: fc.integer({ min: 1, max: 0xffffffff }) }),
+  fc.record({ op: fc.constant('RESET' as const), mode: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ op: fc.constant('STREAM_START' as const), periodMs: u16 }),
+  fc.record({
+    op: fc.constant('SIM' as const),
+    sim: fc.oneof(
+      fc.record({ kind: fc.constant('BEACON' as const), xUrad: finite, yUrad: finite, visible: fc.boolean() }),
+      fc.record({ kind: fc.constant('LINK' as const), lossDb: finite, dropout: fc.boolean() }),
+      fc.record({ kind: fc.constant('TEMPERATURE' as const), ambientC: finite }),
+      fc.record({ kind: fc.constant('FAULT' as const), faultId: fc.integer({ min: 0, max: 255 }), active: fc.boolean() }),
+      fc.record({ kind: fc.constant('POWER_LOSS' as const), afterRxBytes: u32, offMs: u32 }),
+    ),
+  }),
+);
+
+const okBody: fc.Arbitrary<ResponseBody> = fc.oneof(
+  fc.record({
+    op: fc.constant('IDENTIFY' as const),
+    identity: fc.record({ boardId: u16, hwVersion: u16, fwVersion: u32, serialNumber: u32, emulated: fc.boolean(), name: fc.stringMatching(/^[a-z0-9-]{0,32}$/) }),
+  }),
+  fc.record({ op: fc.constant('READ_REGS' as const), values: fc.array(fc.record({ address: u16, value: u32 }), { maxLength: 64 }) }),
+  fc.record({ op: fc.constant('MEM_READ' as const), address: u32, data: fc.uint8Array({ maxLength: MAX_MEM_CHUNK }) }),
+  fc.record({ op: fc.constant('MEM_WRITE' as const), address: u32, length: fc.integer({ min: 0, max: MAX_MEM_CHUNK }), crc32c: u32 }),
+  fc.record({ op: fc.constant('MEM_CRC' as const), address: u32, length: u32, crc32c: u32 }),
+  fc.record({ op: fc.constant('STREAM_START' as const), items: fc.integer({ min: 0, max: 255 }) }),
+  fc.constant({ op: 'SIM' as const }),
+);
+
+describe('board-link codec', () => {
+  it('round-trips every request', () => {
+    fc.assert(
+      fc.property(u16, request, (seq, req) => {
+        const m = decodeBoardMessage(encodeRequest(seq, req));
+        expect(m).toEqual({ kind: 'request', seq, request: req });
+      }),
+    );
+  });
+
+  it('round-trips every OK response and every error status', () => {
+    fc.assert(
+      fc.property(u16, okBody, (seq, body) => {
+        expect(decodeBoardMessage(encodeResponse(seq, body.op, 'OK', body))).toEqual({ kind: 'response', seq, op: body.op, status: 'OK', body });
+        expect(decodeBoardMessage(encodeResponse(seq, body.op, 'BAD_ADDRESS'))).toEqual({ kind: 'response', seq, op: body.op, status: 'BAD_ADDRESS' });
+      }),
+    );
+  });
+
+  it('round-trips telemetry', () => {
+    fc.assert(
+      fc.property(u16, u32, fc.array(u32, { maxLength: 64 }), (seq, t, values) => {
+        expect(decodeBoardMessage(encodeTelemetry(seq, t, values))).toEqual({ kind: 'telemetry', seq, boardTimeMs: t, values });
+      }),
+    );
+  });
+
+  it('matches the byte layout of docs/board-link.md (hand-written vectors)', () => {
+    // READ_REGS seq 0x0102 of registers 0x0110 and 0x0003.
+    expect([...encodeRequest(0x0102, { op: 'READ_REGS', addresses: [0x0110, 0x0003] })]).toEqual([0x11, 0x01, 0x02, 0x02, 0x02, 0x01, 0x10, 0x00, 0x03]);
+    // WRITE_REGS of -1 (two's complement) to 0x0100.
+    expect([...encodeRequest(7, { op: 'WRITE_REGS', writes: [{ address: 0x0100, value: -1 }] })]).toEqual([0x11, 0x00, 0x07, 0x03, 0x01, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff]);
+    // MEM_WRITE of 2 bytes at 0x00100000.
+    expect([...encodeRequest(1, { op: 'MEM_WRITE', address: 0x00100000, data: Uint8Array.of(0xaa, 0x00) })]).toEqual([0x11, 0x00, 0x01, 0x11, 0x00, 0x10, 0x00, 0x00, 0x00, 0x02, 0xaa, 0x00]);
+    // A refused response: seq 5, WRITE_REGS, OUT_OF_RANGE.
+    expect(decodeBoardMessage(Uint8Array.of(0x12, 0x00, 0x05, 0x03, 0x05))).toEqual({ kind: 'response', seq: 5, op: 'WRITE_REGS', status: 'OUT_OF_RANGE' });
+    // Telemetry: counter 9, board time 1000 ms, one value 0x01020304.
+    expect(decodeBoardMessage(Uint8Array.of(0x13, 0x00, 0x09, 0x80, 0x00, 0x00, 0x03, 0xe8, 0x01, 0x01, 0x02, 0x03, 0x04))).toEqual({ kind: 'telemetry', seq: 9, boardTimeMs: 1000, values: [0x01020304] });
+  });
+
+  it('refuses out-of-range fields before encoding, naming the field', () => {
+    expect(() => encodeRequest(0x10000, { op: 'IDENTIFY' })).toThrow(/seq/);
+    expect(() => encodeRequest(1, { op: 'READ_REGS', addresses: [] })).toThrow(/addresses.length/);
+    expect(() => encodeRequest(1, { op: 'MEM_READ', address: 0, length: MAX_MEM_CHUNK + 1 })).toThrow(/length/);
+    expect(() => encodeRequest(1, { op: 'SIM', sim: { kind: 'BEACON', xUrad: NaN, yUrad: 0, visible: true } })).toThrow(/xUrad/);
+  });
+
+  it('random bytes never throw anything but a ProtocolError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+        try {
+          decodeBoardMessage(b);
+        } catch (e) {
+          expect(isProtocolError(e)).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('truncating or extending a message is always detected', () => {
+    fc.assert(
+      fc.property(u16, request, fc.integer({ min: 1, max: 5 }), (seq, req, k) => {
+        const m = encodeRequest(seq, req);
+        expect(() => decodeBoardMessage(m.subarray(0, Math.max(0, m.length - k)))).toThrow();
+        const longer = new Uint8Array(m.length + k);
+        longer.set(m);
+        expect(() => decodeBoardMessage(longer)).toThrow();
+      }),
+    );
+  });
+
+  it('every single-bit flip in a framed message is rejected by the frame check', () => {
+    fc.assert(
+      fc.property(u16, request, fc.nat(), fc.integer({ min: 0, max: 7 }), (seq, req, pos, bit) => {
+        const frame = frameMessage(encodeRequest(seq, req));
+        const body = frame.slice(0, frame.length - 1); // without the 0x00 delimiter
+        const i = pos % body.length;
+        body[i] ^= 1 << bit;
+        // A flip that creates a 0x00 splits the frame: both halves must fail too.
+        for (const part of splitZero(body)) expect(() => decodeSerialFrame(part)).toThrow();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads raw register values by width and sign', () => {
+    expect(rawToInt(0xffffffff, 32, true)).toBe(-1);
+    expect(rawToInt(0xffffffff, 32, false)).toBe(0xffffffff);
+    expect(rawToInt(0x8000, 16, true)).toBe(-32768);
+    expect(rawToInt(0x17f, 8, true)).toBe(127);
+  });
+});
+
+function splitZero(b: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let s = 0;
+  for (let i = 0; i <= b.length; i++) {
+    if (i === b.length || b[i] === 0) {
+      if (i > s) out.push(b.subarray(s, i));
+      s = i + 1;
+    }
+  }
+  return out;
+}
