@@ -5,9 +5,9 @@ import { parse } from 'yaml';
 import { rawToInt } from '../protocols/board-link.ts';
 import { type BoardDefinition, boardDefinitionSchema, type MemoryRegionDef, type RegisterDef } from './schema.ts';
 
-/** Board names with a definition file in boards/definitions/. */
-export const BOARD_NAMES = ['qsrc', 'apt', 'lct', 'acs'] as const;
-export type BoardName = (typeof BOARD_NAMES)[number];
+/** Board names (one definition, in the dictionary); each has a file in boards/definitions/. */
+export { BOARD_NAMES, type BoardName } from '../protocols/dictionary/mission.ts';
+import { BOARD_NAMES, type BoardName } from '../protocols/dictionary/mission.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'definitions');
 

@@ -1,4 +1,4 @@
-import { decodeConfigImage } from '../protocols/config-image.ts';
+import { decodeConfigImage, selectBootImage } from '../protocols/config-image.ts';
 import { DICTIONARY, parameterDef, validateParameterValue } from '../protocols/dictionary/index.ts';
 import { isProtocolError } from '../protocols/errors.ts';
 import type { BankName, ConfigStorePort } from './hal.ts';
@@ -39,20 +39,37 @@ export function checkBank(store: ConfigStorePort, bank: BankName): BankCheck {
   }
 }
 
+const BANKS: readonly BankName[] = ['A', 'B'];
+
 export type ConfigLoadStep = { kind: 'bankFailed'; bank: BankName; reason: string } | { kind: 'loaded'; bank: BankName; generation: number; params: Params } | { kind: 'defaults' };
 
-/** BOOT's configuration policy: the active bank, then the other, then the safe defaults. */
+/**
+ * BOOT's configuration policy: the active bank, then the other, then the safe
+ * defaults — the one rule of protocols/config-image.ts (`selectBootImage`), with the
+ * dictionary's record ids and ranges as this board's acceptance check.
+ */
 export function loadConfigSteps(store: ConfigStorePort): ConfigLoadStep[] {
-  const first = store.activeBank();
-  const order: BankName[] = [first, first === 'A' ? 'B' : 'A'];
+  const accepted = new Map<object, Params>();
+  const accept = (image: object & { params: ReadonlyMap<number, number> }): string | null => {
+    try {
+      accepted.set(image, paramsFromRecords(image.params));
+      return null;
+    } catch (e) {
+      if (isProtocolError(e)) return e.message;
+      throw e;
+    }
+  };
+  const active = store.activeBank();
+  const sel = selectBootImage(store.readBank('A'), store.readBank('B'), BANKS.indexOf(active), { accept });
+  const other: BankName = active === 'A' ? 'B' : 'A';
   const steps: ConfigLoadStep[] = [];
-  for (const bank of order) {
-    const c = checkBank(store, bank);
-    if (c.ok) {
-      steps.push({ kind: 'loaded', bank, generation: c.generation, params: c.params });
+  for (const bank of [active, other]) {
+    const view = sel.banks[BANKS.indexOf(bank)];
+    if (sel.bank !== null && BANKS[sel.bank] === bank) {
+      steps.push({ kind: 'loaded', bank, generation: sel.header!.generation, params: accepted.get(sel.image!)! });
       return steps;
     }
-    steps.push({ kind: 'bankFailed', bank, reason: c.reason });
+    steps.push({ kind: 'bankFailed', bank, reason: view.ok ? 'not selected' : view.reason });
   }
   steps.push({ kind: 'defaults' });
   return steps;

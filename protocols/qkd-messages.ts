@@ -30,14 +30,14 @@ export type QkdMessage =
   /** Alice → Bob: her basis and intensity class for exactly those detected pulses. */
   | { type: 'sift'; batchId: number; basis: Uint8Array; intensity: Uint8Array }
   /** Alice → Bob: a block is cut; her test-basis bits of the block for error estimation. */
-  | { type: 'blockStart'; blockId: number; keyCount: number; testCount: number; testBits: Uint8Array }
+  | { type: 'blockStart'; blockId: number; lastBatch: number; keyCount: number; testCount: number; testBits: Uint8Array }
   /** Bob → Alice: test-basis errors per intensity class of the block. */
   | { type: 'peReport'; blockId: number; testErrors: [number, number, number] }
   /** Bob → Alice: start a Cascade pass (block size, permutation seed). */
   | { type: 'ecTop'; blockId: number; pass: number; blockSize: number; permSeed: number }
-  /** Bob → Alice: parities wanted for ranges [start, end) of a pass. */
-  | { type: 'ecRanges'; blockId: number; pass: number; starts: Int32Array; ends: Int32Array }
-  /** Alice → Bob: the parities (one bit each). */
+  /** Bob → Alice: parities wanted for ranges [start, end), each of its own pass. */
+  | { type: 'ecRanges'; blockId: number; passes: Uint8Array; starts: Int32Array; ends: Int32Array }
+  /** Alice → Bob: the parities (one bit each); pass = the pass of an ecTop, 255 for ranges. */
   | { type: 'ecParities'; blockId: number; pass: number; parities: Uint8Array }
   /** Bob → Alice: verification hash of his corrected key and the leakage he counted. */
   | { type: 'verify'; blockId: number; hashSeed: number; hash: Uint32Array; leakedBits: number }
@@ -85,11 +85,22 @@ class Writer {
   /** Unsigned LEB128 for integers up to 2^53. */
   varint(v: number): void {
     this.ensure(8);
-    while (v >= 128) {
-      this.buf[this.length++] = (v % 128) | 128;
-      v = Math.floor(v / 128);
+    const buf = this.buf;
+    let p = this.length;
+    if (v < 0x10000000) {
+      // Common case: 32-bit arithmetic.
+      while (v >= 128) {
+        buf[p++] = (v & 127) | 128;
+        v >>>= 7;
+      }
+    } else {
+      while (v >= 128) {
+        buf[p++] = (v % 128) | 128;
+        v = Math.floor(v / 128);
+      }
     }
-    this.buf[this.length++] = v;
+    buf[p++] = v;
+    this.length = p;
   }
   bytes(b: Uint8Array): void {
     this.ensure(b.length);
@@ -98,14 +109,21 @@ class Writer {
   }
   /** Values below 2^width packed LSB first, width 1 or 2. */
   packed(values: Uint8Array, width: 1 | 2): void {
-    const perByte = 8 / width;
-    const n = Math.ceil(values.length / perByte);
+    const shift = width === 1 ? 3 : 2;
+    const lane = width === 1 ? 7 : 3;
+    const n = (values.length + lane) >>> shift;
     this.ensure(n);
+    const buf = this.buf;
     const base = this.length;
-    this.buf.fill(0, base, base + n);
-    for (let i = 0; i < values.length; i++) {
-      this.buf[base + Math.floor(i / perByte)] |= values[i] << ((i % perByte) * width);
+    buf.fill(0, base, base + n);
+    const full = width === 1 ? values.length >>> 3 : 0;
+    // Whole bytes of 1-bit values at once (the common case: bases, bits, parities).
+    for (let j = 0, i = 0; j < full; j++, i += 8) {
+      buf[base + j] =
+        values[i] | (values[i + 1] << 1) | (values[i + 2] << 2) | (values[i + 3] << 3) |
+        (values[i + 4] << 4) | (values[i + 5] << 5) | (values[i + 6] << 6) | (values[i + 7] << 7);
     }
+    for (let i = full << 3; i < values.length; i++) buf[base + (i >>> shift)] |= values[i] << ((i & lane) * width);
     this.length += n;
   }
   done(): Uint8Array {
@@ -145,18 +163,37 @@ class Reader {
     return v;
   }
   packed(count: number, width: 1 | 2, field: string, max?: number): Uint8Array {
-    const perByte = 8 / width;
-    const n = Math.ceil(count / perByte);
+    const shift = width === 1 ? 3 : 2;
+    const lane = width === 1 ? 7 : 3;
+    const n = (count + lane) >>> shift;
     this.need(n, field);
     const out = new Uint8Array(count);
     const mask = (1 << width) - 1;
-    for (let i = 0; i < count; i++) {
-      const v = (this.buf[this.pos + Math.floor(i / perByte)] >>> ((i % perByte) * width)) & mask;
-      if (max !== undefined && v > max) {
-        throw new ProtocolError('FIELD_OUT_OF_RANGE', `${field}[${i}] = ${v} exceeds ${max}`, { field, index: i });
+    const buf = this.buf;
+    const base = this.pos;
+    let bad = -1;
+    let i0 = 0;
+    if (width === 1) {
+      const full = count >>> 3;
+      for (let j = 0, i = 0; j < full; j++, i += 8) {
+        const byte = buf[base + j];
+        out[i] = byte & 1;
+        out[i + 1] = (byte >>> 1) & 1;
+        out[i + 2] = (byte >>> 2) & 1;
+        out[i + 3] = (byte >>> 3) & 1;
+        out[i + 4] = (byte >>> 4) & 1;
+        out[i + 5] = (byte >>> 5) & 1;
+        out[i + 6] = (byte >>> 6) & 1;
+        out[i + 7] = byte >>> 7;
       }
+      i0 = full << 3;
+    }
+    for (let i = i0; i < count; i++) {
+      const v = (buf[base + (i >>> shift)] >>> ((i & lane) * width)) & mask;
+      if (max !== undefined && v > max && bad < 0) bad = i;
       out[i] = v;
     }
+    if (bad >= 0) throw new ProtocolError('FIELD_OUT_OF_RANGE', `${field}[${bad}] = ${out[bad]} exceeds ${max}`, { field, index: bad });
     this.pos += n;
     return out;
   }
@@ -206,6 +243,7 @@ export function encodeQkdMessage(m: QkdMessage): Uint8Array {
       break;
     case 'blockStart':
       w.varint(m.blockId);
+      w.varint(m.lastBatch);
       w.varint(m.keyCount);
       w.varint(m.testCount);
       w.varint(m.testBits.length);
@@ -223,9 +261,9 @@ export function encodeQkdMessage(m: QkdMessage): Uint8Array {
       break;
     case 'ecRanges':
       w.varint(m.blockId);
-      w.varint(m.pass);
       w.varint(m.starts.length);
       for (let i = 0; i < m.starts.length; i++) {
+        w.u8(m.passes[i]);
         w.varint(m.starts[i]);
         w.varint(m.ends[i] - m.starts[i]);
       }
@@ -287,10 +325,11 @@ export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): 
     }
     case 'blockStart': {
       const blockId = r.varint('blockId');
+      const lastBatch = r.varint('lastBatch');
       const keyCount = r.varint('keyCount', MAX_ITEMS);
       const testCount = r.varint('testCount', MAX_ITEMS);
       const nBits = r.varint('testBits.length', MAX_ITEMS);
-      m = { type, blockId, keyCount, testCount, testBits: r.packed(nBits, 1, 'testBits') };
+      m = { type, blockId, lastBatch, keyCount, testCount, testBits: r.packed(nBits, 1, 'testBits') };
       break;
     }
     case 'peReport':
@@ -302,17 +341,18 @@ export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): 
       break;
     case 'ecRanges': {
       const blockId = r.varint('blockId');
-      const pass = r.varint('pass', 255);
       const count = r.varint('count', MAX_ITEMS);
+      const passes = new Uint8Array(count);
       const starts = new Int32Array(count);
       const ends = new Int32Array(count);
       for (let i = 0; i < count; i++) {
+        passes[i] = r.u8('pass');
         starts[i] = r.varint('start', MAX_ITEMS * 4);
         const len = r.varint('length', MAX_ITEMS * 4);
         if (len < 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', `range ${i} is empty`, { field: 'length', index: i });
         ends[i] = starts[i] + len;
       }
-      m = { type, blockId, pass, starts, ends };
+      m = { type, blockId, passes, starts, ends };
       break;
     }
     case 'ecParities': {

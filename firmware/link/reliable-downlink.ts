@@ -33,6 +33,16 @@ export class ReliableDownlinkSender {
     return fopIdle(this.state);
   }
 
+  /** Octets offered but not yet released to the channel (waiting for the window to open). */
+  get waitingBytes(): number {
+    return this.state.waitQueue.reduce((n, p) => n + p.length, 0);
+  }
+
+  /** Packets sent and not yet acknowledged. */
+  get outstanding(): number {
+    return this.state.sent.length;
+  }
+
   /** Numbers a packet and queues it; returns packets to transmit now. */
   offer(packet: Uint8Array, nowMs: number): Uint8Array[] {
     this.counters.offered++;

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, WallClock } from '../../boards/clock.ts';
 import { loadBoardDefinition } from '../../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../../boards/emulator/index.ts';
+import { spawnEmulator, stopChild } from '../bench/bench.ts';
 import { loadBenchConfig } from '../bench/config.ts';
 import { BoardDriver } from '../driver.ts';
 import { FrameLink } from '../framing.ts';
@@ -44,44 +45,12 @@ export interface ConnectOptions {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Starts `scripts/emulate.ts BOARD` in its own process and resolves with the pty path it prints. */
+/** Starts `scripts/emulate.ts BOARD` in its own process (the bench's spawner) and resolves with its pty path. */
 export function startEmulatorProcess(board: string, opts: { baud?: number; seed?: number; timeoutMs?: number } = {}): Promise<{ path: string; child: ChildProcess }> {
-  const args = ['--import', 'tsx', join(root, 'scripts', 'emulate.ts'), board, '--seed', String(opts.seed ?? 1), ...(opts.baud ? ['--baud', String(opts.baud)] : [])];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new ConnectError(`emulator process for ${board} printed no device path within ${opts.timeoutMs ?? 15000} ms: ${err.trim()}`));
-    }, opts.timeoutMs ?? 15000);
-    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve({ path: out.slice(0, nl).trim(), child });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new ConnectError(`emulator process for ${board} exited (${code}): ${err.trim()}`));
-    });
-  });
+  return spawnEmulator(root, board, opts.seed ?? 1, opts.baud, opts.timeoutMs);
 }
 
-export function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+export { stopChild as stopProcess };
 
 function lineFor(spec: string, baud: number): ByteTransport {
   const tcp = /^tcp:(.+):(\d+)$/.exec(spec);
@@ -129,7 +98,7 @@ export async function connectBoard(o: ConnectOptions): Promise<BoardConnection> 
   try {
     await line.open();
   } catch (e) {
-    if (child) await stopProcess(child);
+    if (child) await stopChild(child);
     throw new ConnectError(`board ${o.board} on ${transport.description}: ${(e as Error).message}`);
   }
   const link = new FrameLink(line, clock);
@@ -144,7 +113,7 @@ export async function connectBoard(o: ConnectOptions): Promise<BoardConnection> 
       driver.close();
       await line.close();
       emulator?.shutdown();
-      if (child) await stopProcess(child);
+      if (child) await stopChild(child);
     },
   };
 }

@@ -163,7 +163,6 @@ export class OpticalLink {
   }
   /** Reliable: numbered, queued and repeated until the ground acknowledges it. */
   sendDistillation(packet: Uint8Array): boolean {
-    if (process.env.LINK_NO_ARQ) return this.scheduler.enqueue(TM_VC.distillation, packet); // TEMP
     this.enqueueReliable(this.reliableTx.offer(packet, this.nowS * 1000));
     return true;
   }
@@ -187,6 +186,14 @@ export class OpticalLink {
   /** True when every uplink packet submitted so far has been acknowledged by the board. */
   get uplinkIdle(): boolean {
     return [...this.fops.values()].every((f) => f.idle) && this.uplinkQueue.length === 0;
+  }
+
+  /**
+   * Distillation octets not yet on the wire: the VC queue plus what waits for the
+   * reliable channel's window. Use this (not the scheduler alone) for flow control.
+   */
+  distillationBacklogBytes(): number {
+    return this.scheduler.pendingBytes(TM_VC.distillation) + this.reliableTx.waitingBytes;
   }
 
   /** True when every reliable downlink packet has been acknowledged by the ground. */

@@ -38,3 +38,13 @@ export const FOP_WINDOW_K = 10;
 export const SPI = { telecommand: 1, distillation: 2 } as const;
 /** Anti-replay window: wide enough for every frame a FOP can send into a drop-out. */
 export const ARSN_WINDOW = 1024;
+
+/**
+ * Reliable downlink for key distillation: COP-1's go-back-N run over whole packets
+ * (N(S) = sequence count mod 256), acknowledged by CLCW-carrying packets on the uplink
+ * (TC VC 1, MAP 1, type-B frames, still authenticated).
+ */
+export const ARQ_ACK_APID = 0x0df;
+export const ARQ_ACK_MAP_ID = 1;
+export const ARQ_WINDOW_K = 32;
+export const ARQ_FARM_WINDOW_WIDTH = 64;

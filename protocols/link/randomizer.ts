@@ -23,20 +23,31 @@ function generate(lengthBytes: number): Uint8Array {
 /** One period of the sequence (255 octets), starting FF 48 0E C0 9A 0D 70 BC. */
 export const RANDOMIZER_SEQUENCE: Uint8Array = generate(RANDOMIZER_PERIOD_BYTES);
 
-// The sequence repeated to cover the largest TM frame (2048 octets), so XOR needs no modulo.
+// The sequence repeated to cover the largest TM frame (2048 octets) plus slack, so XOR needs
+// no modulo; and as 32-bit words for each of the four possible alignments of a frame.
 const MAX_TABLE_BYTES = 2048;
 const TABLE = (() => {
-  const t = new Uint8Array(MAX_TABLE_BYTES);
-  for (let i = 0; i < MAX_TABLE_BYTES; i++) t[i] = RANDOMIZER_SEQUENCE[i % RANDOMIZER_PERIOD_BYTES];
+  const t = new Uint8Array(MAX_TABLE_BYTES + 4);
+  for (let i = 0; i < t.length; i++) t[i] = RANDOMIZER_SEQUENCE[i % RANDOMIZER_PERIOD_BYTES];
   return t;
 })();
+const TABLE32 = [0, 1, 2, 3].map((lead) => new Uint32Array(TABLE.slice(lead, lead + MAX_TABLE_BYTES).buffer));
 
 /** XORs buf[start, end) with the sequence, restarting it at `start` (in place). */
 export function randomize(buf: Uint8Array, start = 0, end = buf.length): void {
   const n = end - start;
-  if (n <= MAX_TABLE_BYTES) {
-    for (let i = 0; i < n; i++) buf[start + i] ^= TABLE[i];
+  if (n > MAX_TABLE_BYTES) {
+    for (let i = 0; i < n; i++) buf[start + i] ^= RANDOMIZER_SEQUENCE[i % RANDOMIZER_PERIOD_BYTES];
     return;
   }
-  for (let i = 0; i < n; i++) buf[start + i] ^= RANDOMIZER_SEQUENCE[i % RANDOMIZER_PERIOD_BYTES];
+  const abs = buf.byteOffset + start;
+  const lead = Math.min(n, (4 - (abs & 3)) & 3);
+  for (let i = 0; i < lead; i++) buf[start + i] ^= TABLE[i];
+  const words = (n - lead) >>> 2;
+  if (words > 0) {
+    const w = new Uint32Array(buf.buffer, abs + lead, words);
+    const t = TABLE32[lead];
+    for (let j = 0; j < words; j++) w[j] ^= t[j];
+  }
+  for (let i = lead + words * 4; i < n; i++) buf[start + i] ^= TABLE[i];
 }

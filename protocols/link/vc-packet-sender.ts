@@ -25,6 +25,8 @@ export class VcPacketSender {
   /** Octets of queue[head] already placed in earlier fields. */
   private headOffset = 0;
   private queued = 0;
+  /** Octets of idle packets still to send (a spilled-over idle packet). */
+  private idlePending = 0;
   /** Packets (not idle) taken by `enqueue`, and octets of idle fill produced. */
   packetsQueued = 0;
   idleBytes = 0;
@@ -59,6 +61,11 @@ export class VcPacketSender {
     return this.queued - this.headOffset;
   }
 
+  /** Octets of real (non-idle) packets still to send: what makes the channel want a frame. */
+  get pendingDataBytes(): number {
+    return this.queued - this.headOffset - this.idlePending;
+  }
+
   /**
    * Fills out[offset, offset + dataFieldBytes) and returns the first header pointer.
    * Pads with idle packets when the queue is empty.
@@ -73,14 +80,17 @@ export class VcPacketSender {
         const idle = idlePacket(n - p);
         this.queue.push(idle);
         this.queued += idle.length;
+        this.idlePending += idle.length;
         this.idleBytes += idle.length;
       }
       const pkt = this.queue[this.head];
+      const isIdle = ((pkt[0] & 0x07) << 8 | pkt[1]) === IDLE_APID;
       if (this.headOffset === 0 && fhp === FHP_NO_PACKET_START) fhp = p;
       const take = Math.min(pkt.length - this.headOffset, n - p);
       out.set(this.headOffset === 0 && take === pkt.length ? pkt : pkt.subarray(this.headOffset, this.headOffset + take), offset + p);
       p += take;
       this.headOffset += take;
+      if (isIdle) this.idlePending -= take;
       if (this.headOffset === pkt.length) {
         this.queued -= pkt.length;
         this.headOffset = 0;
