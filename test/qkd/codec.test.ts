@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isProtocolError } from '../../protocols/errors.ts';
+import { ABORT_REASONS, decodeAuthFrame, decodeQkdMessage, encodeQkdMessage, type QkdMessage } from '../../protocols/qkd-messages.ts';
+
+const bits = (max = 300) => fc.uint8Array({ maxLength: max, min: 0, max: 1 });
+const id = fc.nat({ max: 2 ** 40 });
+const reason = fc.constantFrom(...ABORT_REASONS);
+
+const messageArb: fc.Arbitrary<QkdMessage> = fc.oneof(
+  fc
+    .uniqueArray(fc.integer({ min: 0, max: 2 ** 45 }), { maxLength: 200 })
+    .chain((idx) =>
+      fc.record({
+        type: fc.constant('detections' as const),
+        batchId: id,
+        pulseIndex: fc.constant(Float64Array.from(idx.sort((a, b) => a - b))),
+        basis: fc.uint8Array({ minLength: idx.length, maxLength: idx.length, min: 0, max: 1 }),
+      }),
+    ),
+  fc.nat({ max: 200 }).chain((n) =>
+    fc.record({
+      type: fc.constant('sift' as const),
+      batchId: id,
+      basis: fc.uint8Array({ minLength: n, maxLength: n, min: 0, max: 1 }),
+      intensity: fc.uint8Array({ minLength: n, maxLength: n, min: 0, max: 2 }),
+    }),
+  ),
+  fc.record({ type: fc.constant('blockStart' as const), blockId: id, lastBatch: id, keyCount: fc.nat(1e6), testCount: fc.nat(1e6), testBits: bits() }),
+  fc.record({ type: fc.constant('peReport' as const), blockId: id, testErrors: fc.tuple(fc.nat(), fc.nat(), fc.nat()) }),
+  fc.record({ type: fc.constant('ecTop' as const), blockId: id, pass: fc.nat(255), blockSize: fc.integer({ min: 1, max: 1e6 }), permSeed: fc.nat({ max: 2 ** 53 - 1 }) }),
+  fc.array(fc.tuple(fc.nat(1e6), fc.integer({ min: 1, max: 1e6 })), { maxLength: 100 }).chain((r) =>
+    fc.record({
+      type: fc.constant('ecRanges' as const),
+      blockId: id,
+      passes: fc.uint8Array({ minLength: r.length, maxLength: r.length }),
+      starts: fc.constant(Int32Array.from(r.map((x) => x[0]))),
+      ends: fc.constant(Int32Array.from(r.map((x) => x[0] + x[1]))),
+    }),
+  ),
+  fc.record({ type: fc.constant('ecParities' as const), blockId: id, pass: fc.nat(255), parities: bits() }),
+  fc.record({ type: fc.constant('verify' as const), blockId: id, hashSeed: fc.nat({ max: 2 ** 53 - 1 }), hash: fc.uint32Array({ maxLength: 8 }), leakedBits: fc.nat() }),
+  fc.record({ type: fc.constant('blockResult' as const), blockId: id, reason, keyId: id, lengthBits: fc.nat(1e7), paSeed: fc.nat({ max: 2 ** 53 - 1 }) }),
+  fc.record({ type: fc.constant('abort' as const), blockId: id, batch: fc.boolean(), reason }),
+);
+
+function plain(m: QkdMessage): unknown {
+  return JSON.parse(JSON.stringify(m, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v)));
+}
+
+describe('qkd-messages codec', () => {
+  it('round-trips every message type (property)', () => {
+    fc.assert(
+      fc.property(messageArb, (m) => {
+        expect(plain(decodeQkdMessage(encodeQkdMessage(m)))).toEqual(plain(m));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws anything but a ProtocolError on garbage (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        try {
+          decodeQkdMessage(bytes);
+        } catch (e) {
+          expect(isProtocolError(e)).toBe(true);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('truncations and trailing bytes are typed errors naming what is wrong', () => {
+    const full = encodeQkdMessage({ type: 'ecParities', blockId: 3, pass: 1, parities: Uint8Array.of(1, 0, 1, 1, 0, 0, 1, 0, 1) });
+    for (let cut = 0; cut < full.length; cut++) {
+      expect(() => decodeQkdMessage(full.subarray(0, cut))).toThrowError(/PACKET_TOO_SHORT/);
+    }
+    expect(() => decodeQkdMessage(Uint8Array.of(...full, 0))).toThrowError(/LENGTH_MISMATCH/);
+    expect(() => decodeQkdMessage(Uint8Array.of(99))).toThrowError(/UNKNOWN_PACKET/);
+    const sift = encodeQkdMessage({ type: 'sift', batchId: 0, basis: Uint8Array.of(0), intensity: Uint8Array.of(2) });
+    sift[sift.length - 1] = 3; // intensity class 3 does not exist
+    expect(() => decodeQkdMessage(sift)).toThrowError(/intensity/);
+  });
+
+  it('auth frames reject short frames, bad version and bad direction', () => {
+    expect(() => decodeAuthFrame(new Uint8Array(5))).toThrowError(/FRAME_TOO_SHORT/);
+    const f = new Uint8Array(20);
+    f[0] = 9;
+    expect(() => decodeAuthFrame(f)).toThrowError(/HEADER_INVALID/);
+    f[0] = 1;
+    f[1] = 2;
+    expect(() => decodeAuthFrame(f)).toThrowError(/direction/);
+  });
+});
