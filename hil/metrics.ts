@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 /**
  * Figures a suite test reports for the regression summary table (pass duration, max
@@ -7,6 +8,7 @@ import { join } from 'node:path';
  * <report dir>/metrics/, so the runner can read them after vitest has exited.
  */
 export interface TestMetrics {
+  /** The test's full name as the JUnit report has it ("describe > test"). */
   test: string;
   durationS?: number;
   maxElevationDeg?: number;
@@ -23,17 +25,12 @@ function metricsDir(): string {
   return join(process.env.HIL_REPORT_DIR ?? join(root, 'reports', 'hil'), 'metrics');
 }
 
-export function recordMetrics(m: TestMetrics): void {
+/** Records figures for the test that is running (its name comes from vitest). */
+export function recordMetrics(figures: Omit<TestMetrics, 'test'>): void {
+  const name = expect.getState().currentTestName;
+  if (!name) throw new Error('recordMetrics must be called inside a test');
+  const m: TestMetrics = { ...figures, test: name };
   const dir = metricsDir();
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${m.test.replace(/[^A-Za-z0-9_-]+/g, '_')}.json`), JSON.stringify(m));
-}
-
-export function readMetrics(reportDir: string): TestMetrics[] {
-  const dir = join(reportDir, 'metrics');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as TestMetrics);
 }

@@ -45,7 +45,8 @@ export function parseJunit(xml: string): TestCase[] {
   const out: TestCase[] = [];
   const re = /<testcase\s+([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (const m of xml.matchAll(re)) {
-    const attr = (n: string) => new RegExp(`${n}="([^"]*)"`).exec(m[1])?.[1] ?? '';
+    // (?:^|\s): `name=` must not match inside `classname=`.
+    const attr = (n: string) => new RegExp(`(?:^|\\s)${n}="([^"]*)"`).exec(m[1])?.[1] ?? '';
     const body = m[3] ?? '';
     const fail = /<failure[^>]*message="([^"]*)"/.exec(body)?.[1] ?? (/<failure/.test(body) ? 'failed' : undefined);
     out.push({ suite: attr('classname'), name: unxml(attr('name')), timeS: Number(attr('time')) || 0, failure: fail ? unxml(fail) : undefined, skipped: /<skipped/.test(body) });

@@ -23,7 +23,6 @@ describe('trusted relay', () => {
     });
     expect(tampered).toMatchObject({ ok: false, reason: 'auth-failed' });
     recordMetrics({
-      test: 'relay beijing -> stellenbosch',
       keyBitsUsed: r.keyBitsUsed,
       keyLeftBeijingBits: r.pools.find((p) => p.pool === 'satellite-beijing')!.leftBits,
       keyLeftStellenboschBits: r.pools.find((p) => p.pool === 'satellite-stellenbosch')!.leftBits,

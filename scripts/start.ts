@@ -1,0 +1,70 @@
+/**
+ * npm start: the default HIL regression suite on emulated boards with a fixed seed.
+ * Runs every suite (hil/suites/*.hil.ts) through `npm run hil` on the in-process bench,
+ * then prints a summary table: each test's result and time, and for passes the
+ * figures that matter (duration, max elevation, loss range, QBER, key, pointing RMS).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readMetrics } from '../hil/metrics-read.ts';
+import { parseJunit } from '../hil/report/html.ts';
+import { intOption, parseCli } from './cli.ts';
+
+const USAGE = `usage: npm start [-- --seed N] [-- FILTER...]
+
+Runs the default HIL regression suite on emulated boards (all in-process, simulated
+time): boards, config flash, every telecommand of the dictionary, passes over Beijing
+(nominal, lock loss, link errors), each FDIR fault, an uplink authentication attack and
+the trusted relay to Stellenbosch. Writes reports/hil/junit.xml and report.html.
+  --seed N   simulation seed (default 1)
+  FILTER     only suite files whose path contains FILTER
+exit: 0 when every test passed, 1 otherwise`;
+
+const { values, positionals } = parseCli({ seed: { type: 'string' } }, USAGE);
+const seed = intOption('seed', values.seed as string | undefined, USAGE, 0, 2 ** 31) ?? 1;
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const reportDir = join(root, 'reports', 'hil');
+rmSync(join(reportDir, 'metrics'), { recursive: true, force: true });
+rmSync(join(reportDir, 'junit.xml'), { force: true });
+
+const t0 = performance.now();
+const code: number = await new Promise((done) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'hil.ts'), '--seed', String(seed), '--report-dir', reportDir, ...positionals], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  process.on('SIGINT', () => child.kill('SIGINT'));
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  child.on('exit', (c) => done(c ?? 1));
+});
+const wallS = (performance.now() - t0) / 1000;
+
+const junit = join(reportDir, 'junit.xml');
+const tests = existsSync(junit) ? parseJunit(readFileSync(junit, 'utf8')) : [];
+const metrics = new Map(readMetrics(reportDir).map((m) => [m.test, m]));
+const fmt = (v: unknown, digits: number) => (typeof v === 'number' ? v.toFixed(digits) : '');
+const rows = tests.map((t) => {
+  const m = metrics.get(t.name);
+  return [
+    t.name.length > 64 ? `${t.name.slice(0, 61)}...` : t.name,
+    t.failure ? 'FAIL' : t.skipped ? 'skip' : 'pass',
+    t.timeS.toFixed(1),
+    fmt(m?.durationS, 0),
+    fmt(m?.maxElevationDeg, 1),
+    m?.lossDbMin !== undefined ? `${m.lossDbMin.toFixed(1)}-${fmt(m.lossDbMax, 1)}` : '',
+    m?.qber !== undefined ? (m.qber * 100).toFixed(2) : '',
+    m?.finalKeyBits !== undefined ? String(m.finalKeyBits) : '',
+    fmt(m?.pointingRmsUrad, 2),
+  ];
+});
+const head = ['test', 'result', 'time s', 'pass s', 'max el deg', 'loss dB', 'QBER %', 'key bits', 'pointing RMS urad'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+console.log(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+for (const r of rows) console.log(line(r));
+const failed = tests.filter((t) => t.failure).length;
+console.log(`\n${tests.length - failed} passed, ${failed} failed`);
+console.log(`regression suite, seed ${seed}: ${wallS.toFixed(1)} s wall; reports: ${join(reportDir, 'junit.xml')}, ${join(reportDir, 'report.html')}`);
+process.exit(code === 0 && failed === 0 && tests.length > 0 ? 0 : 1);
