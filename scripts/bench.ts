@@ -7,8 +7,8 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Benchmark, Figure } from './benchmarks/types.ts';
+import { parseCli } from './cli.ts';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), 'benchmarks');
 const available = readdirSync(here)
@@ -20,17 +20,7 @@ const usage = `usage: npm run bench -- NAME [NAME...] [--json]
 benchmarks: ${available.join(', ')}
   --json   print one JSON object of all figures (keys carry their unit)`;
 
-let args;
-try {
-  args = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-} catch (e) {
-  console.error(`${(e as Error).message}\n${usage}`);
-  process.exit(2);
-}
-if (args.values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const args = parseCli({ json: { type: 'boolean' } }, usage, true);
 const names = args.positionals.length > 0 ? args.positionals : available;
 for (const n of names) {
   if (!available.includes(n)) {

@@ -3,10 +3,10 @@
  * Runs a board emulator as its own process on a pseudo-terminal (or a raw TCP port)
  * and prints the path to open (stdout, one line). Ends cleanly on SIGINT/SIGTERM.
  */
-import { parseArgs } from 'node:util';
 import { BOARD_NAMES, isBoardName } from '../boards/definitions.ts';
 import { type HostedEmulator, hostOnPty, hostOnTcp } from '../hil/emulator-host.ts';
 import { socatAvailable } from '../hil/pty.ts';
+import { parseCli } from './cli.ts';
 
 const usage = `usage: npm run emulate -- BOARD [--baud N] [--tcp PORT] [--seed N] [--flash-file FILE]
   BOARD        one of ${BOARD_NAMES.join(', ')}
@@ -16,17 +16,7 @@ const usage = `usage: npm run emulate -- BOARD [--baud N] [--tcp PORT] [--seed N
   --flash-file FILE  keep the config flash (and active bank) in FILE across runs
 Prints the device path (e.g. /dev/pts/7) or host:port to open, then runs until SIGINT/SIGTERM.`;
 
-let args;
-try {
-  args = parseArgs({ allowPositionals: true, options: { baud: { type: 'string' }, tcp: { type: 'string' }, seed: { type: 'string' }, 'flash-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-} catch (e) {
-  console.error(`${(e as Error).message}\n${usage}`);
-  process.exit(2);
-}
-if (args.values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const args = parseCli({ baud: { type: 'string' }, tcp: { type: 'string' }, seed: { type: 'string' }, 'flash-file': { type: 'string' } }, usage, true);
 const board = args.positionals[0];
 if (!board || args.positionals.length > 1 || !isBoardName(board)) {
   console.error(`${board ? `unknown board '${board}'` : 'missing BOARD'}\n${usage}`);

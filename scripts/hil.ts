@@ -8,10 +8,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { applyPortOverrides, BenchConfigError, loadBenchConfig } from '../hil/bench/config.ts';
 import { decodeCapture, directionBytes, exportDirection, readCapture, rejectedFrames } from '../hil/capture.ts';
 import { buildReport } from '../hil/report/html.ts';
+import { parseCli } from './cli.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const usage = `usage: npm run hil -- [--bench FILE] [--seed N] [--port BOARD=PATH[,BOARD=PATH...]] [FILTER...]
@@ -29,11 +29,7 @@ Exit 0 when every test passed, 1 when any failed, 2 on usage errors.
                                                                one direction as a raw byte stream
                                                                (0x00-delimited COBS frames)`;
 
-let args;
-try {
-  args = parseArgs({
-    allowPositionals: true,
-    options: {
+const args = parseCli({
       bench: { type: 'string' },
       seed: { type: 'string' },
       port: { type: 'string' },
@@ -43,18 +39,8 @@ try {
       direction: { type: 'string' },
       'report-dir': { type: 'string' },
       out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-} catch (e) {
-  console.error(`${(e as Error).message}\n${usage}`);
-  process.exit(2);
-}
+    }, usage, true);
 const v = args.values;
-if (v.help) {
-  console.log(usage);
-  process.exit(0);
-}
 
 if (v['show-capture']) {
   try {

@@ -3,9 +3,9 @@
  * Simulate one QKD pass end to end and print its summary. Progress goes to stderr.
  * Exit codes: 0 ok, 1 failure, 2 usage.
  */
-import { parseArgs } from 'node:util';
 import { runPass } from '../boards/sim/run-pass.ts';
 import { STATIONS } from '../boards/sim/stations.ts';
+import { parseCli } from './cli.ts';
 
 const usage = `usage: npm run pass -- --station NAME [--seed N] [--duration-s S] [--json]
 Simulates one pass of the example 500 km sun-synchronous orbit over a ground station
@@ -17,26 +17,13 @@ Simulates one pass of the example 500 km sun-synchronous orbit over a ground sta
   --json            print the summary as one JSON object
 Example: npm run pass -- --station beijing --seed 7 --json`;
 
-let args;
-try {
-  args = parseArgs({
-    options: {
+const args = parseCli({
       station: { type: 'string', default: 'beijing' },
       seed: { type: 'string', default: '1' },
       'duration-s': { type: 'string', default: '300' },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-} catch (e) {
-  console.error(`${(e as Error).message}\n${usage}`);
-  process.exit(2);
-}
+    }, usage, false);
 const v = args.values;
-if (v.help) {
-  console.log(usage);
-  process.exit(0);
-}
 const station = v.station!.toLowerCase();
 if (!STATIONS[station]) {
   console.error(`--station: unknown station '${v.station}' (known: ${Object.keys(STATIONS).join(', ')})`);

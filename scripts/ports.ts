@@ -3,24 +3,14 @@
  * Lists serial ports (real boards, USB adapters). Works without udev: falls back to
  * scanning /sys/class/tty and /dev when serialport's list cannot run udevadm.
  */
-import { parseArgs } from 'node:util';
 import { listPorts } from '../hil/ports.ts';
+import { parseCli } from './cli.ts';
 
 const usage = `usage: npm run ports -- [--json] [--pty]
   --json   one JSON object { ports: [...], note }
   --pty    also list pseudo-terminals (/dev/pts/N), where emulators live`;
 
-let args;
-try {
-  args = parseArgs({ options: { json: { type: 'boolean' }, pty: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-} catch (e) {
-  console.error(`${(e as Error).message}\n${usage}`);
-  process.exit(2);
-}
-if (args.values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const args = parseCli({ json: { type: 'boolean' }, pty: { type: 'boolean' } }, usage, false);
 const { ports, note } = await listPorts({ includePty: args.values.pty });
 if (args.values.json) {
   console.log(JSON.stringify({ ports, note }));
