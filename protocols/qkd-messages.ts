@@ -102,6 +102,53 @@ class Writer {
     buf[p++] = v;
     this.length = p;
   }
+  /**
+   * Ascending non-negative integers (< 2^53) as delta varints (gap - 1 after the first,
+   * which is written + 1 from -1): the detection list. One tight loop, no per-value calls.
+   */
+  ascendingDeltas(values: Float64Array): void {
+    const count = values.length;
+    // Room for the usual three bytes a gap; grown (rarely) when long gaps eat it up.
+    this.ensure(count * 3 + 8);
+    let buf = this.buf;
+    let p = this.length;
+    let prev = -1;
+    for (let i = 0; i < count; i++) {
+      if (p + 8 > buf.length) {
+        this.length = p;
+        this.ensure(8 + 3 * (count - i));
+        buf = this.buf;
+      }
+      const v = values[i];
+      // Same test as Number.isSafeInteger (v > prev >= -1 rules out negatives), inlined.
+      if (!(v > prev) || Math.floor(v) !== v || v > 9007199254740991) throw new RangeError(`detections: pulse indices must ascend (at ${i})`);
+      let d = v - prev - 1;
+      prev = v;
+      if (d < 0x200000) {
+        // Up to three bytes without branches (gaps are random): write all three,
+        // advance by the varint's length.
+        const more1 = (127 - d) >>> 31; // d >= 2^7
+        const more2 = (16383 - d) >>> 31; // d >= 2^14
+        buf[p] = (d & 127) | (more1 << 7);
+        buf[p + 1] = ((d >>> 7) & 127) | (more2 << 7);
+        buf[p + 2] = d >>> 14;
+        p += 1 + more1 + more2;
+      } else if (d < 0x10000000) {
+        while (d >= 128) {
+          buf[p++] = (d & 127) | 128;
+          d >>>= 7;
+        }
+        buf[p++] = d;
+      } else {
+        while (d >= 128) {
+          buf[p++] = (d % 128) | 128;
+          d = Math.floor(d / 128);
+        }
+        buf[p++] = d;
+      }
+    }
+    this.length = p;
+  }
   bytes(b: Uint8Array): void {
     this.ensure(b.length);
     this.buf.set(b, this.length);
@@ -116,14 +163,20 @@ class Writer {
     const buf = this.buf;
     const base = this.length;
     buf.fill(0, base, base + n);
-    const full = width === 1 ? values.length >>> 3 : 0;
-    // Whole bytes of 1-bit values at once (the common case: bases, bits, parities).
-    for (let j = 0, i = 0; j < full; j++, i += 8) {
-      buf[base + j] =
-        values[i] | (values[i + 1] << 1) | (values[i + 2] << 2) | (values[i + 3] << 3) |
-        (values[i + 4] << 4) | (values[i + 5] << 5) | (values[i + 6] << 6) | (values[i + 7] << 7);
+    // Whole bytes at once (8 one-bit or 4 two-bit values), then the tail.
+    const full = width === 1 ? values.length >>> 3 : values.length >>> 2;
+    if (width === 1) {
+      for (let j = 0, i = 0; j < full; j++, i += 8) {
+        buf[base + j] =
+          values[i] | (values[i + 1] << 1) | (values[i + 2] << 2) | (values[i + 3] << 3) |
+          (values[i + 4] << 4) | (values[i + 5] << 5) | (values[i + 6] << 6) | (values[i + 7] << 7);
+      }
+    } else {
+      for (let j = 0, i = 0; j < full; j++, i += 4) {
+        buf[base + j] = values[i] | (values[i + 1] << 2) | (values[i + 2] << 4) | (values[i + 3] << 6);
+      }
     }
-    for (let i = full << 3; i < values.length; i++) buf[base + (i >>> shift)] |= values[i] << ((i & lane) * width);
+    for (let i = full << shift; i < values.length; i++) buf[base + (i >>> shift)] |= values[i] << ((i & lane) * width);
     this.length += n;
   }
   done(): Uint8Array {
@@ -162,6 +215,62 @@ class Reader {
     if (v > max) throw new ProtocolError('FIELD_OUT_OF_RANGE', `${field} = ${v} exceeds ${max}`, { field, value: v, max });
     return v;
   }
+  /** The inverse of Writer.ascendingDeltas: `count` values, each checked below 2^53. */
+  ascendingDeltas(count: number, field: string): Float64Array {
+    const out = new Float64Array(count);
+    const buf = this.buf;
+    const end = this.end;
+    let p = this.pos;
+    let prev = -1;
+    for (let i = 0; i < count; i++) {
+      let v = 0;
+      if (p + 2 < end) {
+        // Up to three bytes without branches (the length is a coin flip).
+        const b0 = buf[p];
+        const b1 = buf[p + 1];
+        const b2 = buf[p + 2];
+        const m1 = -(b0 >>> 7); // all ones when a second byte follows
+        const m2 = m1 & -(b1 >>> 7); // ... and a third
+        if ((m2 & b2) < 128) {
+          v = (b0 & 127) | (((b1 & 127) << 7) & m1) | (((b2 & 127) << 14) & m2);
+          p += 1 + (m1 & 1) + (m2 & 1);
+          prev = prev + 1 + v;
+          if (prev > Number.MAX_SAFE_INTEGER) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'pulseIndex beyond 2^53', { field });
+          out[i] = prev;
+          continue;
+        }
+      }
+      // General path: up to four bytes (values below 2^28) with 32-bit arithmetic.
+      let shift = 0;
+      let b = 128;
+      for (let j = 0; j < 4 && b >= 128; j++) {
+        if (p >= end) throw new ProtocolError('PACKET_TOO_SHORT', `qkd message ends inside ${field}`, { field, offset: p });
+        b = buf[p++];
+        v |= (b & 127) << shift;
+        shift += 7;
+      }
+      if (b >= 128) {
+        // Long varint: continue in floating point (exact below 2^53), at most 8 bytes.
+        let scale = 268435456;
+        for (let j = 4; ; j++) {
+          if (j > 7) throw new ProtocolError('FIELD_INVALID', `varint too long in ${field}`, { field });
+          if (p >= end) throw new ProtocolError('PACKET_TOO_SHORT', `qkd message ends inside ${field}`, { field, offset: p });
+          b = buf[p++];
+          v += (b & 127) * scale;
+          scale *= 128;
+          if (b < 128) break;
+        }
+        if (v > Number.MAX_SAFE_INTEGER) {
+          throw new ProtocolError('FIELD_OUT_OF_RANGE', `${field} = ${v} exceeds ${Number.MAX_SAFE_INTEGER}`, { field, value: v, max: Number.MAX_SAFE_INTEGER });
+        }
+      }
+      prev = prev + 1 + v;
+      if (prev > Number.MAX_SAFE_INTEGER) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'pulseIndex beyond 2^53', { field });
+      out[i] = prev;
+    }
+    this.pos = p;
+    return out;
+  }
   packed(count: number, width: 1 | 2, field: string, max?: number): Uint8Array {
     const shift = width === 1 ? 3 : 2;
     const lane = width === 1 ? 7 : 3;
@@ -187,6 +296,24 @@ class Reader {
         out[i + 7] = byte >>> 7;
       }
       i0 = full << 3;
+    } else if (max === 2) {
+      // Two-bit values with the value 3 refused (intensity classes).
+      const full = count >>> 2;
+      for (let j = 0, i = 0; j < full; j++, i += 4) {
+        const byte = buf[base + j];
+        // A lane holding 3 has both its bits set.
+        if (byte & (byte >>> 1) & 0x55 && bad < 0) {
+          for (let q = 0; q < 4; q++) if (((byte >>> (2 * q)) & 3) === 3) {
+            bad = i + q;
+            break;
+          }
+        }
+        out[i] = byte & 3;
+        out[i + 1] = (byte >>> 2) & 3;
+        out[i + 2] = (byte >>> 4) & 3;
+        out[i + 3] = byte >>> 6;
+      }
+      i0 = full << 2;
     }
     for (let i = i0; i < count; i++) {
       const v = (buf[base + (i >>> shift)] >>> ((i & lane) * width)) & mask;
@@ -218,20 +345,32 @@ function reasonOf(code: number): AbortReason {
 
 // ---------- messages ----------
 
+/** A size that usually fits the whole message, so the writer never grows (and copies). */
+function capacityOf(m: QkdMessage): number {
+  switch (m.type) {
+    case 'detections':
+      return 40 + m.pulseIndex.length * 3 + (m.pulseIndex.length >>> 3); // ~3 bytes a gap, a bit a basis
+    case 'sift':
+      return 40 + (m.basis.length >>> 3) + (m.intensity.length >>> 2);
+    case 'blockStart':
+      return 64 + (m.testBits.length >>> 3);
+    case 'ecParities':
+      return 40 + (m.parities.length >>> 3);
+    case 'ecRanges':
+      return 40 + m.starts.length * 9;
+    default:
+      return 64;
+  }
+}
+
 export function encodeQkdMessage(m: QkdMessage): Uint8Array {
-  const w = new Writer(m.type === 'detections' ? 16 + m.pulseIndex.length * 3 : 64);
+  const w = new Writer(capacityOf(m));
   w.u8(TYPE_CODES[m.type]);
   switch (m.type) {
     case 'detections': {
       w.varint(m.batchId);
       w.varint(m.pulseIndex.length);
-      let prev = -1;
-      for (let i = 0; i < m.pulseIndex.length; i++) {
-        const v = m.pulseIndex[i];
-        if (!(v > prev) || !Number.isSafeInteger(v)) throw new RangeError(`detections: pulse indices must ascend (at ${i})`);
-        w.varint(v - prev - 1);
-        prev = v;
-      }
+      w.ascendingDeltas(m.pulseIndex);
       w.packed(m.basis, 1);
       break;
     }
@@ -307,13 +446,7 @@ export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): 
     case 'detections': {
       const batchId = r.varint('batchId');
       const count = r.varint('count', MAX_ITEMS);
-      const pulseIndex = new Float64Array(count);
-      let prev = -1;
-      for (let i = 0; i < count; i++) {
-        prev = prev + 1 + r.varint('pulseIndex');
-        if (prev > Number.MAX_SAFE_INTEGER) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'pulseIndex beyond 2^53', { field: 'pulseIndex' });
-        pulseIndex[i] = prev;
-      }
+      const pulseIndex = r.ascendingDeltas(count, 'pulseIndex');
       m = { type, batchId, pulseIndex, basis: r.packed(count, 1, 'basis') };
       break;
     }
@@ -419,6 +552,26 @@ export function authCoveredBytes(direction: Direction, seq: number, body: Uint8A
   new DataView(out.buffer).setUint32(2, seq >>> 0, false);
   out.set(body, AUTH_HEADER_BYTES);
   return out;
+}
+
+/**
+ * header ‖ body ‖ room for the tag, in one allocation: the covered bytes are
+ * `frame.subarray(0, frame.length - AUTH_TAG_BYTES)`; fill the tag with setAuthTag.
+ */
+export function authFrameFor(direction: Direction, seq: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(AUTH_HEADER_BYTES + body.length + AUTH_TAG_BYTES);
+  out[0] = QKD_MESSAGE_VERSION;
+  out[1] = direction;
+  new DataView(out.buffer).setUint32(2, seq >>> 0, false);
+  out.set(body, AUTH_HEADER_BYTES);
+  return out;
+}
+
+/** Write the 64-bit tag (two big-endian words) into the last 8 bytes of a frame. */
+export function setAuthTag(frame: Uint8Array, tagHi: number, tagLo: number): void {
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  dv.setUint32(frame.length - AUTH_TAG_BYTES, tagHi >>> 0, false);
+  dv.setUint32(frame.length - 4, tagLo >>> 0, false);
 }
 
 export function encodeAuthFrame(covered: Uint8Array, tagHi: number, tagLo: number): Uint8Array {

@@ -16,43 +16,53 @@ export function pulseIndexOf(pulsesPerFrame: number, frameNumber: number, offset
   return frameNumber * pulsesPerFrame + offsetInFrame;
 }
 
-/** Growable buffer the sampler appends to; `take` hands out and resets. */
+/**
+ * Growable buffer the sampler appends to; `take` hands out and resets. It holds pulse
+ * indices and detector ids; frame numbers and offsets are formed once, in `take`.
+ */
 export class TimeTagBuffer {
-  private frame = new Uint32Array(1 << 14);
-  private offset = new Uint32Array(1 << 14);
-  private det = new Uint8Array(1 << 14);
+  /** Pulse index of each tag (the sampler writes these directly). */
+  pulseBuffer = new Float64Array(1 << 14);
+  /** Detector id (basis * 2 + bit) of each tag. */
+  detectorBuffer = new Uint8Array(1 << 14);
   length = 0;
 
   constructor(readonly pulsesPerFrame: number) {
     if (!Number.isInteger(pulsesPerFrame) || pulsesPerFrame < 1) throw new RangeError('pulsesPerFrame must be a positive integer');
   }
 
+  /** Double the capacity, keeping the first `length` tags. */
+  grow(): void {
+    const pulse = new Float64Array(this.pulseBuffer.length * 2);
+    pulse.set(this.pulseBuffer.subarray(0, this.length));
+    const det = new Uint8Array(this.detectorBuffer.length * 2);
+    det.set(this.detectorBuffer.subarray(0, this.length));
+    this.pulseBuffer = pulse;
+    this.detectorBuffer = det;
+  }
+
   push(pulseIndex: number, basis: number, bit: number): void {
-    if (this.length === this.frame.length) {
-      const grow = <T extends Uint32Array | Uint8Array>(a: T): T => {
-        const b = new (a.constructor as { new (n: number): T })(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.frame = grow(this.frame);
-      this.offset = grow(this.offset);
-      this.det = grow(this.det);
-    }
-    const f = Math.floor(pulseIndex / this.pulsesPerFrame);
-    this.frame[this.length] = f;
-    this.offset[this.length] = pulseIndex - f * this.pulsesPerFrame;
-    this.det[this.length] = (basis << 1) | bit;
+    if (this.length === this.pulseBuffer.length) this.grow();
+    this.pulseBuffer[this.length] = pulseIndex;
+    this.detectorBuffer[this.length] = (basis << 1) | bit;
     this.length++;
   }
 
   take(): TimeTags {
     const n = this.length;
-    const out: TimeTags = {
-      pulsesPerFrame: this.pulsesPerFrame,
-      frameNumber: this.frame.slice(0, n),
-      offsetInFrame: this.offset.slice(0, n),
-      detector: this.det.slice(0, n),
-    };
+    const ppf = this.pulsesPerFrame;
+    const frameNumber = new Uint32Array(n);
+    const offsetInFrame = new Uint32Array(n);
+    const pulse = this.pulseBuffer;
+    // A power-of-two frame length (the default 2^20) divides exactly by its reciprocal.
+    const inv = (ppf & (ppf - 1)) === 0 && ppf <= 2 ** 30 ? 1 / ppf : 0;
+    for (let i = 0; i < n; i++) {
+      const p = pulse[i];
+      const f = inv > 0 ? Math.floor(p * inv) : Math.floor(p / ppf);
+      frameNumber[i] = f;
+      offsetInFrame[i] = p - f * ppf;
+    }
+    const out: TimeTags = { pulsesPerFrame: ppf, frameNumber, offsetInFrame, detector: this.detectorBuffer.slice(0, n) };
     this.length = 0;
     return out;
   }

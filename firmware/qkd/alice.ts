@@ -25,7 +25,7 @@ import type { DistillConfig } from './config.ts';
 import type { KeyPool } from './pool.ts';
 import { Rng } from './random.ts';
 import { keyIdOf, newRecord, type BlockRecord } from './records.ts';
-import { packedSettings, settingsTable, type SettingsTable } from './settings.ts';
+import { packedSettingsInto, settingsTable, type SettingsTable } from './settings.ts';
 
 export interface AliceOptions {
   config: DistillConfig;
@@ -107,43 +107,45 @@ export class AliceDistiller {
 
   private onDetections(m: Extract<QkdMessage, { type: 'detections' }>): void {
     const n = m.pulseIndex.length;
+    const bobBasis = m.basis;
+    const settings = new Uint8Array(n);
+    packedSettingsInto(this.table, m.pulseIndex, settings);
     const basis = new Uint8Array(n);
     const intensity = new Uint8Array(n);
-    const bits = new Uint8Array(n);
-    let nKey = 0;
-    let nTest = 0;
-    for (let i = 0; i < n; i++) {
-      const s = packedSettings(this.table, m.pulseIndex[i]);
-      bits[i] = s & 1;
-      basis[i] = (s >>> 1) & 1;
-      intensity[i] = s >>> 2;
-      if (basis[i] === m.basis[i]) {
-        if (basis[i] === 0) nKey++;
-        else nTest++;
-      }
-    }
-    const batch: SiftedBatch = {
-      batchId: m.batchId,
-      keyIntensity: new Uint8Array(nKey),
-      keyBit: new Uint8Array(nKey),
-      testIntensity: new Uint8Array(nTest),
-      testBit: new Uint8Array(nTest),
-    };
+    // Sifted entries are compacted without branches (basis agreement is a coin flip):
+    // every entry is written at the next free slot, which advances only on a match.
+    const keyIntensity = new Uint8Array(n + 1);
+    const keyBit = new Uint8Array(n + 1);
+    const testIntensity = new Uint8Array(n + 1);
+    const testBit = new Uint8Array(n + 1);
     let k = 0;
     let t = 0;
     for (let i = 0; i < n; i++) {
-      if (basis[i] !== m.basis[i]) continue;
-      if (basis[i] === 0) {
-        batch.keyIntensity[k] = intensity[i];
-        batch.keyBit[k++] = bits[i];
-      } else {
-        batch.testIntensity[t] = intensity[i];
-        batch.testBit[t++] = bits[i];
-      }
+      const s = settings[i];
+      const a = (s >>> 1) & 1;
+      const c = s >>> 2;
+      const bit = s & 1;
+      basis[i] = a;
+      intensity[i] = c;
+      const same = ((a ^ bobBasis[i]) - 1) >>> 31; // 1 iff the bases agree
+      const isKey = same & ((a - 1) >>> 31); // agree on basis 0
+      keyIntensity[k] = c;
+      keyBit[k] = bit;
+      k += isKey;
+      testIntensity[t] = c;
+      testBit[t] = bit;
+      t += same ^ isKey;
     }
+    const batch: SiftedBatch = {
+      batchId: m.batchId,
+      keyIntensity: keyIntensity.slice(0, k),
+      keyBit: keyBit.slice(0, k),
+      testIntensity: testIntensity.slice(0, t),
+      testBit: testBit.slice(0, t),
+    };
     this.auth.send({ type: 'sift', batchId: m.batchId, basis, intensity });
     this.unused.push(batch);
-    this.unusedKeyBits += nKey;
+    this.unusedKeyBits += k;
     if (this.unusedKeyBits >= this.opts.config.blockBits) this.cutBlock();
   }
 

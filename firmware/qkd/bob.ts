@@ -120,34 +120,37 @@ export class BobDistiller {
     if (!d || d.pulseIndex.length !== m.basis.length) return; // unknown batch: nothing to sift
     this.pending.delete(m.batchId);
     const n = m.basis.length;
-    let nKey = 0;
-    let nTest = 0;
-    for (let i = 0; i < n; i++) {
-      if (m.basis[i] === d.basis[i]) {
-        if (d.basis[i] === 0) nKey++;
-        else nTest++;
-      }
-    }
-    const batch: SiftedBatch = {
-      batchId: m.batchId,
-      keyIntensity: new Uint8Array(nKey),
-      keyBit: new Uint8Array(nKey),
-      testIntensity: new Uint8Array(nTest),
-      testBit: new Uint8Array(nTest),
-    };
+    const aliceBasis = m.basis;
+    const aliceIntensity = m.intensity;
+    const myBasis = d.basis;
+    const myBit = d.bit;
+    // Branch-free compaction, as on Alice's side.
+    const keyIntensity = new Uint8Array(n + 1);
+    const keyBit = new Uint8Array(n + 1);
+    const testIntensity = new Uint8Array(n + 1);
+    const testBit = new Uint8Array(n + 1);
     let k = 0;
     let t = 0;
     for (let i = 0; i < n; i++) {
-      if (m.basis[i] !== d.basis[i]) continue;
-      if (d.basis[i] === 0) {
-        batch.keyIntensity[k] = m.intensity[i];
-        batch.keyBit[k++] = d.bit[i];
-      } else {
-        batch.testIntensity[t] = m.intensity[i];
-        batch.testBit[t++] = d.bit[i];
-      }
+      const b = myBasis[i];
+      const same = ((b ^ aliceBasis[i]) - 1) >>> 31; // 1 iff the bases agree
+      const isKey = same & ((b - 1) >>> 31); // agree on basis 0
+      const c = aliceIntensity[i];
+      const bit = myBit[i];
+      keyIntensity[k] = c;
+      keyBit[k] = bit;
+      k += isKey;
+      testIntensity[t] = c;
+      testBit[t] = bit;
+      t += same ^ isKey;
     }
-    this.sifted.push(batch);
+    this.sifted.push({
+      batchId: m.batchId,
+      keyIntensity: keyIntensity.slice(0, k),
+      keyBit: keyBit.slice(0, k),
+      testIntensity: testIntensity.slice(0, t),
+      testBit: testBit.slice(0, t),
+    });
   }
 
   private onBlockStart(m: Extract<QkdMessage, { type: 'blockStart' }>): void {

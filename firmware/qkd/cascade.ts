@@ -15,10 +15,6 @@ export type CascadeRequest =
   /** Parities of ranges [start, end) of the given passes (one pass per range). */
   | { kind: 'ranges'; passes: Uint8Array; starts: Int32Array; ends: Int32Array };
 
-/** Searches open at most this many use multi-level queries. */
-const TAIL_SEARCHES = 0;
-const TAIL_DEPTH = 3;
-
 export interface CascadeOptions {
   /** Block sizes of the passes (first one near 0.73/QBER and growing). */
   blockSizes: number[];
@@ -121,46 +117,172 @@ export class PassMap {
     }
     return out;
   }
+
+  /** Packed bits (see packWords) in pass order, packed. */
+  gatherPacked(src: Uint32Array): Uint32Array {
+    const n = this.n;
+    const a = this.a;
+    const c = this.c;
+    if (a === 1 && c === 0) return src.slice();
+    const words = (n + 31) >>> 5;
+    const full = n >>> 5;
+    const out = new Uint32Array(words);
+    // The partial last word first: code after a hot loop would run without type
+    // feedback and throw the loop's optimised code away on every call.
+    if (full < words) {
+      let x = (c + ((a * 32 * full) % n)) % n; // a * 32 * full < 2^52: exact
+      let acc = 0;
+      for (let b = 0; b < (n & 31); b++) {
+        acc |= ((src[x >>> 5] >>> (x & 31)) & 1) << b;
+        x += a;
+        x -= ((n - 1 - x) >> 31) & n;
+      }
+      out[full] = acc;
+    }
+    // Whole words as four interleaved streams of 8 bits (x, x + 8a, x + 16a, x + 24a)
+    // for instruction-level parallelism; the wrap mod n is branch-free (a coin flip).
+    const a8 = (8 * a) % n;
+    let x0 = c;
+    for (let w = 0; w < full; w++) {
+      let x1 = x0 + a8;
+      x1 -= ((n - 1 - x1) >> 31) & n;
+      let x2 = x1 + a8;
+      x2 -= ((n - 1 - x2) >> 31) & n;
+      let x3 = x2 + a8;
+      x3 -= ((n - 1 - x3) >> 31) & n;
+      let acc = 0;
+      for (let b = 0; b < 8; b++) {
+        acc |=
+          (((src[x0 >>> 5] >>> (x0 & 31)) & 1) << b) |
+          (((src[x1 >>> 5] >>> (x1 & 31)) & 1) << (b + 8)) |
+          (((src[x2 >>> 5] >>> (x2 & 31)) & 1) << (b + 16)) |
+          (((src[x3 >>> 5] >>> (x3 & 31)) & 1) << (b + 24));
+        x0 += a;
+        x0 -= ((n - 1 - x0) >> 31) & n;
+        x1 += a;
+        x1 -= ((n - 1 - x1) >> 31) & n;
+        x2 += a;
+        x2 -= ((n - 1 - x2) >> 31) & n;
+        x3 += a;
+        x3 -= ((n - 1 - x3) >> 31) & n;
+      }
+      out[w] = acc;
+      x0 = x3; // x3 has reached the next word's first position, x + 32a
+    }
+    return out;
+  }
+}
+
+/** 0/1 bytes packed LSB first into 32-bit words. */
+export function packWords(bits: Uint8Array): Uint32Array {
+  const n = bits.length;
+  const words = (n + 31) >>> 5;
+  const out = new Uint32Array(words);
+  for (let w = 0; w < words; w++) {
+    const i = w << 5;
+    const count = Math.min(32, n - i);
+    let acc = 0;
+    for (let b = 0; b < count; b++) acc |= bits[i + b] << b;
+    out[w] = acc;
+  }
+  return out;
+}
+
+/** Parity of 32 bits. */
+function parity32(x: number): number {
+  x ^= x >>> 16;
+  x ^= x >>> 8;
+  x ^= x >>> 4;
+  x ^= x >>> 2;
+  x ^= x >>> 1;
+  return x & 1;
+}
+
+/** Parity of packed bits [s, e). */
+export function rangeParity(words: Uint32Array, s: number, e: number): number {
+  if (e <= s) return 0;
+  const ws = s >>> 5;
+  const we = (e - 1) >>> 5;
+  const headMask = (0xffffffff << (s & 31)) >>> 0;
+  const tailMask = 0xffffffff >>> (31 - ((e - 1) & 31));
+  if (ws === we) return parity32(words[ws] & headMask & tailMask);
+  let acc = (words[ws] & headMask) ^ (words[we] & tailMask);
+  for (let w = ws + 1; w < we; w++) acc ^= words[w];
+  return parity32(acc);
+}
+
+/**
+ * Prefix parities of packed bits: bit i of the result (i = 0..n) is the parity of
+ * bits [0, i), so a range parity is two bit reads.
+ */
+function prefixParities(words: Uint32Array, n: number): Uint32Array {
+  const out = new Uint32Array((n + 1 + 31) >>> 5);
+  // Inclusive prefix within each word, shifted by one position into `out`.
+  let carry = 0; // parity of everything before the current word
+  for (let w = 0; w < words.length; w++) {
+    let p = words[w];
+    p ^= p << 1;
+    p ^= p << 2;
+    p ^= p << 4;
+    p ^= p << 8;
+    p ^= p << 16;
+    if (carry) p = ~p;
+    // bit b of p = parity of bits [0, 32 w + b]  =>  prefix index 32 w + b + 1.
+    out[w] |= (p << 1) >>> 0;
+    out[w + 1] = p >>> 31;
+    carry = p >>> 31;
+  }
+  // Bits past n in the last word are garbage only above index n (never read).
+  return out;
+}
+
+function getBit(words: Uint32Array, i: number): number {
+  return (words[i >>> 5] >>> (i & 31)) & 1;
 }
 
 /** Alice's side: parities of any block or range of a pass, from prefix parities. */
 export class CascadeOracle {
-  private readonly prefix: Uint8Array[] = [];
+  /** Per pass: bit i = parity of pass-order bits [0, i) (packed). */
+  private readonly prefix: Uint32Array[] = [];
   private readonly sizes: number[] = [];
+  private readonly n: number;
+  private readonly packed: Uint32Array;
   leakedBits = 0;
 
-  constructor(private readonly bits: Uint8Array) {}
+  constructor(bits: Uint8Array) {
+    this.n = bits.length;
+    this.packed = packWords(bits);
+  }
 
   answer(req: CascadeRequest): Uint8Array {
-    if (req.kind === 'top') {
-      const n = this.bits.length;
-      const pbits = new PassMap(n, req.permSeed, req.pass).gather(this.bits);
-      const pre = new Uint8Array(n + 1);
-      let acc = 0;
-      for (let i = 0; i < n; i++) {
-        acc ^= pbits[i];
-        pre[i + 1] = acc;
-      }
-      this.prefix[req.pass] = pre;
-      this.sizes[req.pass] = req.blockSize;
-      const blocks = Math.ceil(n / req.blockSize);
-      const out = new Uint8Array(blocks);
-      for (let b = 0; b < blocks; b++) {
-        out[b] = pre[Math.min(n, (b + 1) * req.blockSize)] ^ pre[b * req.blockSize];
-      }
-      this.leakedBits += blocks;
-      return out;
+    return req.kind === 'top' ? this.answerTop(req.pass, req.blockSize, req.permSeed) : this.answerRanges(req.passes, req.starts, req.ends);
+  }
+
+  private answerTop(pass: number, k: number, permSeed: number): Uint8Array {
+    const n = this.n;
+    const pbits = new PassMap(n, permSeed, pass).gatherPacked(this.packed);
+    const pre = prefixParities(pbits, n);
+    this.prefix[pass] = pre;
+    this.sizes[pass] = k;
+    const blocks = Math.ceil(n / k);
+    // Book-keeping before the loop: code after a hot loop runs without type feedback.
+    this.leakedBits += blocks;
+    return topParities(pre, n, k, blocks);
+  }
+
+  private answerRanges(passes: Uint8Array, starts: Int32Array, ends: Int32Array): Uint8Array {
+    const n = this.n;
+    const count = starts.length;
+    const out = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      const pre = this.prefix[passes[i]];
+      if (!pre) throw new Error(`cascade: pass ${passes[i]} not started`);
+      const s = starts[i];
+      const e = ends[i];
+      if (!(s >= 0 && e > s && e <= n)) throw new Error(`cascade: bad range [${s}, ${e})`);
+      out[i] = getBit(pre, e) ^ getBit(pre, s);
     }
-    const out = new Uint8Array(req.starts.length);
-    for (let i = 0; i < out.length; i++) {
-      const pre = this.prefix[req.passes[i]];
-      if (!pre) throw new Error(`cascade: pass ${req.passes[i]} not started`);
-      const s = req.starts[i];
-      const e = req.ends[i];
-      if (!(s >= 0 && e > s && e < pre.length)) throw new Error(`cascade: bad range [${s}, ${e})`);
-      out[i] = pre[e] ^ pre[s];
-    }
-    this.leakedBits += out.length;
+    this.leakedBits += count;
     return out;
   }
 }
@@ -168,11 +290,176 @@ export class CascadeOracle {
 interface PassState {
   k: number;
   map: PassMap;
-  bits: Uint8Array;
+  /** Bob's current bits in pass order, packed. */
+  words: Uint32Array;
   aliceTop: Uint8Array;
   bobTop: Uint8Array;
   /** Active search per block (index into the search table), -1 when none. */
   searching: Int32Array;
+}
+
+const KEY = 1 << 26; // pending key = pass * 2^26 + block
+
+/**
+ * Bob's Cascade state. The per-round work lives in methods, not in the generator or
+ * in closures: a closure made afresh for every block would hand the optimiser a new
+ * call target each time and throw its code away.
+ */
+class BobCascade {
+  readonly n: number;
+  readonly passes: PassState[] = [];
+  /** Bob's current bits, packed (the permutations gather from it). */
+  readonly current: Uint32Array;
+  leaked = 0;
+  roundTrips = 0;
+  readonly flipCount = new Map<number, number>();
+  // Open searches: pass, block, current range [lo, hi) in pass order; alive flag.
+  sPass: number[] = [];
+  sBlock: number[] = [];
+  sLo: number[] = [];
+  sHi: number[] = [];
+  sAlive: boolean[] = [];
+  readonly pending = new Set<number>();
+
+  constructor(readonly bits: Uint8Array) {
+    this.n = bits.length;
+    this.current = packWords(bits);
+  }
+
+  odd(q: number, b: number): boolean {
+    return this.passes[q].bobTop[b] !== this.passes[q].aliceTop[b];
+  }
+
+  flip(j: number): void {
+    this.bits[j] ^= 1;
+    this.current[j >>> 5] ^= 1 << (j & 31);
+    this.flipCount.set(j, (this.flipCount.get(j) ?? 0) + 1);
+    const passes = this.passes;
+    const pending = this.pending;
+    for (let q = 0; q < passes.length; q++) {
+      const ps = passes[q];
+      const pos = ps.map.pos(j);
+      ps.words[pos >>> 5] ^= 1 << (pos & 31);
+      const b = Math.floor(pos / ps.k);
+      ps.bobTop[b] ^= 1;
+      const s = ps.searching[b];
+      if (s >= 0) {
+        if (pos >= this.sLo[s] && pos < this.sHi[s]) {
+          // Invariant broken: drop the search, judge the block afresh.
+          this.sAlive[s] = false;
+          ps.searching[b] = -1;
+          if (this.odd(q, b)) pending.add(q * KEY + b);
+          else pending.delete(q * KEY + b);
+        }
+        // Otherwise the search goes on; its block is re-judged when it ends.
+      } else if (this.odd(q, b)) pending.add(q * KEY + b);
+      else pending.delete(q * KEY + b);
+    }
+  }
+
+  open(q: number, b: number): void {
+    const ps = this.passes[q];
+    const lo = b * ps.k;
+    const hi = Math.min(this.n, lo + ps.k);
+    if (hi - lo === 1) {
+      this.flip(ps.map.at(lo)); // a one-bit block with odd parity is its own error
+      return;
+    }
+    ps.searching[b] = this.sPass.length;
+    this.sPass.push(q);
+    this.sBlock.push(b);
+    this.sLo.push(lo);
+    this.sHi.push(hi);
+    this.sAlive.push(true);
+  }
+
+  /**
+   * Open pending blocks of one pass at a time (the one with the smallest blocks), and
+   * only when no search is running: flips then never land inside another open
+   * search, and cheap small-block searches clear errors before big ones.
+   */
+  openPending(): void {
+    const passes = this.passes;
+    let best = -1;
+    for (const key of this.pending) {
+      const q = Math.floor(key / KEY);
+      if (best < 0 || passes[q].k < passes[best].k) best = q;
+    }
+    for (const key of [...this.pending]) {
+      const q = Math.floor(key / KEY);
+      if (q !== best) continue;
+      const b = key - q * KEY;
+      this.pending.delete(key);
+      if (passes[q].searching[b] < 0 && this.odd(q, b)) this.open(q, b);
+    }
+  }
+
+  addOddBlocks(p: number, bobTop: Uint8Array, aliceTop: Uint8Array): void {
+    for (let b = 0; b < bobTop.length; b++) if (bobTop[b] !== aliceTop[b]) this.pending.add(p * KEY + b);
+  }
+
+  /** One halving level of every open search: the left half of each range (>= 2 bits). */
+  rangesRequest(): { kind: 'ranges'; passes: Uint8Array; starts: Int32Array; ends: Int32Array } {
+    const m = this.sPass.length;
+    const passesArr = new Uint8Array(m);
+    const starts = new Int32Array(m);
+    const ends = new Int32Array(m);
+    for (let i = 0; i < m; i++) {
+      passesArr[i] = this.sPass[i];
+      starts[i] = this.sLo[i];
+      ends[i] = (this.sLo[i] + this.sHi[i]) >>> 1;
+    }
+    return { kind: 'ranges', passes: passesArr, starts, ends };
+  }
+
+  applyReply(reply: Uint8Array, ends: Int32Array): void {
+    const m = this.sPass.length;
+    const passes = this.passes;
+    const { sPass, sBlock, sLo, sHi, sAlive } = this;
+    this.roundTrips++;
+    this.leaked += m;
+    const ended: number[] = [];
+    for (let i = 0; i < m; i++) {
+      if (!sAlive[i]) continue;
+      const ps = passes[sPass[i]];
+      let a = sLo[i];
+      let b = sHi[i];
+      const mid = ends[i];
+      const left = rangeParity(ps.words, a, mid) !== reply[i];
+      if (left) b = mid;
+      else a = mid;
+      sLo[i] = a;
+      sHi[i] = b;
+      if (b - a === 1) {
+        sAlive[i] = false;
+        ps.searching[sBlock[i]] = -1;
+        ended.push(i);
+        this.flip(ps.map.at(a));
+      }
+    }
+    for (const i of ended) {
+      const q = sPass[i];
+      const b = sBlock[i];
+      if (passes[q].searching[b] < 0 && this.odd(q, b)) this.pending.add(q * KEY + b);
+    }
+    const nextP: number[] = [];
+    const nextB: number[] = [];
+    const nextLo: number[] = [];
+    const nextHi: number[] = [];
+    for (let i = 0; i < m; i++) {
+      if (!sAlive[i]) continue;
+      passes[sPass[i]].searching[sBlock[i]] = nextP.length;
+      nextP.push(sPass[i]);
+      nextB.push(sBlock[i]);
+      nextLo.push(sLo[i]);
+      nextHi.push(sHi[i]);
+    }
+    this.sPass = nextP;
+    this.sBlock = nextB;
+    this.sLo = nextLo;
+    this.sHi = nextHi;
+    this.sAlive = new Array<boolean>(nextP.length).fill(true);
+  }
 }
 
 /**
@@ -181,200 +468,57 @@ interface PassState {
  * round trip per halving level); blocks of earlier passes re-opened by the flips are
  * then searched the same way, the pass with the smallest blocks first. Only one pass is
  * searched at a time, so a flip never lands inside another open search's range.
+ * Bits are kept packed per pass, so a range parity costs a word XOR per 32 bits.
  */
 export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<CascadeRequest, CascadeOutcome, Uint8Array> {
   const n = bits.length;
-  const passes: PassState[] = [];
-  let leaked = 0;
-  let roundTrips = 0;
-  const flipCount = new Map<number, number>();
-  // Open searches: pass, block, current range [lo, hi) in pass order; alive flag.
-  let sPass: number[] = [];
-  let sBlock: number[] = [];
-  let sLo: number[] = [];
-  let sHi: number[] = [];
-  let sAlive: boolean[] = [];
-  const pending = new Set<number>(); // pass * 2^26 + block
-  const KEY = 1 << 26;
-
-  const odd = (q: number, b: number) => passes[q].bobTop[b] !== passes[q].aliceTop[b];
-
-  const flip = (j: number) => {
-    bits[j] ^= 1;
-    flipCount.set(j, (flipCount.get(j) ?? 0) + 1);
-    for (let q = 0; q < passes.length; q++) {
-      const ps = passes[q];
-      const pos = ps.map.pos(j);
-      ps.bits[pos] ^= 1;
-      const b = Math.floor(pos / ps.k);
-      ps.bobTop[b] ^= 1;
-      const s = ps.searching[b];
-      if (s >= 0) {
-        if (pos >= sLo[s] && pos < sHi[s]) {
-          // Invariant broken: drop the search, judge the block afresh.
-          sAlive[s] = false;
-          ps.searching[b] = -1;
-          if (odd(q, b)) pending.add(q * KEY + b);
-          else pending.delete(q * KEY + b);
-        }
-        // Otherwise the search goes on; its block is re-judged when it ends.
-      } else if (odd(q, b)) pending.add(q * KEY + b);
-      else pending.delete(q * KEY + b);
-    }
-  };
-
-  const open = (q: number, b: number) => {
-    const ps = passes[q];
-    const lo = b * ps.k;
-    const hi = Math.min(n, lo + ps.k);
-    if (hi - lo === 1) {
-      flip(ps.map.at(lo)); // a one-bit block with odd parity is its own error
-      return;
-    }
-    ps.searching[b] = sPass.length;
-    sPass.push(q);
-    sBlock.push(b);
-    sLo.push(lo);
-    sHi.push(hi);
-    sAlive.push(true);
-  };
-
-  function* searchAll(): Generator<CascadeRequest, void, Uint8Array> {
-    for (;;) {
-      // Open pending blocks of one pass at a time (the one with the smallest blocks),
-      // and only when no search is running: flips then never land inside another
-      // open search, and cheap small-block searches clear errors before big ones.
-      if (sPass.length === 0 && pending.size > 0) {
-        let best = -1;
-        for (const key of pending) {
-          const q = Math.floor(key / KEY);
-          if (best < 0 || passes[q].k < passes[best].k) best = q;
-        }
-        for (const key of [...pending]) {
-          const q = Math.floor(key / KEY);
-          if (q !== best) continue;
-          const b = key - q * KEY;
-          pending.delete(key);
-          if (passes[q].searching[b] < 0 && odd(q, b)) open(q, b);
-        }
-      }
-      if (sPass.length === 0) {
-        if (pending.size === 0) return;
-        continue;
-      }
-      const m = sPass.length;
-      // Few searches left (the cascade's tail): ask `depth` levels of each search at
-      // once (2^depth - 1 parities) to save round trips at a small cost in leakage.
-      const depth = m <= TAIL_SEARCHES ? TAIL_DEPTH : 1;
-      const per = (1 << depth) - 1;
-      const passesArr = new Uint8Array(m * per);
-      const starts = new Int32Array(m * per);
-      const ends = new Int32Array(m * per);
-      const counts = new Int32Array(m);
-      let q = 0;
-      for (let i = 0; i < m; i++) {
-        // Breadth-first dyadic nodes: for each node [lo, hi) with hi - lo > 1, its left half.
-        const lo0 = sLo[i];
-        const hi0 = sHi[i];
-        let level: [number, number][] = [[lo0, hi0]];
-        const start = q;
-        for (let d = 0; d < depth && level.length > 0; d++) {
-          const nextLevel: [number, number][] = [];
-          for (const [lo, hi] of level) {
-            if (hi - lo < 2) continue;
-            const mid = (lo + hi) >>> 1;
-            passesArr[q] = sPass[i];
-            starts[q] = lo;
-            ends[q] = mid;
-            q++;
-            nextLevel.push([lo, mid], [mid, hi]);
-          }
-          level = nextLevel;
-        }
-        counts[i] = q - start;
-      }
-      const reply: Uint8Array = yield { kind: 'ranges', passes: passesArr.subarray(0, q), starts: starts.subarray(0, q), ends: ends.subarray(0, q) };
-      roundTrips++;
-      leaked += q;
-      const next = { p: [] as number[], b: [] as number[], lo: [] as number[], hi: [] as number[] };
-      const ended: number[] = [];
-      for (let i = 0, base = 0; i < m; base += counts[i], i++) {
-        if (!sAlive[i]) continue;
-        const ps = passes[sPass[i]];
-        // Walk down the answered levels: node index in breadth-first order.
-        let a = sLo[i];
-        let b = sHi[i];
-        let node = 0; // index among answered nodes of this search
-        let levelStart = 0;
-        let levelWidth = 1;
-        let posInLevel = 0;
-        for (let d = 0; d < depth && b - a > 1; d++) {
-          const idx = base + levelStart + posInLevel;
-          if (idx >= base + counts[i] || starts[idx] !== a) break;
-          const mid = ends[idx];
-          let par = 0;
-          for (let x = a; x < mid; x++) par ^= ps.bits[x];
-          const left = par !== reply[idx];
-          if (left) b = mid;
-          else a = mid;
-          levelStart += levelWidth;
-          posInLevel = posInLevel * 2 + (left ? 0 : 1);
-          levelWidth *= 2;
-          node++;
-        }
-        void node;
-        sLo[i] = a;
-        sHi[i] = b;
-        if (b - a === 1) {
-          sAlive[i] = false;
-          ps.searching[sBlock[i]] = -1;
-          ended.push(i);
-          flip(ps.map.at(a));
-        }
-      }
-      for (const i of ended) {
-        const q = sPass[i];
-        const b = sBlock[i];
-        if (passes[q].searching[b] < 0 && odd(q, b)) pending.add(q * KEY + b);
-      }
-      for (let i = 0; i < m; i++) {
-        if (!sAlive[i]) continue;
-        passes[sPass[i]].searching[sBlock[i]] = next.p.length;
-        next.p.push(sPass[i]);
-        next.b.push(sBlock[i]);
-        next.lo.push(sLo[i]);
-        next.hi.push(sHi[i]);
-      }
-      sPass = next.p;
-      sBlock = next.b;
-      sLo = next.lo;
-      sHi = next.hi;
-      sAlive = next.p.map(() => true);
-    }
-  }
-
+  const st = new BobCascade(bits);
   for (let p = 0; p < opts.blockSizes.length; p++) {
     const k = opts.blockSizes[p];
     const map = new PassMap(n, opts.seed, p);
-    const pbits = map.gather(bits);
+    const words = map.gatherPacked(st.current);
     const blocks = Math.ceil(n / k);
-    const bobTop = new Uint8Array(blocks);
-    for (let b = 0, i = 0; b < blocks; b++) {
-      const end = Math.min(n, i + k);
-      let par = 0;
-      for (; i < end; i++) par ^= pbits[i];
-      bobTop[b] = par;
-    }
+    const bobTop = blockParities(words, n, k);
     const aliceTop: Uint8Array = yield { kind: 'top', pass: p, blockSize: k, permSeed: opts.seed };
-    roundTrips++;
-    leaked += blocks;
-    passes.push({ k, map, bits: pbits, aliceTop, bobTop, searching: new Int32Array(blocks).fill(-1) });
-    for (let b = 0; b < blocks; b++) if (bobTop[b] !== aliceTop[b]) pending.add(p * KEY + b);
-    yield* searchAll();
+    st.roundTrips++;
+    st.leaked += blocks;
+    st.passes.push({ k, map, words, aliceTop, bobTop, searching: new Int32Array(blocks).fill(-1) });
+    st.addOddBlocks(p, bobTop, aliceTop);
+    // Search until no block of any pass is odd.
+    for (;;) {
+      if (st.sPass.length === 0 && st.pending.size > 0) st.openPending();
+      if (st.sPass.length === 0) {
+        if (st.pending.size === 0) break;
+        continue;
+      }
+      const req = st.rangesRequest();
+      const reply: Uint8Array = yield req;
+      st.applyReply(reply, req.ends);
+    }
   }
   // A position flipped twice is back to its original value: report net flips only.
-  const net = Int32Array.from([...flipCount].filter(([, c]) => (c & 1) === 1).map(([j]) => j)).sort();
-  return { leakedBits: leaked, corrected: net.length, flipped: net, roundTrips };
+  const net = Int32Array.from([...st.flipCount].filter(([, c]) => (c & 1) === 1).map(([j]) => j)).sort();
+  return { leakedBits: st.leaked, corrected: net.length, flipped: net, roundTrips: st.roundTrips };
+}
+
+/** Block parities of a pass from its prefix parities. */
+function topParities(pre: Uint32Array, n: number, k: number, blocks: number): Uint8Array {
+  const out = new Uint8Array(blocks);
+  let prev = 0;
+  for (let b = 0; b < blocks; b++) {
+    const cur = getBit(pre, Math.min(n, (b + 1) * k));
+    out[b] = cur ^ prev;
+    prev = cur;
+  }
+  return out;
+}
+
+/** Parities of consecutive blocks of k bits (the last one shorter) of packed bits. */
+function blockParities(words: Uint32Array, n: number, k: number): Uint8Array {
+  const blocks = Math.ceil(n / k);
+  const out = new Uint8Array(blocks);
+  for (let b = 0; b < blocks; b++) out[b] = rangeParity(words, b * k, Math.min(n, (b + 1) * k));
+  return out;
 }
 
 /** Run Cascade in process against a local oracle (benchmarks, tests). */

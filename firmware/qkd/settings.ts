@@ -72,3 +72,46 @@ export function unpackSettings(packed: number): PulseSettings {
     intensity: ((packed >>> 2) & 3) as IntensityClass,
   };
 }
+
+/**
+ * Packed settings (as `packedSettings`) of many pulses at once into `out`: the hash is
+ * inlined (the same three finaliser rounds as `hashIndex`; a test checks they agree),
+ * which is what makes sifting millions of detections per pass cheap.
+ */
+export function packedSettingsInto(t: SettingsTable, pulseIndex: ArrayLike<number>, out: Uint8Array): void {
+  const n = pulseIndex.length;
+  const seedLo = t.seedLo | 0;
+  const seedHi = t.seedHi | 0;
+  const t0 = t.t0;
+  const t1 = t.t1;
+  const tKey = t.tKey;
+  for (let i = 0; i < n; i++) {
+    const pos = pulseIndex[i];
+    const hi = Math.floor(pos * 2.3283064365386963e-10); // / 2^32, exact
+    const lo = pos - hi * 4294967296;
+    let h = ((lo ^ seedLo) + 0x632be5ab) | 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    const ha = h;
+    h = Math.imul(hi ^ seedHi, 0x9e3779b9) ^ ha;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    h = (ha + Math.imul(h, 0x7feb352d)) | 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    const u = h >>> 16;
+    // Branch-free comparisons (the outcomes are coin flips): (u >= t0) + (u >= t1).
+    const intensity = ((t0 - 1 - u) >>> 31) + ((t1 - 1 - u) >>> 31);
+    const basis = (tKey - 1 - ((h >>> 1) & 0x7fff)) >>> 31;
+    out[i] = (h & 1) | (basis << 1) | (intensity << 2);
+  }
+}

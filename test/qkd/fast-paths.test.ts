@@ -1,0 +1,215 @@
+/**
+ * The speed-ups (table log in the sampler, inlined settings hash, chunked polynomial
+ * hash, packed Cascade parities, permutation-free FFT) against plain reference code:
+ * they must give the same bits, not merely similar ones.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler } from '../../boards/sim/detection.ts';
+import { pulseIndexOf } from '../../boards/sim/time-tags.ts';
+import { PassMap, packWords, rangeParity } from '../../firmware/qkd/cascade.ts';
+import { fe61FromWords, polyHash61 } from '../../firmware/qkd/polyhash.ts';
+import { Rng } from '../../firmware/qkd/random.ts';
+import { packedSettings, packedSettingsInto, settingsTable } from '../../firmware/qkd/settings.ts';
+import { fft, fftDif, fftDit } from '../../firmware/qkd/toeplitz.ts';
+import { decodeQkdMessage, encodeQkdMessage } from '../../protocols/qkd-messages.ts';
+import { isProtocolError } from '../../protocols/errors.ts';
+
+const P = (1n << 61n) - 1n;
+function polyReference(bytes: Uint8Array, k: bigint): bigint {
+  let h = 0n;
+  const words = (bytes.length + 3) >> 2;
+  for (let w = 0; w <= words; w++) {
+    let m = BigInt(bytes.length);
+    if (w < words) {
+      m = 0n;
+      for (let b = 3; b >= 0; b--) m = (m << 8n) | BigInt(bytes[4 * w + b] ?? 0);
+    }
+    h = ((h + m) * k) % P;
+  }
+  return h;
+}
+
+describe('chunked polynomial hash', () => {
+  it('equals the BigInt reference on long messages, aligned or not (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 200, maxLength: 3000 }), fc.nat(), fc.nat(), fc.nat({ max: 3 }), (raw, hi, lo, skip) => {
+        const bytes = raw.subarray(Math.min(skip, raw.length)); // unaligned views too
+        const key = fe61FromWords(hi, lo);
+        const h = polyHash61(bytes, key);
+        expect((BigInt(h.hi) << 32n) + BigInt(h.lo)).toBe(polyReference(bytes, (BigInt(key.hi) << 32n) + BigInt(key.lo)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('handles all-ones messages with keys next to the modulus', () => {
+    const bytes = new Uint8Array(1000).fill(255);
+    for (const key of [{ hi: 2 ** 29 - 1, lo: 2 ** 32 - 2 }, { hi: 2 ** 29 - 1, lo: 2 ** 32 - 1 }, { hi: 0, lo: 1 }]) {
+      const h = polyHash61(bytes, key);
+      expect((BigInt(h.hi) << 32n) + BigInt(h.lo)).toBe(polyReference(bytes, (BigInt(key.hi) << 32n) + BigInt(key.lo)));
+    }
+  });
+});
+
+describe('batched settings', () => {
+  it('packedSettingsInto equals packedSettings pulse by pulse (property)', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 40 }), fc.array(fc.nat({ max: 2 ** 52 }), { maxLength: 200 }), (seed, idx) => {
+        const t = settingsTable(seed, { p: [0.5, 0.3, 0.2], pKeyBasis: 0.7 });
+        const out = new Uint8Array(idx.length);
+        packedSettingsInto(t, idx, out);
+        expect(Array.from(out)).toEqual(idx.map((i) => packedSettings(t, i)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+/** The sampler written plainly (Math.log, the shared settings hash, one draw at a time). */
+function referenceSample(seed: number, channelSeed: number, spans: [number, number, number][]) {
+  const source = DEFAULT_SOURCE;
+  const det = DEFAULT_DETECTOR;
+  const table = settingsTable(seed, { p: source.p, pKeyBasis: source.pKeyBasis });
+  const rng = new Rng(channelSeed, 0xc4a);
+  const y0 = Math.min(1, (det.darkCountsPerS + det.backgroundCountsPerS) / source.rateHz);
+  const dead = Math.ceil(det.deadTimeNs * 1e-9 * source.rateHz);
+  const tags: [number, number][] = [];
+  let liveFrom = 0;
+  let candidates = 0;
+  for (const [p0, p1, eta] of spans) {
+    const etaTotal = eta * det.efficiency;
+    const Y = source.mu.map((m) => 1 - (1 - y0) * Math.exp(-etaTotal * m));
+    const E = source.mu.map((m, k) => (0.5 * y0 + det.misalignment * (1 - Math.exp(-etaTotal * m))) / Y[k]);
+    const yMax = Math.max(...Y);
+    const logQ = Math.log1p(-yMax);
+    let pos = Math.max(p0, liveFrom);
+    for (;;) {
+      pos += Math.floor(Math.log((rng.nextU32() + 1) / 4294967296) / logQ);
+      if (pos >= p1) break;
+      candidates++;
+      const s = packedSettings(table, pos);
+      const k = s >>> 2;
+      if ((rng.nextU32() * yMax) / 4294967296 < Y[k]) {
+        const t = rng.nextU32();
+        const bobBasis = t >>> 31;
+        const u31 = (t & 0x7fffffff) / 2147483648;
+        const bit = bobBasis === ((s >>> 1) & 1) ? (s & 1) ^ (u31 < E[k] ? 1 : 0) : u31 < 0.5 ? 1 : 0;
+        tags.push([pos, (bobBasis << 1) | bit]);
+        pos += dead + 1;
+        liveFrom = pos;
+      } else pos += 1;
+    }
+  }
+  return { tags, candidates, next: rng.nextU32() };
+}
+
+describe('detection sampler fast path', () => {
+  it('gives exactly the tags of the plain Math.log sampler, also when its buffer grows mid-span', () => {
+    // Spans from dark (yield ~1e-7) to very bright (far more clicks than the initial
+    // 16384-tag buffer holds in one call), at pulse indices beyond 2^32.
+    const spans: [number, number, number][] = [
+      [2 ** 33, 2 ** 33 + 5e7, 1e-9],
+      [2 ** 33 + 5e7, 2 ** 33 + 1e8, 2e-4],
+      [2 ** 33 + 1e8, 2 ** 33 + 4e8, 3e-3],
+      [2 ** 34, 2 ** 34 + 6.25e6, 5e-5],
+    ];
+    const ref = referenceSample(42, 4242, spans);
+    const s = new DetectionSampler(DEFAULT_SOURCE, DEFAULT_DETECTOR, 42, 4242);
+    for (const [p0, p1, eta] of spans) s.sample(p0, p1, eta);
+    const t = s.tags.take();
+    expect(t.frameNumber.length).toBeGreaterThan(40_000);
+    expect(t.frameNumber.length).toBe(ref.tags.length);
+    for (let i = 0; i < ref.tags.length; i++) {
+      const idx = pulseIndexOf(t.pulsesPerFrame, t.frameNumber[i], t.offsetInFrame[i]);
+      if (idx !== ref.tags[i][0] || t.detector[i] !== ref.tags[i][1]) expect([i, idx, t.detector[i]]).toEqual([i, ...ref.tags[i]]);
+    }
+    expect(s.stats.candidates).toBe(ref.candidates);
+    expect(s.stats.detections).toBe(ref.tags.length);
+  });
+});
+
+describe('packed Cascade parities', () => {
+  it('rangeParity and gatherPacked agree with byte-wise code (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 700, min: 0, max: 1 }), fc.nat(), fc.nat({ max: 7 }), (bits, seed, pass) => {
+        const words = packWords(bits);
+        const map = new PassMap(bits.length, seed, pass);
+        const gathered = map.gather(bits);
+        expect(Array.from(map.gatherPacked(words))).toEqual(Array.from(packWords(gathered)));
+        const rng = new Rng(seed, 3);
+        for (let r = 0; r < 20; r++) {
+          const a = rng.int(bits.length + 1);
+          const b = a + rng.int(bits.length - a + 1);
+          let par = 0;
+          for (let i = a; i < b; i++) par ^= bits[i];
+          expect(rangeParity(words, a, b)).toBe(par);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('permutation-free FFT', () => {
+  it('DIF then DIT round-trips, and the natural-order transform matches a direct DFT', () => {
+    for (const M of [2, 4, 8, 32, 128, 1024, 1 << 13]) {
+      const rng = new Rng(M, 9);
+      const re = Float64Array.from({ length: M }, () => rng.next());
+      const im = Float64Array.from({ length: M }, () => rng.next());
+      const r2 = re.slice();
+      const i2 = im.slice();
+      fftDif(r2, i2, -1);
+      fftDit(r2, i2, 1);
+      for (let i = 0; i < M; i++) {
+        expect(Math.abs(r2[i] / M - re[i])).toBeLessThan(1e-9);
+        expect(Math.abs(i2[i] / M - im[i])).toBeLessThan(1e-9);
+      }
+      if (M <= 128) {
+        const fr = re.slice();
+        const fi = im.slice();
+        fft(fr, fi, -1);
+        for (let k = 0; k < M; k++) {
+          let sr = 0;
+          let si = 0;
+          for (let j = 0; j < M; j++) {
+            const a = (-2 * Math.PI * j * k) / M;
+            sr += re[j] * Math.cos(a) - im[j] * Math.sin(a);
+            si += re[j] * Math.sin(a) + im[j] * Math.cos(a);
+          }
+          expect(Math.abs(fr[k] - sr)).toBeLessThan(1e-9);
+          expect(Math.abs(fi[k] - si)).toBeLessThan(1e-9);
+        }
+      }
+    }
+  });
+});
+
+describe('codec fast paths', () => {
+  it('detections with 1- to 8-byte gaps round-trip; a truncated list is refused', () => {
+    const gaps = [0, 1, 127, 128, 16383, 16384, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 40, 3];
+    const idx = new Float64Array(gaps.length);
+    let p = -1;
+    gaps.forEach((g, i) => (idx[i] = p = p + 1 + g));
+    const basis = Uint8Array.from(gaps, (_, i) => i & 1);
+    const enc = encodeQkdMessage({ type: 'detections', batchId: 7, pulseIndex: idx, basis });
+    const dec = decodeQkdMessage(enc);
+    expect(dec.type).toBe('detections');
+    if (dec.type === 'detections') expect(Array.from(dec.pulseIndex)).toEqual(Array.from(idx));
+    for (let cut = 3; cut < enc.length - 2; cut++) {
+      expect(() => decodeQkdMessage(enc.subarray(0, cut))).toThrow();
+      try {
+        decodeQkdMessage(enc.subarray(0, cut));
+      } catch (e) {
+        expect(isProtocolError(e)).toBe(true);
+      }
+    }
+  });
+
+  it('an intensity class 3 inside a whole byte is refused, naming the entry', () => {
+    const enc = encodeQkdMessage({ type: 'sift', batchId: 1, basis: new Uint8Array(8), intensity: Uint8Array.of(0, 1, 2, 0, 1, 2, 0, 1) });
+    // The intensity bytes are the last two; set entry 5 (byte 1, lane 1) to 3.
+    enc[enc.length - 1] |= 3 << 2;
+    expect(() => decodeQkdMessage(enc)).toThrow(/intensity\[5\] = 3/);
+  });
+});
