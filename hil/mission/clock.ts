@@ -1,6 +1,9 @@
 import type { Clock } from '../../boards/clock.ts';
 import type { PayloadClock } from '../../firmware/hal.ts';
 
+/** Smallest delay a timer gets (1 ns). */
+export const MIN_STEP_MS = 1e-6;
+
 interface Timer {
   t: number;
   seq: number;
@@ -28,7 +31,10 @@ export class MissionClock implements Clock, PayloadClock {
   }
 
   setTimeout(fn: (...args: unknown[]) => void, ms: number): Timer {
-    const e: Timer = { t: this.t + Math.max(0, ms || 0), seq: this.seq++, fn: fn as () => void, cancelled: false };
+    // Every timer moves time on by at least MIN_STEP_MS: boards/uart.ts re-arms a timer
+    // for "the rest of this chunk" that, at 2 Mbaud and t ~ 1e5 ms, can round to zero
+    // forever; a nanosecond of progress lets its byte count reach the end.
+    const e: Timer = { t: this.t + Math.max(MIN_STEP_MS, ms || 0), seq: this.seq++, fn: fn as () => void, cancelled: false };
     this.push(e);
     return e;
   }

@@ -33,7 +33,6 @@ export interface LinkSides {
 export interface DirectionCounters {
   messages: number;
   segments: number;
-  retransmitted: number;
   delivered: number;
   duplicates: number;
   outOfOrder: number;
@@ -41,7 +40,7 @@ export interface DirectionCounters {
   malformed: number;
 }
 
-const counters = (): DirectionCounters => ({ messages: 0, segments: 0, retransmitted: 0, delivered: 0, duplicates: 0, outOfOrder: 0, crcErrors: 0, malformed: 0 });
+const counters = (): DirectionCounters => ({ messages: 0, segments: 0, delivered: 0, duplicates: 0, outOfOrder: 0, crcErrors: 0, malformed: 0 });
 
 function packet(type: 'TM' | 'TC', apid: number, seq: number, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(PRIMARY_HEADER_BYTES + data.length);

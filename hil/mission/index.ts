@@ -1,2 +1,2 @@
-export { missionParams, runMissionPass } from './run.ts';
+export { DEFAULT_LINK_ERRORS, DEFAULT_LOOP_RATE_HZ, missionParams, runMissionPass } from './run.ts';
 export type { LinkErrorInjection, LockLossInjection, MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary, RecordedTm } from './types.ts';

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { loadBoardDefinition, type BoardName } from '../../boards/definitions.ts';
 import { createEmulator, type BoardEmulator } from '../../boards/emulator/index.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
-import { DEFAULT_CHANNEL, channelTransmittance, lossDb, type ChannelConfig } from '../../boards/sim/channel.ts';
+import { DEFAULT_CHANNEL, channelTransmittance, lossDb, pointingTransmittance, type ChannelConfig } from '../../boards/sim/channel.ts';
 import { DEFAULT_DETECTOR, DetectionSampler, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
 import { preSharedKey } from '../../boards/sim/run-pass.ts';
 import { stationByName } from '../../boards/sim/stations.ts';
@@ -11,22 +10,22 @@ import { defaultParams, type Params } from '../../firmware/params.ts';
 import { AliceDistiller } from '../../firmware/qkd/alice.ts';
 import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../firmware/qkd/config.ts';
 import { KeyPool } from '../../firmware/qkd/pool.ts';
-import type { BlockRecord } from '../../firmware/qkd/records.ts';
 import { encodeConfigImage } from '../../protocols/config-image.ts';
-import { decodePacket, encodeCommand, housekeepingDef, parameterDef, type DecodedPacket, type PacketKind } from '../../protocols/dictionary/index.ts';
+import { encodeCommand, housekeepingDef, parameterDef } from '../../protocols/dictionary/index.ts';
 import { TC_VC, TM_VC } from '../../protocols/link/mission.ts';
 import { OpticalLink } from '../link/optical-link.ts';
 import { emulatorTransport } from '../transport/memory.ts';
 import { BoardClient } from './board-client.ts';
 import { MissionClock } from './clock.ts';
 import { DistillationLink } from './distillation-link.ts';
+import { summarise } from './summary.ts';
 import { elevationAt, passGeometry } from './geometry.ts';
 import { AcsPort } from './ports-acs.ts';
 import { AptPort } from './ports-apt.ts';
 import { ControllerFlash } from './ports-config.ts';
 import { LctPort } from './ports-lct.ts';
 import { pulsesBy, QsrcPort } from './ports-qsrc.ts';
-import type { MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary, RecordedTm } from './types.ts';
+import type { LinkErrorInjection, MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary, RecordedTm } from './types.ts';
 
 /** Seconds from the PUS epoch (2000-01-01T00:00:00Z in this mission) to a date. */
 const PUS_EPOCH_MS = Date.UTC(2000, 0, 1);
@@ -36,6 +35,15 @@ const DEFAULT_BEACON_BIAS_URAD = { x: 700, y: -450 };
 const DEFAULT_ISOLATION_TAU_S = 0.3;
 /** The beacon's link budget is this much better than the quantum channel's (a watt-class laser, wider beam). */
 const DEFAULT_BEACON_MARGIN_DB = 10;
+/** The nominal link: random bit errors of 1e-8 at zenith, a decade more per extra airmass (about 1e-6 at 15 degrees). */
+export const DEFAULT_LINK_ERRORS: LinkErrorInjection = { berZenith: 1e-8, berDecadesPerAirmass: 1 };
+/**
+ * COP-1 / reliable-downlink timer T1. A unit lost at the tail of a window is recovered
+ * only by T1 (nothing after it reveals the gap), and Cascade is a chain of hundreds of
+ * round trips, so T1 sets the pace of distillation on a lossy link. 200 ms is well
+ * above the link's round trip (a few frames plus the uplink queue).
+ */
+export const DEFAULT_T1_MS = 200;
 const SLICE_MS = 10;
 /**
  * Fine-loop rate the mission flashes (FINE_LOOP_RATE_HZ). 200 Hz keeps a 300 s pass with
@@ -45,9 +53,14 @@ const SLICE_MS = 10;
 export const DEFAULT_LOOP_RATE_HZ = 200;
 const BATCH_MS = 1000;
 
-/** The configuration flashed into the controller's bank A for a mission pass (dictionary names). */
+/**
+ * The configuration flashed into the controller's bank A for a mission pass (dictionary
+ * names): the fine loop at `loopRateHz` with its integral gain tuned for the apt board
+ * (Ki 100 /s: the firmware default 40 leaves twice the residual, 200 is unstable at
+ * 200 Hz with the line delay), and link rates that carry the detection reports.
+ */
 export function missionParams(loopRateHz: number, overrides: Record<string, number> = {}): Params {
-  return { ...defaultParams(), FINE_LOOP_RATE_HZ: loopRateHz, UPLINK_RATE_KBPS: 5000, DOWNLINK_RATE_MBPS: 2, ...overrides };
+  return { ...defaultParams(), FINE_LOOP_RATE_HZ: loopRateHz, FSM_KI: 100, UPLINK_RATE_KBPS: 5000, DOWNLINK_RATE_MBPS: 2, ...overrides };
 }
 
 function seedOf(seed: number, salt: number): number {
@@ -76,7 +89,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
   const station = stationByName(stationName);
   const seed = options.seed ?? 1;
   const leadS = options.leadS ?? 20;
-  const drainS = options.drainS ?? 40;
+  const drainS = options.drainS ?? 60;
   const loopRateHz = options.loopRateHz ?? DEFAULT_LOOP_RATE_HZ;
   const progress = options.onProgress ?? (() => {});
   const params = missionParams(loopRateHz, options.params);
@@ -144,7 +157,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
     downlink: (p) => void link!.sendDistillation(p),
     uplink: (p) => link!.sendDistillationReply(p),
   });
-  const le = options.linkErrors ?? {};
+  const le: LinkErrorInjection = { ...DEFAULT_LINK_ERRORS, ...options.linkErrors };
   // Link time runs from the pass start (the ground station acquires the payload then).
   const linkElevation = (tS: number) => geo.at(Math.min(geo.durationS, tS)).elevationDeg;
   const forcedDropout = (ms: number) => !!le.dropout && ms >= passStartMs + le.dropout.atS * 1000 && ms < passStartMs + (le.dropout.atS + le.dropout.durationS) * 1000;
@@ -162,6 +175,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
     seed: seedOf(seed, 3),
     elevationDeg: linkElevation,
     downlinkBitRate: params.DOWNLINK_RATE_MBPS * 1e6,
+    fopT1Ms: options.t1Ms ?? DEFAULT_T1_MS,
     uplinkBitRate: params.UPLINK_RATE_KBPS * 1e3,
     downlink: channelCfg,
     uplink: channelCfg,
@@ -189,6 +203,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
 
   // ---- the payload firmware ----
   let lossNowDb = 0;
+  let beaconLossDb = 60;
   const blocksOf = (s: 'delivered' | 'aborted') => alice.blocks.filter((b) => b.status === s);
   const qkdHk = () => {
     const last = alice.blocks.at(-1);
@@ -236,11 +251,13 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
   // ---- the world: attitude -> beacon on the camera, pointing residual, channel, detections ----
   const acsEmu = boards.acs.emu;
   const aptEmu = boards.apt.emu;
-  let bodyX = 0;
-  let bodyY = 0;
+  let jitX = 0;
+  let jitY = 0;
   let residSq = 0;
   let residN = 0;
-  let sigmaUrad = 1;
+  let residEta = 0;
+  /** Mean pointing transmittance over the slice (the beam's offset from the station at each loop sample). */
+  let etaPointing = pointingTransmittance(channel, 1);
   let truthSq = 0;
   let truthN = 0;
   const ll = options.lockLoss;
@@ -251,10 +268,14 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
   const isoA = 1 - Math.exp(-worldPeriodMs / 1000 / isolationTauS);
   clock.every(worldPeriodMs, () => {
     const now = clock.now();
-    const ax = acsEmu.readRegister('ATT_X_MRAD') * 1000;
-    const ay = acsEmu.readRegister('ATT_Y_MRAD') * 1000;
-    bodyX += (ax - bodyX) * isoA;
-    bodyY += (ay - bodyY) * isoA;
+    // Body line of sight = commanded target + the ACS's error about it (jitter, slew lag);
+    // the payload's isolation mounts filter that error, the commanded offset passes as is.
+    const tx = acsEmu.readRegister('TARGET_X_MRAD') * 1000;
+    const ty = acsEmu.readRegister('TARGET_Y_MRAD') * 1000;
+    jitX += (acsEmu.readRegister('ATT_X_MRAD') * 1000 - tx - jitX) * isoA;
+    jitY += (acsEmu.readRegister('ATT_Y_MRAD') * 1000 - ty - jitY) * isoA;
+    const bodyX = tx + jitX;
+    const bodyY = ty + jitY;
     const inLoss = now >= llFrom && now < llTo;
     const kick = inLoss && ll!.kind === 'kick' ? (ll!.kickUrad ?? 60) : 0;
     const visible = now >= passStartMs && now < passEndMs && !(inLoss && (ll!.kind ?? 'hidden') === 'hidden');
@@ -264,7 +285,9 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
     if (payload.status.emitting) {
       const ex = bx - aptEmu.readRegister('FSM_POS_X_URAD');
       const ey = by - aptEmu.readRegister('FSM_POS_Y_URAD');
-      residSq += ex * ex + ey * ey;
+      const e2 = ex * ex + ey * ey;
+      residSq += e2;
+      residEta += pointingTransmittance(channel, Math.sqrt(e2));
       residN++;
     }
   });
@@ -278,14 +301,18 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
     simT = now / 1000;
     const g = geo.at((now - SLICE_MS / 2 - passStartMs) / 1000);
     if (residN > 0) {
-      sigmaUrad = Math.sqrt(residSq / residN);
+      etaPointing = residEta / residN;
       truthSq += residSq;
       truthN += residN;
     }
     residSq = 0;
+    residEta = 0;
     residN = 0;
-    const eta = channelTransmittance(channel, g.rangeKm, g.elevationDeg, sigmaUrad);
+    const etaAligned = channelTransmittance(channel, g.rangeKm, g.elevationDeg, 0);
+    const eta = etaAligned * etaPointing;
     lossNowDb = lossDb(eta * detector.efficiency);
+    // The beacon comes up from the ground: its budget does not see the downlink's pointing loss.
+    beaconLossDb = lossDb(etaAligned * detector.efficiency) - beaconMarginDb;
     // Detections from exactly the pulses the gate let out in this slice, with their indices.
     let any = false;
     for (let i = firstOpen; i < emitted.length; i++) {
@@ -311,7 +338,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
       const inView = now >= passStartMs && now < linkEndMs;
       const dropout = !inView || forcedDropout(now);
       boards.lct.emu.applySim({ kind: 'LINK', lossDb: Math.max(20, lossNowDb - 5), dropout });
-      aptEmu.env.link.lossDb = inView ? lossNowDb - beaconMarginDb : 60;
+      aptEmu.env.link.lossDb = inView ? beaconLossDb : 60;
     }
     if (now >= passStartMs && now <= linkEndMs) {
       link!.advanceTo((now - passStartMs) / 1000);
@@ -343,7 +370,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
   ground.receiveTimeTags(sampler.tags.take());
   clock.runUntil(passEndMs + 4000);
   alice.endOfPass();
-  const settled = () => alice.blocks.every((b) => b.status !== 'in-progress') && ground.bob.blocks.every((b) => b.status !== 'in-progress') && link!.reliableDownlinkIdle;
+  const settled = () => alice.blocks.every((b) => b.status !== 'in-progress') && ground.bob.blocks.every((b) => b.status !== 'in-progress') && link!.reliableDownlinkIdle && link!.uplinkIdle;
   clock.runUntilTrue(settled, linkEndMs - clock.now(), 100);
   const endMs = clock.now();
   payload.stop();
@@ -366,6 +393,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
     link: {
       distillation: { down: { ...dl.down }, up: { ...dl.up } },
       reliableRetransmissions: link.reliableTx.counters.retransmissions,
+      reliableDownlink: `${link.reliableTx.idle ? "idle" : `busy unacked=${link.reliableTx.outstanding} waitingBytes=${link.reliableTx.waitingBytes}`} alerts=${JSON.stringify(link.reliableTx.counters.alerts)} ground=${JSON.stringify(link.reliableRx.counters)}`,
       downlinkFrames: link.scheduler.framesSent,
       downlinkIdleFrames: link.scheduler.idleFrames,
       groundFramesGood: link.ground.rx.counters.framesGood,
@@ -374,6 +402,11 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
       uplinkFramesAccepted: link.board.counters.framesAccepted,
       uplinkFramesRejected: link.board.counters.framesRejected,
       fopRetransmissions: [...link.fops.values()].reduce((a, f) => a + f.counters.retransmissions, 0),
+      fopStates: [...link.fops.values()].map((f) => {
+        const farm = link.board.farmState(f.config.vcid);
+        const busy = f.idle ? '' : ` busy unacked=${f.state.sent.length} waiting=${f.state.waitQueue.length}`;
+        return `vc${f.config.vcid} ${f.state.state}${busy} FARM ${farm?.state} V(R)=${farm?.vr} alerts=${JSON.stringify(f.counters.alerts)}`;
+      }),
       downlinkBitErrors: link.downlink.counters.bitErrors,
       uplinkBitErrors: link.uplink.counters.bitErrors,
       bursts: link.downlink.counters.bursts + link.uplink.counters.bursts,
@@ -384,112 +417,6 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
     wall0,
   });
   return { summary, tm, pools, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, diagnostics: payload.diagnostics() };
-}
-
-interface SummaryInput {
-  station: string;
-  seed: number;
-  geo: ReturnType<typeof passGeometry>;
-  epochOffsetS: number;
-  leadS: number;
-  tm: RecordedTm[];
-  alice: BlockRecord[];
-  bob: BlockRecord[];
-  lossMin: number;
-  lossMax: number;
-  truthRms: number;
-  detections: number;
-  pulsesEmitted: number;
-  sampledPulses: number;
-  link: MissionSummary['link'];
-  boardLinks: MissionSummary['boardLinks'];
-  simS: number;
-  wall0: number;
-}
-
-function tmTimeS(d: DecodedPacket): number {
-  const t = (d.pus as { time?: { coarse: number; fine: number } }).time;
-  return t ? t.coarse + t.fine / 65536 : 0;
-}
-
-function summarise(x: SummaryInput): MissionSummary {
-  const decoded = x.tm.map((t) => decodePacket(t.bytes));
-  const tmByKind: Partial<Record<PacketKind, number>> = {};
-  const tmByName: Record<string, number> = {};
-  for (const d of decoded) {
-    tmByKind[d.kind] = (tmByKind[d.kind] ?? 0) + 1;
-    const n = d.name ?? 'unknown';
-    tmByName[n] = (tmByName[n] ?? 0) + 1;
-  }
-  const passT = (d: DecodedPacket) => Math.round((tmTimeS(d) - x.epochOffsetS - x.leadS) * 1000) / 1000;
-  const events = decoded.filter((d) => d.kind === 'event');
-  const modeTimeline = events.filter((e) => e.name === 'MODE_CHANGED').map((e) => ({ tS: passT(e), from: String(e.fields!.from), to: String(e.fields!.to) }));
-  const frames = events.filter((e) => e.name === 'SOURCE_FRAME').map((e) => e.fields as { frameNumber: number; pulseCount: number; reason: string });
-  const byReason: Record<string, number> = {};
-  for (const f of frames) byReason[f.reason] = (byReason[f.reason] ?? 0) + 1;
-  const pulsesAccounted = frames.reduce((a, f) => a + f.pulseCount, 0);
-  const contiguous = frames.every((f, i) => f.frameNumber === i);
-  const hk = decoded.filter((d) => d.name === 'PAYLOAD_HK' && d.fields!.mode === 'QKD' && d.fields!.fineLock === true);
-  const measuredRms = hk.length > 0 ? Math.sqrt(hk.reduce((a, h) => a + (h.fields!.pointingErrorRmsUrad as number) ** 2, 0) / hk.length) : 0;
-  const reports = decoded.filter((d) => d.kind === 'report').map((d) => d.name ?? 'unknown');
-
-  // Key: Bob's view of the blocks (he knows the true error counts), compared with Alice's.
-  let keyN = 0;
-  let keyE = 0;
-  let sifted = 0;
-  let finalKeyBits = 0;
-  let keysEqual = true;
-  const abortReasons: Record<string, number> = {};
-  const hash = createHash('sha256');
-  for (const b of x.bob) {
-    sifted += b.keyBits;
-    if (b.keyErrors) {
-      keyN += b.keyN[0];
-      keyE += b.keyErrors[0];
-    }
-    if (b.status === 'delivered') {
-      finalKeyBits += b.lengthBits;
-      const a = x.alice.find((r) => r.blockId === b.blockId);
-      if (!a || a.status !== 'delivered' || !a.key || !b.key || a.key.length !== b.key.length || a.key.some((w, i) => w !== b.key![i])) keysEqual = false;
-      hash.update(new Uint8Array(b.key!.buffer, b.key!.byteOffset, b.key!.byteLength));
-    } else abortReasons[b.reason] = (abortReasons[b.reason] ?? 0) + 1;
-  }
-  const lockLosses = events.filter((e) => e.name === 'FINE_LOCK_LOST').length;
-  return {
-    station: x.station,
-    seed: x.seed,
-    passStartUtc: x.geo.start.toISOString(),
-    passEndUtc: x.geo.end.toISOString(),
-    durationS: x.geo.durationS,
-    maxElevationDeg: x.geo.maxElevationDeg,
-    lossDbMin: Number.isFinite(x.lossMin) ? x.lossMin : 0,
-    lossDbMax: Number.isFinite(x.lossMax) ? x.lossMax : 0,
-    qber: keyN > 0 ? keyE / keyN : 0,
-    detections: x.detections,
-    siftedBits: sifted,
-    finalKeyBits,
-    keySha256: hash.digest('hex'),
-    keysEqual,
-    pointingRmsUrad: x.truthRms,
-    pointingRmsMeasuredUrad: measuredRms,
-    modeTimeline,
-    tm: { total: decoded.length, byKind: tmByKind, byName: tmByName, verification: reports.filter((r) => r.startsWith('VERIFY_')) },
-    frames: {
-      count: frames.length,
-      contiguous,
-      byReason,
-      pulsesAccounted,
-      pulsesEmitted: x.pulsesEmitted,
-      pulsesSampled: x.sampledPulses,
-      allAccounted: contiguous && pulsesAccounted === x.pulsesEmitted && x.sampledPulses === x.pulsesEmitted,
-    },
-    lockLosses,
-    blocks: { delivered: x.bob.filter((b) => b.status === 'delivered').length, aborted: x.bob.filter((b) => b.status === 'aborted').length, pending: x.bob.filter((b) => b.status === 'in-progress').length, abortReasons },
-    link: x.link,
-    boardLinks: x.boardLinks,
-    simS: x.simS,
-    wallS: (performance.now() - x.wall0) / 1000,
-  };
 }
 
 export type { MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary };

@@ -46,13 +46,14 @@ export interface MissionPassOptions {
   durationS?: number;
   /** Time from power-on to the pass start, seconds. Default 20. */
   leadS?: number;
-  /** Time after the pass end the link stays up to finish distillation, seconds. Default 40. */
+  /** Longest time after the pass end the link stays up to finish distillation, seconds. Default 60. */
   drainS?: number;
   /** Minimum elevation of the plan (emission gate), degrees. Default 15. */
   minElevationDeg?: number;
   /** Fine-pointing loop rate flashed as FINE_LOOP_RATE_HZ (the apt streams at this period). Default 200. */
   loopRateHz?: number;
   lockLoss?: LockLossInjection;
+  /** Merged over the nominal link (berZenith 1e-8, one decade per airmass). */
   linkErrors?: LinkErrorInjection;
   /** Key pools to add to (the payload keeps one pool across passes for the relay). */
   pools?: { payload: KeyPool; ground: KeyPool };
@@ -66,6 +67,8 @@ export interface MissionPassOptions {
   channel?: Partial<ChannelConfig>;
   detector?: Partial<DetectorConfig>;
   distill?: Partial<DistillConfig>;
+  /** COP-1 and reliable-downlink timer T1, ms. Default 200. */
+  t1Ms?: number;
   /** UART rates of the in-process board lines. */
   baud?: Partial<Record<BoardName, number>>;
   beaconBiasUrad?: { x: number; y: number };
@@ -100,7 +103,7 @@ export interface MissionSummary {
   keysEqual: boolean;
   /** RMS of the true line-of-sight residual (beacon - mirror) while emitting, urad. */
   pointingRmsUrad: number;
-  /** RMS of the fine loop's own error statistics in PAYLOAD_HK while locked in QKD, urad. */
+  /** Median of the fine loop's own per-interval RMS error in PAYLOAD_HK while locked in QKD, urad (includes camera noise). */
   pointingRmsMeasuredUrad: number;
   /** Mode changes, seconds after the pass start. */
   modeTimeline: Array<{ tS: number; from: string; to: string }>;
@@ -120,6 +123,8 @@ export interface MissionSummary {
     distillation: { down: DirectionCounters; up: DirectionCounters };
     /** Packets the link's reliable downlink sent again. */
     reliableRetransmissions: number;
+    /** The reliable downlink sender at the end ("idle" or "busy unacked=.. waitingBytes=..", alerts). */
+    reliableDownlink: string;
     downlinkFrames: number;
     downlinkIdleFrames: number;
     groundFramesGood: number;
@@ -128,6 +133,8 @@ export interface MissionSummary {
     uplinkFramesAccepted: number;
     uplinkFramesRejected: number;
     fopRetransmissions: number;
+    /** Each uplink VC's FOP-1 state at the end ("vcid:STATE [busy] alerts={...}"). */
+    fopStates: string[];
     downlinkBitErrors: number;
     uplinkBitErrors: number;
     bursts: number;
