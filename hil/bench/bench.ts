@@ -4,7 +4,7 @@ import { type Clock, SimClock, WallClock } from '../../boards/clock.ts';
 import { type BoardDefinition, type BoardName, loadBoardDefinition, register } from '../../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../../boards/emulator/index.ts';
 import type { SimControl } from '../../protocols/board-link.ts';
-import { APID_PAYLOAD, checkLimits, decodePacket, DICTIONARY, encodeCommand } from '../../protocols/dictionary/index.ts';
+import { APID_PAYLOAD, encodeCommand } from '../../protocols/dictionary/index.ts';
 import { SequenceCounter } from '../../protocols/space-packet.ts';
 import { CaptureWriter } from '../capture.ts';
 import { BoardDriver } from '../driver.ts';
@@ -17,6 +17,7 @@ import { TcpTransport } from '../transport/tcp.ts';
 import { type ByteTransport, TransportError } from '../transport/types.ts';
 import type { BenchConfig, BoardConfig } from './config.ts';
 import { LimitMonitor } from './limits.ts';
+import { ingestPayloadTm } from './tm-ingest.ts';
 import type { PayloadEndpoint } from './payload.ts';
 import { type EventRecord, type Sample, TelemetryStore, type Value } from './store.ts';
 
@@ -281,32 +282,7 @@ export class Bench {
   }
 
   private onTm(packet: Uint8Array): void {
-    const t = this.clock.now();
-    let d;
-    try {
-      d = decodePacket(packet);
-    } catch (e) {
-      this.store.addEvent({ t, name: 'bench:tm-rejected', fields: { error: (e as Error).message } });
-      this.store.notify();
-      return;
-    }
-    if (d.kind === 'housekeeping' && d.name && d.fields) {
-      for (const [k, v] of Object.entries(d.fields)) if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') this.store.add(`${d.name}.${k}`, t, v);
-      // Every field with limits is evaluated on arrival: a violation, or back to green.
-      const violations = checkLimits(d.name, d.fields);
-      const def = DICTIONARY.housekeeping.find((h) => h.name === d.name);
-      for (const f of def?.fields ?? []) {
-        const v = d.fields[f.name];
-        if (!f.limits || typeof v !== 'number') continue;
-        const bad = violations.find((x) => x.field === f.name);
-        if (bad) this.limits.record(`${d.name}.${f.name}`, t, v, bad.level, `${bad.level} ${bad.bound} ${bad.limit}`);
-        else this.limits.record(`${d.name}.${f.name}`, t, v, 'green', 'normal');
-      }
-    } else if ((d.kind === 'event' || d.kind === 'report') && d.name) {
-      this.store.addEvent({ t, name: d.name, severity: d.kind === 'event' ? DICTIONARY.events.find((e) => e.name === d.name)?.severity : undefined, fields: { ...(d.fields ?? {}) } });
-    } else {
-      this.store.addEvent({ t, name: 'bench:tm-unknown', fields: { service: d.pus.service, subtype: d.pus.subtype } });
-    }
+    ingestPayloadTm(this.store, this.limits, this.clock.now(), packet);
     this.store.notify();
   }
 
