@@ -22,6 +22,8 @@ ciphertext crosses the relay channel, the receiver checks the tag and decrypts.
   --pool-dir DIR         where the key pools persist across runs (default .keypools)
   --no-pass              simulate no passes: spend only the key the pools already hold
   --duration-s S         length of each pass (default 300)
+  --relay-ber X          bit error rate at zenith on the relay virtual channel (default 0);
+                         lost packets make the tag check fail: nothing is written
   --tamper               flip one ciphertext bit in transit (the receiver must refuse)
   --make-test-image FILE write a test-pattern PNG to FILE and exit
 
@@ -38,6 +40,7 @@ const { values } = parseCli(
     'pool-dir': { type: 'string', default: '.keypools' },
     'no-pass': { type: 'boolean', default: false },
     'duration-s': { type: 'string' },
+    'relay-ber': { type: 'string' },
     tamper: { type: 'boolean', default: false },
     'make-test-image': { type: 'string' },
   },
@@ -55,6 +58,8 @@ const image = values.image as string;
 if (!existsSync(image)) usageError(`no such file: ${image}`, USAGE);
 const seed = intOption('seed', values.seed as string | undefined, USAGE, 0, 2 ** 31) ?? 1;
 const passDurationS = intOption('duration-s', values['duration-s'] as string | undefined, USAGE, 10, 900);
+const relayBer = values['relay-ber'] === undefined ? 0 : Number(values['relay-ber']);
+if (!(relayBer >= 0 && relayBer <= 0.01)) usageError(`--relay-ber must be a number in 0..0.01, got '${values['relay-ber']}'`, USAGE);
 const out = values.out as string;
 const cipherOut = out.replace(/(\.png)?$/i, '.cipher.png');
 
@@ -68,6 +73,7 @@ try {
     poolDir: values['pool-dir'] as string,
     noPass: values['no-pass'] as boolean,
     passDurationS,
+    relayBerZenith: relayBer,
     carry: values.tamper
       ? (m) => {
           const c = m.ciphertext.slice();
@@ -91,4 +97,6 @@ if (!outcome.ok) {
 }
 writeFileSync(out, outcome.plaintext);
 writeFileSync(cipherOut, encodePng(bytesAsImage(outcome.ciphertext)));
-console.log(`delivered ${outcome.plaintext.length} octets with ${outcome.keyBitsUsed} key bits: ${out} (decrypted, tag verified), ${cipherOut} (ciphertext as seen on the link)`);
+console.log(
+  `delivered ${outcome.plaintext.length} octets with ${outcome.keyBitsUsed} key bits over ${outcome.relayPackets} relay-VC packets: ${out} (decrypted, tag verified), ${cipherOut} (ciphertext as seen on the link)`,
+);

@@ -3,7 +3,8 @@ import { runPass } from '../../boards/sim/run-pass.ts';
 import { stationByName } from '../../boards/sim/stations.ts';
 import type { KeyPool } from '../../firmware/qkd/pool.ts';
 import { PoolStore } from './pool-store.ts';
-import { checkRelayKey, open, relayBitsFor, relayKey, seal, type RelayPools, type SealedMessage } from './trusted-relay.ts';
+import { carryOverRelayVc } from './relay-channel.ts';
+import { checkRelayKey, decodeSealed, encodeSealed, open, relayBitsFor, relayKey, seal, type RelayPools, type SealedMessage } from './trusted-relay.ts';
 
 /**
  * One trusted-relay run: QKD passes over both stations fill the satellite's pools,
@@ -20,7 +21,9 @@ export interface RelayOptions {
   /** Skip the passes: spend only what the pools already hold. */
   noPass?: boolean;
   passDurationS?: number;
-  /** Carries the sealed message from A to B (the relay virtual channel); may alter it. */
+  /** Downlink bit error rate at zenith of the relay VC (default 0). */
+  relayBerZenith?: number;
+  /** Applied to the sealed message after it crossed the relay VC (a tamper test); default none. */
   carry?: (m: SealedMessage) => SealedMessage;
   progress?: (message: string) => void;
 }
@@ -33,7 +36,7 @@ export interface PoolReport {
 }
 
 export type RelayOutcome =
-  | { ok: true; plaintext: Uint8Array; ciphertext: Uint8Array; pools: PoolReport[]; keyBitsUsed: number }
+  | { ok: true; plaintext: Uint8Array; ciphertext: Uint8Array; pools: PoolReport[]; keyBitsUsed: number; relayPackets: number }
   | { ok: false; reason: 'insufficient-key' | 'auth-failed'; message: string; pools: PoolReport[]; ciphertext?: Uint8Array };
 
 const poolName = (holder: 'satellite' | 'ground', station: string) => `${holder}-${station}`;
@@ -89,15 +92,31 @@ export function runRelay(o: RelayOptions): RelayOutcome {
     saveAll(); // keep what the passes produced; nothing was consumed or sent
     return { ok: false, reason: 'insufficient-key', message: (e as Error).message, pools: report() };
   }
-  const { keyAtA, keyAtB } = relayKey(pools, bits, `relay:${from}->${to}:run${run}`);
+  // K_A xor K_B and then the sealed image cross the optical link's relay VC to B.
+  let relayPackets = 0;
+  const overRelayVc = (bytes: Uint8Array, salt: number): Uint8Array => {
+    const c = carryOverRelayVc(bytes, { seed: (o.seed * 31 + run * 7 + salt) >>> 0, berZenith: o.relayBerZenith });
+    relayPackets += c.packetsReceived;
+    if (!c.complete) progress(`relay VC: ${c.packetsReceived} of ${c.packetsSent} packets arrived`);
+    return c.bytes;
+  };
+  const downlinkWords = (w: Uint32Array): Uint32Array => {
+    const b = overRelayVc(new Uint8Array(w.buffer, w.byteOffset, w.byteLength), 1);
+    const out = new Uint32Array(w.length);
+    new Uint8Array(out.buffer).set(b.subarray(0, out.byteLength));
+    return out;
+  };
+  const { keyAtA, keyAtB } = relayKey(pools, bits, `relay:${from}->${to}:run${run}`, downlinkWords);
   saveAll(); // consumption is on disk before any ciphertext leaves: a crash never reissues this key
   const sealed = seal(o.plaintext, keyAtA);
   progress(`relay: ${bits} key bits taken from each pool, ${o.plaintext.length} octets sealed`);
-  const received = o.carry ? o.carry(sealed) : sealed;
+  let received: SealedMessage;
   try {
+    received = decodeSealed(overRelayVc(encodeSealed(sealed), 2));
+    if (o.carry) received = o.carry(received);
     const plaintext = open(received, keyAtB);
-    return { ok: true, plaintext, ciphertext: received.ciphertext, pools: report(), keyBitsUsed: bits };
+    return { ok: true, plaintext, ciphertext: received.ciphertext, pools: report(), keyBitsUsed: bits, relayPackets };
   } catch (e) {
-    return { ok: false, reason: 'auth-failed', message: (e as Error).message, pools: report(), ciphertext: received.ciphertext };
+    return { ok: false, reason: 'auth-failed', message: (e as Error).message, pools: report() };
   }
 }

@@ -53,8 +53,8 @@ export function checkRelayKey(p: RelayPools, neededBits: number): void {
 }
 
 function xorWords(a: Uint32Array, b: Uint32Array): Uint32Array {
-  const out = new Uint32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i];
+  const out = new Uint32Array(b.length);
+  for (let i = 0; i < b.length; i++) out[i] = (a[i] ?? 0) ^ b[i];
   return out;
 }
 
@@ -71,14 +71,17 @@ export interface RelayedKey {
   keyAtB: Uint32Array;
 }
 
-/** Runs the key relay for `bits` bits; every pool records the consumption under `ref`. */
-export function relayKey(p: RelayPools, bits: number, ref: string): RelayedKey {
+/**
+ * Runs the key relay for `bits` bits; every pool records the consumption under `ref`.
+ * `downlink` carries the published K_A xor K_B to B (default: untouched).
+ */
+export function relayKey(p: RelayPools, bits: number, ref: string, downlink: (published: Uint32Array) => Uint32Array = (w) => w): RelayedKey {
   checkRelayKey(p, bits);
   const kA = p.satA.consume(bits, 'relay', ref);
   const kB = p.satB.consume(bits, 'relay', ref);
   const published = xorWords(kA, kB);
   const keyAtA = p.groundA.consume(bits, 'relay-otp', ref);
-  const keyAtB = xorWords(published, p.groundB.consume(bits, 'relay', ref));
+  const keyAtB = xorWords(downlink(published), p.groundB.consume(bits, 'relay', ref));
   return { published, keyAtA, keyAtB };
 }
 
@@ -121,4 +124,20 @@ export function open(m: SealedMessage, key: Uint32Array): Uint8Array {
   const out = new Uint8Array(n);
   for (let j = 0; j < n; j++) out[j] = m.ciphertext[j] ^ keyByte(key, j);
   return out;
+}
+
+/** The sealed message on the wire: tag (hi, lo, big-endian) then the ciphertext. */
+export function encodeSealed(m: SealedMessage): Uint8Array {
+  const out = new Uint8Array(8 + m.ciphertext.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, m.tagHi);
+  v.setUint32(4, m.tagLo);
+  out.set(m.ciphertext, 8);
+  return out;
+}
+
+export function decodeSealed(bytes: Uint8Array): SealedMessage {
+  if (bytes.length < 8) throw new ProtocolError('LENGTH_MISMATCH', `sealed message of ${bytes.length} octets is shorter than its tag`, {});
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { tagHi: v.getUint32(0), tagLo: v.getUint32(4), ciphertext: bytes.slice(8) };
 }

@@ -32,6 +32,7 @@ describe('npm run relay', () => {
     const cipher = decodePng(readFileSync(join(dir, 'out.cipher.png')));
     expect(Buffer.from(cipher.rgb.subarray(0, 100)).equals(readFileSync(input).subarray(0, 100))).toBe(false);
     expect(r.stdout).toMatch(/satellite-beijing\s+\d+\s+\d+\s+\d+/);
+    expect(r.stdout).toMatch(/over \d+ relay-VC packets/);
     for (const p of loadPools()) expectNoReuse(p);
   }, 300_000);
 
@@ -45,6 +46,15 @@ describe('npm run relay', () => {
     const after = loadPools();
     after.forEach((p, i) => expect(p.availableBits()).toBeLessThan(before[i]));
     for (const p of after) expectNoReuse(p);
+  });
+
+  it('a relay channel that loses packets fails the tag check: refused, nothing written', () => {
+    const out = join(dir, 'noisy.png');
+    const r = runScript('relay', ['--from', 'beijing', '--to', 'stellenbosch', '--image', input, '--out', out, '--pool-dir', pools, '--no-pass', '--relay-ber', '1e-3']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/relay VC: \d+ of \d+ packets arrived/);
+    expect(r.stderr).toMatch(/relay refused: .*(tag mismatch|shorter than its tag)/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses with exit 1, sending nothing and consuming nothing, when the pools hold too little key', () => {
