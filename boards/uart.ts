@@ -109,7 +109,11 @@ export class UartTx {
     let total = 0;
     while (this.queue.length > 0) {
       const head = this.queue[0];
-      const done = Math.min(head.length, Math.floor((now - this.headStart) / this.byteMs + 1e-9));
+      // The chunk is complete once its end time has come: the same expression schedule()
+      // waits for, so a float error in the byte count below (large `now`, short byteMs)
+      // cannot leave the last byte uncounted and re-arm a 0 ms timer forever.
+      const endAt = this.headStart + head.length * this.byteMs;
+      const done = now >= endAt ? head.length : Math.min(head.length, Math.floor((now - this.headStart) / this.byteMs + 1e-9));
       if (done > this.headSent) {
         out.push(head.subarray(this.headSent, done));
         total += done - this.headSent;

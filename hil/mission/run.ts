@@ -1,30 +1,19 @@
-import { loadBoardDefinition, type BoardName } from '../../boards/definitions.ts';
-import { createEmulator, type BoardEmulator } from '../../boards/emulator/index.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
 import { DEFAULT_CHANNEL, channelTransmittance, lossDb, pointingTransmittance, type ChannelConfig } from '../../boards/sim/channel.ts';
 import { DEFAULT_DETECTOR, DetectionSampler, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
 import { preSharedKey } from '../../boards/sim/run-pass.ts';
 import { stationByName } from '../../boards/sim/stations.ts';
-import { createPayload } from '../../firmware/payload.ts';
-import { defaultParams, type Params } from '../../firmware/params.ts';
 import { AliceDistiller } from '../../firmware/qkd/alice.ts';
 import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../firmware/qkd/config.ts';
 import { KeyPool } from '../../firmware/qkd/pool.ts';
-import { encodeConfigImage } from '../../protocols/config-image.ts';
-import { encodeCommand, housekeepingDef, parameterDef } from '../../protocols/dictionary/index.ts';
+import { encodeCommand, housekeepingDef } from '../../protocols/dictionary/index.ts';
 import { TC_VC, TM_VC } from '../../protocols/link/mission.ts';
 import { OpticalLink } from '../link/optical-link.ts';
-import { emulatorTransport } from '../transport/memory.ts';
-import { BoardClient } from './board-client.ts';
-import { MissionClock } from './clock.ts';
 import { DistillationLink } from './distillation-link.ts';
 import { summarise } from './summary.ts';
 import { elevationAt, passGeometry } from './geometry.ts';
-import { AcsPort } from './ports-acs.ts';
-import { AptPort } from './ports-apt.ts';
-import { ControllerFlash } from './ports-config.ts';
-import { LctPort } from './ports-lct.ts';
-import { pulsesBy, QsrcPort } from './ports-qsrc.ts';
+import { pulsesBy } from './ports-qsrc.ts';
+import { createPayloadRig, DEFAULT_LOOP_RATE_HZ, missionParams, seedOf, type PayloadRig } from './rig.ts';
 import type { LinkErrorInjection, MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary, RecordedTm } from './types.ts';
 
 /** Seconds from the PUS epoch (2000-01-01T00:00:00Z in this mission) to a date. */
@@ -45,35 +34,7 @@ export const DEFAULT_LINK_ERRORS: LinkErrorInjection = { berZenith: 1e-8, berDec
  */
 export const DEFAULT_T1_MS = 200;
 const SLICE_MS = 10;
-/**
- * Fine-loop rate the mission flashes (FINE_LOOP_RATE_HZ). 200 Hz keeps a 300 s pass with
- * every mirror command and camera sample on the board link within the wall-time budget;
- * docs/mission.md shows the loop holds lock at the same residual at 1 kHz.
- */
-export const DEFAULT_LOOP_RATE_HZ = 200;
 const BATCH_MS = 1000;
-
-/**
- * The configuration flashed into the controller's bank A for a mission pass (dictionary
- * names): the fine loop at `loopRateHz` with its integral gain tuned for the apt board
- * (Ki 100 /s: the firmware default 40 leaves twice the residual, 200 is unstable at
- * 200 Hz with the line delay), and link rates that carry the detection reports.
- */
-export function missionParams(loopRateHz: number, overrides: Record<string, number> = {}): Params {
-  return { ...defaultParams(), FINE_LOOP_RATE_HZ: loopRateHz, FSM_KI: 100, UPLINK_RATE_KBPS: 5000, DOWNLINK_RATE_MBPS: 2, ...overrides };
-}
-
-function seedOf(seed: number, salt: number): number {
-  let h = (seed ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-interface Board {
-  emu: BoardEmulator;
-  client: BoardClient;
-}
 
 /**
  * One pass with everything in the loop, in simulated time on in-process board
@@ -99,37 +60,33 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
   const passEndMs = passStartMs + geo.durationS * 1000;
   const linkEndMs = passEndMs + drainS * 1000;
   const epochOffsetS = Math.floor((geo.start.getTime() - PUS_EPOCH_MS) / 1000) - leadS;
-  const clock = new MissionClock();
   const channel: ChannelConfig = { ...DEFAULT_CHANNEL, ...options.channel };
   const detector: DetectorConfig = { ...DEFAULT_DETECTOR, ...options.detector };
   const beaconBias = options.beaconBiasUrad ?? DEFAULT_BEACON_BIAS_URAD;
   const isolationTauS = options.isolationTauS ?? DEFAULT_ISOLATION_TAU_S;
   const beaconMarginDb = options.beaconMarginDb ?? DEFAULT_BEACON_MARGIN_DB;
 
-  // ---- boards: emulators behind in-memory UART lines, clients speaking the board link ----
+  // ---- the payload on its boards (emulators, board links, ports, flashed config) ----
   const loopPeriodMs = Math.max(1, Math.round(1000 / params.FINE_LOOP_RATE_HZ));
-  const baud: Record<BoardName, number> = { qsrc: 921_600, apt: 2_000_000, lct: 115_200, acs: 115_200, ...options.baud };
-  const boards = {} as Record<BoardName, Board>;
-  (['qsrc', 'apt', 'lct', 'acs'] as const).forEach((name, i) => {
-    const def = loadBoardDefinition(name);
-    const emu = createEmulator(name, { clock, seed: seedOf(seed, 10 + i), baud: baud[name] });
-    const t = emulatorTransport(emu, clock);
-    void t.open();
-    boards[name] = { emu, client: new BoardClient(def, t, clock, { timeoutMs: def.link.timeoutMs, retries: def.link.retries }) };
+  // The HK providers read the link and QKD parts created below; they run only once the payload reports.
+  let qkdHk: () => Record<string, unknown> = () => ({});
+  let linkHk: () => Record<string, unknown> = () => ({});
+  const rig: PayloadRig = createPayloadRig({
+    seed,
+    params: options.params,
+    loopRateHz,
+    configGeneration: options.configGeneration ?? 1,
+    baud: options.baud,
+    epochOffsetS,
+    elevationFor: (_target, nowMs) => elevationAt(geo, (nowMs - passStartMs) / 1000),
+    hkProviders: new Map<number, () => Record<string, unknown>>([
+      [housekeepingDef('QKD_HK').sid, () => qkdHk()],
+      [housekeepingDef('LINK_HK').sid, () => linkHk()],
+    ]),
+    hkEnabled: [1, 2, 3].map((s) => housekeepingDef(s).sid),
   });
-  const elevationFor = (_target: unknown, nowMs: number) => elevationAt(geo, (nowMs - passStartMs) / 1000);
-  const apt = new AptPort(boards.apt.client, clock, loopPeriodMs);
-  const acs = new AcsPort(boards.acs.client, clock, 100, elevationFor);
-  const qsrc = new QsrcPort(boards.qsrc.client, clock, 100);
-  const lct = new LctPort(boards.lct.client, clock, 100, { uplinkKbps: params.UPLINK_RATE_KBPS, downlinkKbps: params.DOWNLINK_RATE_MBPS * 1000 });
-  const flash = new ControllerFlash();
-  const image = encodeConfigImage({
-    boardId: 0x5100,
-    configVersion: 1,
-    generation: options.configGeneration ?? 1,
-    params: new Map(Object.entries(params).map(([name, v]) => [parameterDef(name).id, v])),
-  });
-  flash.flash('A', image);
+  const { clock, boards, payload } = rig;
+  const { qsrc, lct } = rig.ports;
 
   // ---- QKD: the payload's distillation (Alice) and the ground station (Bob) ----
   const source: SourceConfig = {
@@ -205,7 +162,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
   let lossNowDb = 0;
   let beaconLossDb = 60;
   const blocksOf = (s: 'delivered' | 'aborted') => alice.blocks.filter((b) => b.status === s);
-  const qkdHk = () => {
+  qkdHk = () => {
     const last = alice.blocks.at(-1);
     return {
       detections: Math.min(ground.detections, 0xffffffff),
@@ -218,7 +175,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
       blocksAborted: blocksOf('aborted').length,
     };
   };
-  const linkHk = () => {
+  linkHk = () => {
     const farm = link!.board.farmState(TC_VC.distillation);
     return {
       linkUp: lct.linkUp(),
@@ -230,20 +187,8 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
       berEstimate: 10 ** boards.lct.client.value('BER_LOG10', -12),
     };
   };
-  const payload = createPayload({
-    ports: { pointing: apt, attitude: acs, source: qsrc, link: lct, config: flash },
-    clock,
-    seed,
-    epochOffsetS,
-    hkProviders: new Map<number, () => Record<string, unknown>>([
-      [housekeepingDef('QKD_HK').sid, qkdHk],
-      [housekeepingDef('LINK_HK').sid, linkHk],
-    ]),
-    hkEnabled: [1, 2, 3].map((s) => housekeepingDef(s).sid),
-  });
-  const tm: RecordedTm[] = [];
+  const tm: RecordedTm[] = rig.tm;
   payload.onTm((p) => {
-    tm.push({ tMs: clock.now(), bytes: p });
     // While the laser link is up the payload's TM is multiplexed onto its housekeeping VC too.
     if (clock.now() >= passStartMs && clock.now() < linkEndMs && lct.linkUp()) link!.sendHousekeeping(p);
   });
@@ -344,7 +289,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
       link!.advanceTo((now - passStartMs) / 1000);
     }
     if (now % 10_000 === 0) {
-      progress({ tS: (now - passStartMs) / 1000, mode: payload.mode(), detections: ground.detections, finalKeyBits: qkdHk().finalKeyBits, blocksDelivered: blocksOf('delivered').length });
+      progress({ tS: (now - passStartMs) / 1000, mode: payload.mode(), detections: ground.detections, finalKeyBits: Number(qkdHk().finalKeyBits), blocksDelivered: blocksOf('delivered').length });
     }
   });
 
@@ -416,7 +361,8 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
     simS: endMs / 1000,
     wall0,
   });
-  return { summary, tm, pools, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, diagnostics: payload.diagnostics() };
+  return { summary, tm: tm.map(({ tMs, bytes }) => ({ tMs, bytes })), pools, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, diagnostics: payload.diagnostics() };
 }
 
+export { DEFAULT_LOOP_RATE_HZ, missionParams };
 export type { MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary };

@@ -211,6 +211,9 @@ export function identifyCommand(tc: Pick<PusTc, 'service' | 'subtype' | 'appData
   }
   if (!def) throw new ProtocolError('UNKNOWN_PACKET', `unknown telecommand TC(${tc.service},${tc.subtype})`, { service: tc.service, subtype: tc.subtype });
   const args = def.layout.decode(tc.appData);
+  // A receiver checks ranges and enums too: a command from another encoder (or a bad
+  // one) must be refused on board, not only by our own encoder.
+  def.layout.validate(def.functionId === undefined ? args : { functionId: def.functionId, ...args });
   crossValidate(def, args);
   return { def, args };
 }

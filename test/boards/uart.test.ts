@@ -36,3 +36,75 @@ describe('UART model (simulated time)', () => {
     expect(n).toBe(0);
   });
 });
+
+/**
+ * A bare discrete-event clock with no minimum step (as SimClock: a 0 ms timer fires at
+ * the same time), run synchronously with a cap on the events it may run, so a UART
+ * that re-arms a 0 ms timer forever shows up as a failure instead of a hang.
+ */
+class StepClock {
+  readonly kind = 'sim' as const;
+  private t: number;
+  private events: { t: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
+  private seq = 0;
+  eventsRun = 0;
+  constructor(startMs: number) {
+    this.t = startMs;
+  }
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number) {
+    const e = { t: this.t + Math.max(0, ms || 0), seq: this.seq++, fn, cancelled: false };
+    this.events.push(e);
+    return e;
+  }
+  clearTimeout(h: unknown): void {
+    if (h && typeof h === 'object' && 'cancelled' in h) (h as { cancelled: boolean }).cancelled = true;
+  }
+  hold(): () => void {
+    return () => {};
+  }
+  /** Runs events due up to tMs; false when more than maxEvents were needed (a spinning timer). */
+  runUntil(tMs: number, maxEvents: number): boolean {
+    for (;;) {
+      let i = -1;
+      for (let k = 0; k < this.events.length; k++) {
+        const e = this.events[k];
+        if (e.t <= tMs && (i < 0 || e.t < this.events[i].t || (e.t === this.events[i].t && e.seq < this.events[i].seq))) i = k;
+      }
+      if (i < 0) break;
+      const [e] = this.events.splice(i, 1);
+      if (e.cancelled) continue;
+      if (e.t > this.t) this.t = e.t;
+      if (++this.eventsRun > maxEvents) return false;
+      e.fn();
+    }
+    if (tMs > this.t) this.t = tMs;
+    return true;
+  }
+}
+
+describe('UART model late in a long simulated run', () => {
+  it('delivers every chunk at 2 Mbaud around t = 1e5 ms without spinning on a 0 ms timer', () => {
+    // At 2 Mbaud a byte is 0.005 ms; near 1e5 ms the float error of (now - start) / byteMs
+    // exceeds any fixed epsilon, so counting bytes alone can leave the last byte of a chunk
+    // uncounted when its end time has come. Many start times and lengths hit such a case.
+    let checked = 0;
+    for (let k = 0; k < 400; k++) {
+      const startMs = 100_000 + k * 0.37 + (k % 7) * 0.0013;
+      const clock = new StepClock(startMs);
+      const got: number[] = [];
+      const u = new UartTx(2_000_000, clock, (b) => got.push(b.length));
+      const lengths = [1 + (k % 13), 17 + (k % 29), 3 + (k % 5)];
+      for (const n of lengths) u.write(new Uint8Array(n));
+      const total = lengths.reduce((a, b) => a + b, 0);
+      const ok = clock.runUntil(startMs + 5, 1000);
+      expect(ok, `UART spun at start ${startMs} ms (events run ${clock.eventsRun})`).toBe(true);
+      expect(got.reduce((a, b) => a + b, 0)).toBe(total);
+      expect(u.queuedBytes).toBe(0);
+      checked++;
+    }
+    expect(checked).toBe(400);
+  }, 60_000);
+});

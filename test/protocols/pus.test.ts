@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodePacket, encodeCommand, encodeEvent, encodeHousekeeping, encodeReport } from '../../protocols/dictionary/index.ts';
+import { crc16 } from '../../protocols/crc.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
 import { scanPackets } from '../../protocols/packet-stream.ts';
 import { ACK_ALL, cucFromSeconds, cucToSeconds, decodePus, encodePusTc, encodePusTm } from '../../protocols/pus.ts';
@@ -148,6 +149,17 @@ describe('dictionary-driven encoding', () => {
     expect(() => encodeCommand('SET_MODE', { mode: 'QKD', extra: 1 })).toThrow(/field 'extra': unknown/);
     expect(() => encodeCommand('NO_SUCH', {})).toThrow(/unknown command/);
   });
+  it('decoding a telecommand refuses an argument outside its range, naming the field', () => {
+    const tc = encodeCommand('SET_HK_INTERVAL', { sid: 1, intervalMs: 1000 });
+    // Hand-patch intervalMs (the last 4 application octets before the PEC) to 10 ms and fix the PEC.
+    const bad = tc.slice();
+    new DataView(bad.buffer).setUint32(bad.length - 6, 10);
+    const pec = crc16(bad, 0, bad.length - 2);
+    bad[bad.length - 2] = pec >> 8;
+    bad[bad.length - 1] = pec & 0xff;
+    expect(() => decodePacket(bad)).toThrow(/FIELD_OUT_OF_RANGE: field 'intervalMs': 10 ms outside 100\.\.600000/);
+  });
+
   it('housekeeping round-trips with scaled and limited fields', () => {
     const fields = {
       mode: 'QKD', activeBank: 'B', configGeneration: 7, uptimeS: 99, tcAccepted: 3, tcRejected: 1, faultsActive: 0, laserTempC: 25.37,
