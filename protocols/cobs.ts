@@ -15,10 +15,14 @@ export function cobsEncode(data: Uint8Array, extra = 0): Uint8Array {
   let o = 0;
   let i = 0;
   const n = data.length;
+  let z = -1;
   for (;;) {
     // One block: up to 254 non-zero bytes, ended by a zero (implicit) or the data end.
-    let z = data.indexOf(0, i);
-    if (z < 0) z = n;
+    // The next zero is searched for again only once it is behind us (no rescans of long runs).
+    if (z < i) {
+      z = data.indexOf(0, i);
+      if (z < 0) z = n;
+    }
     const runEnd = Math.min(z, i + 254);
     const len = runEnd - i;
     out[o] = len + 1;

@@ -45,10 +45,23 @@ const junit = join(reportDir, 'junit.xml');
 const tests = existsSync(junit) ? parseJunit(readFileSync(junit, 'utf8')) : [];
 const metrics = new Map(readMetrics(reportDir).map((m) => [m.test, m]));
 const fmt = (v: unknown, digits: number) => (typeof v === 'number' ? v.toFixed(digits) : '');
-const rows = tests.map((t) => {
+// Rows grouped under their describe block, so long group names do not hide test names.
+const split = (name: string) => {
+  const i = name.indexOf(' > ');
+  return i < 0 ? ['', name] : [name.slice(0, i), name.slice(i + 3)];
+};
+const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
+const rows: string[][] = [];
+let group: string | null = null;
+for (const t of tests) {
+  const [g, name] = split(t.name);
+  if (g !== group) {
+    rows.push([g || '(top level)', '', '', '', '', '', '', '', '']);
+    group = g;
+  }
   const m = metrics.get(t.name);
-  return [
-    t.name.length > 64 ? `${t.name.slice(0, 61)}...` : t.name,
+  rows.push([
+    `  ${cut(name, 70)}`,
     t.failure ? 'FAIL' : t.skipped ? 'skip' : 'pass',
     t.timeS.toFixed(1),
     fmt(m?.durationS, 0),
@@ -57,11 +70,11 @@ const rows = tests.map((t) => {
     m?.qber !== undefined ? (m.qber * 100).toFixed(2) : '',
     m?.finalKeyBits !== undefined ? String(m.finalKeyBits) : '',
     fmt(m?.pointingRmsUrad, 2),
-  ];
-});
+  ]);
+}
 const head = ['test', 'result', 'time s', 'pass s', 'max el deg', 'loss dB', 'QBER %', 'key bits', 'pointing RMS urad'];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+const widths = head.map((h, i) => Math.max(h.length, ...rows.filter((r) => r[1] !== '').map((r) => r[i].length)));
+const line = (r: string[]) => (r[1] === '' ? r[0] : r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
 console.log(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
 for (const r of rows) console.log(line(r));
 const failed = tests.filter((t) => t.failure).length;
