@@ -18,14 +18,15 @@ Runs the default HIL regression suite on emulated boards (all in-process, simula
 time): boards, config flash, every telecommand of the dictionary, passes over Beijing
 (nominal, lock loss, link errors), each FDIR fault, an uplink authentication attack and
 the trusted relay to Stellenbosch. Writes reports/hil/junit.xml and report.html.
-  --seed N   simulation seed (default 1)
-  FILTER     only suite files whose path contains FILTER
+  --seed N          simulation seed (default 1)
+  --report-dir DIR  where junit.xml, report.html, data/ and metrics/ go (default reports/hil)
+  FILTER            only suite files whose path contains FILTER
 exit: 0 when every test passed, 1 otherwise`;
 
-const { values, positionals } = parseCli({ seed: { type: 'string' } }, USAGE);
+const { values, positionals } = parseCli({ seed: { type: 'string' }, 'report-dir': { type: 'string' } }, USAGE);
 const seed = intOption('seed', values.seed as string | undefined, USAGE, 0, 2 ** 31) ?? 1;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const reportDir = join(root, 'reports', 'hil');
+const reportDir = resolve((values['report-dir'] as string | undefined) ?? join(root, 'reports', 'hil'));
 rmSync(join(reportDir, 'metrics'), { recursive: true, force: true });
 rmSync(join(reportDir, 'junit.xml'), { force: true });
 
