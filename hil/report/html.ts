@@ -29,8 +29,8 @@ interface TestCase {
 }
 
 /** Plot groups: title and item-name patterns, in the order engineers look at them. */
-const GROUPS: { title: string; match: RegExp }[] = [
-  { title: 'Pointing error (urad)', match: /^(apt\.SPOT_[XY]_URAD|PAYLOAD_HK\.pointingError(Rms|Mean|Max)Urad)$/ },
+const GROUPS: { title: string; match: RegExp; log?: boolean }[] = [
+  { title: 'Pointing error (urad)', match: /^(apt\.SPOT_[XY]_URAD|PAYLOAD_HK\.pointingError(Rms|Mean|Max)Urad)$/, log: true },
   { title: 'Mirror position (urad)', match: /^(apt\.FSM_POS_[XY]_URAD|PAYLOAD_HK\.fsm[XY]Urad)$/ },
   { title: 'Link: received power (dBm)', match: /^lct\.RX_POWER_DBM$/ },
   { title: 'Link loss (dB)', match: /^QKD_HK\.lossDb$/ },
@@ -97,7 +97,7 @@ body{font-family:sans-serif;margin:20px;max-width:1000px}table{border-collapse:c
       const series: Series[] = Object.entries(s.items)
         .filter(([n, pts]) => g.match.test(n) && pts.some((p) => typeof p[1] === 'number'))
         .map(([n, pts]) => ({ name: n, points: pts.filter((p): p is [number, number] => typeof p[1] === 'number') }));
-      if (series.length > 0) h.push(`<div>${linePlot(g.title, series)}</div>`);
+      if (series.length > 0) h.push(`<div>${linePlot(g.title, series, [], { log: g.log })}</div>`);
     }
     h.push('<h3>Limit violations</h3>');
     if (s.limits.length === 0) h.push('<p>none</p>');

@@ -35,9 +35,22 @@ function thin(points: [number, number][], max = 1500): [number, number][] {
   return out;
 }
 
-export function linePlot(title: string, series: Series[], bands: { y: number; colour: string }[] = []): string {
-  const all = series.flatMap((s) => s.points);
+/**
+ * A line plot. `log`: a log10 y axis, so a transient of 1000 urad does not flatten the
+ * 1 urad that matters; used only when no value is negative (zeros are drawn at the floor).
+ */
+export function linePlot(title: string, series: Series[], bands: { y: number; colour: string }[] = [], opts: { log?: boolean } = {}): string {
+  let all = series.flatMap((s) => s.points);
   if (all.length === 0) return '';
+  const positive = all.filter((p) => p[1] > 0).map((p) => p[1]);
+  const useLog = !!opts.log && positive.length > 0 && all.every((p) => p[1] >= 0);
+  if (useLog) {
+    const floor = Math.min(...positive) / 2;
+    const toLog = (pts: [number, number][]) => pts.map(([x, y]): [number, number] => [x, Math.log10(Math.max(y, floor))]);
+    series = series.map((s) => ({ ...s, points: toLog(s.points) }));
+    bands = bands.filter((b) => b.y > 0).map((b) => ({ ...b, y: Math.log10(b.y) }));
+    all = series.flatMap((s) => s.points);
+  }
   let x0 = Math.min(...all.map((p) => p[0]));
   let x1 = Math.max(...all.map((p) => p[0]));
   let y0 = Math.min(...all.map((p) => p[1]), ...bands.map((b) => b.y));
@@ -54,11 +67,11 @@ export function linePlot(title: string, series: Series[], bands: { y: number; co
   const sy = (y: number) => H - PAD.b - ((y - y0) / (y1 - y0)) * (H - PAD.t - PAD.b);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
-  parts.push(`<text x="${PAD.l}" y="13" font-weight="bold">${esc(title)}</text>`);
+  parts.push(`<text x="${PAD.l}" y="13" font-weight="bold">${esc(title)}${useLog ? ' (log scale)' : ''}</text>`);
   parts.push(`<rect x="${PAD.l}" y="${PAD.t}" width="${W - PAD.l - PAD.r}" height="${H - PAD.t - PAD.b}" fill="none" stroke="#999"/>`);
   for (const f of [0, 0.5, 1]) {
     const y = y0 + f * (y1 - y0);
-    parts.push(`<text x="${PAD.l - 4}" y="${sy(y) + 4}" text-anchor="end">${fmt(y)}</text>`);
+    parts.push(`<text x="${PAD.l - 4}" y="${sy(y) + 4}" text-anchor="end">${fmt(useLog ? 10 ** y : y)}</text>`);
     const x = x0 + f * (x1 - x0);
     parts.push(`<text x="${sx(x)}" y="${H - 10}" text-anchor="middle">${fmt(x / 1000)} s</text>`);
   }
@@ -82,7 +95,11 @@ export function timeline(title: string, points: [number, string][], endMs: numbe
   const x1 = Math.max(endMs, points[points.length - 1][0] + 1);
   const states = [...new Set(points.map((p) => p[1]))];
   const sx = (x: number) => PAD.l + ((x - x0) / (x1 - x0)) * (W - PAD.l - PAD.r);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="70" font-family="sans-serif" font-size="11">`, `<text x="${PAD.l}" y="13" font-weight="bold">${esc(title)}</text>`];
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="86" font-family="sans-serif" font-size="11">`, `<text x="${PAD.l}" y="13" font-weight="bold">${esc(title)}</text>`];
+  // A label goes under its segment only where it does not run into the previous one;
+  // the legend names every state (short phases included) and each bar has a hover title.
+  const CHAR_PX = 7.5; // capitals at 11 px
+  let labelFreeFrom = -Infinity;
   for (let i = 0; i < points.length; i++) {
     const a = points[i];
     const b = points[i + 1]?.[0] ?? x1;
@@ -91,7 +108,19 @@ export function timeline(title: string, points: [number, string][], endMs: numbe
     for (let j = i + 1; j < points.length && points[j][1] === a[1]; j++) end = points[j + 1]?.[0] ?? x1;
     const c = COLOURS[states.indexOf(a[1]) % COLOURS.length];
     parts.push(`<rect x="${sx(a[0]).toFixed(1)}" y="20" width="${Math.max(1, sx(end) - sx(a[0])).toFixed(1)}" height="22" fill="${c}"><title>${esc(a[1])}</title></rect>`);
-    parts.push(`<text x="${(sx(a[0]) + 2).toFixed(1)}" y="56">${esc(a[1])}</text>`);
+    // Start at the segment, or after the previous label if that still fits the segment.
+    const textPx = a[1].length * CHAR_PX;
+    const lx = Math.min(Math.max(sx(a[0]) + 2, labelFreeFrom), W - textPx);
+    if (lx >= labelFreeFrom && (lx <= sx(a[0]) + 2 || lx + textPx <= sx(end) || i === points.length - 1)) {
+      parts.push(`<text x="${lx.toFixed(1)}" y="56">${esc(a[1])}</text>`);
+      labelFreeFrom = lx + textPx + 10;
+    }
+  }
+  let lx = PAD.l;
+  for (const st of states) {
+    const c = COLOURS[states.indexOf(st) % COLOURS.length];
+    parts.push(`<rect x="${lx}" y="68" width="10" height="10" fill="${c}"/><text x="${lx + 13}" y="77">${esc(st)}</text>`);
+    lx += 13 + st.length * CHAR_PX + 14;
   }
   parts.push('</svg>');
   return parts.join('');
