@@ -9,26 +9,13 @@ import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler } from '../../boards
 import { pulseIndexOf } from '../../boards/sim/time-tags.ts';
 import { PassMap, packWords, rangeParity } from '../../firmware/qkd/cascade.ts';
 import { fe61FromWords, polyHash61 } from '../../firmware/qkd/polyhash.ts';
+import { polyReference } from './poly-reference.ts';
 import { Rng } from '../../firmware/qkd/random.ts';
 import { packedSettings, packedSettingsInto, settingsTable } from '../../firmware/qkd/settings.ts';
 import { fft, fftDif, fftDit } from '../../firmware/qkd/toeplitz.ts';
 import { decodeQkdMessage, encodeQkdMessage } from '../../protocols/qkd-messages.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
 
-const P = (1n << 61n) - 1n;
-function polyReference(bytes: Uint8Array, k: bigint): bigint {
-  let h = 0n;
-  const words = (bytes.length + 3) >> 2;
-  for (let w = 0; w <= words; w++) {
-    let m = BigInt(bytes.length);
-    if (w < words) {
-      m = 0n;
-      for (let b = 3; b >= 0; b--) m = (m << 8n) | BigInt(bytes[4 * w + b] ?? 0);
-    }
-    h = ((h + m) * k) % P;
-  }
-  return h;
-}
 
 describe('chunked polynomial hash', () => {
   it('equals the BigInt reference on long messages, aligned or not (property)', () => {
