@@ -2,7 +2,8 @@ import type { BankName, ConfigStorePort } from '../../firmware/hal.ts';
 
 /** The payload controller's own configuration flash: two banks, erased to 0xFF. */
 export class ControllerFlash implements ConfigStorePort {
-  private readonly banks: Record<BankName, Uint8Array>;
+  /** The bank contents (tests corrupt them in place to exercise BOOT's fallback). */
+  readonly banks: Record<BankName, Uint8Array>;
   private active: BankName = 'A';
 
   constructor(readonly sizeBytes = 4096) {

@@ -16,7 +16,7 @@ function standbyRig() {
 /** What a rig's observable state is: mode machine snapshot, params, banks, active bank. */
 function observable(rig: ReturnType<typeof createRig>) {
   const s = rig.payload.snapshot();
-  return { value: s.value, context: s.context, bankA: Buffer.from(rig.world.config.banks.A).toString('hex'), bankB: Buffer.from(rig.world.config.banks.B).toString('hex'), active: rig.world.config.active };
+  return { value: s.value, context: s.context, bankA: Buffer.from(rig.world.config.banks.A).toString('hex'), bankB: Buffer.from(rig.world.config.banks.B).toString('hex'), active: rig.world.config.activeBank() };
 }
 
 describe('ST01 verification', () => {

@@ -3,7 +3,6 @@ import type {
   AttitudeStatus,
   BankName,
   BeaconSpot,
-  ConfigStorePort,
   LinkPort,
   PayloadClock,
   PayloadPorts,
@@ -15,6 +14,7 @@ import type {
   StationTarget,
 } from '../../../firmware/hal.ts';
 import type { BoardName } from '../../../protocols/dictionary/index.ts';
+import { ControllerFlash } from '../../../hil/mission/ports-config.ts';
 
 /**
  * In-memory fakes of the four boards and the config flash, with just enough physics
@@ -273,32 +273,12 @@ class FakeLct extends FakeBoard implements LinkPort {
   }
 }
 
-export class FakeConfigStore implements ConfigStorePort {
-  banks: Record<BankName, Uint8Array>;
-  active: BankName = 'A';
-  constructor(readonly sizeBytes = 4096) {
-    this.banks = { A: new Uint8Array(sizeBytes).fill(0xff), B: new Uint8Array(sizeBytes).fill(0xff) };
-  }
-  bankSizeBytes(): number {
-    return this.sizeBytes;
-  }
-  readBank(bank: BankName): Uint8Array {
-    return this.banks[bank].slice();
-  }
-  writeBank(bank: BankName, offsetBytes: number, data: Uint8Array): void {
-    if (offsetBytes < 0 || offsetBytes + data.length > this.sizeBytes) throw new RangeError(`write ${offsetBytes}+${data.length} outside bank of ${this.sizeBytes}`);
-    this.banks[bank].set(data, offsetBytes);
-  }
-  activeBank(): BankName {
-    return this.active;
-  }
-  selectBank(bank: BankName): void {
-    this.active = bank;
-  }
-  /** Writes a whole image at offset 0 (what the flashing tool leaves behind). */
-  flash(bank: BankName, image: Uint8Array): void {
-    this.banks[bank].fill(0xff);
-    this.banks[bank].set(image, 0);
+/** The controller flash of the bench, except that writing an image leaves the active bank as it was. */
+export class FakeConfigStore extends ControllerFlash {
+  override flash(bank: BankName, image: Uint8Array): void {
+    const active = this.activeBank();
+    super.flash(bank, image);
+    this.selectBank(active);
   }
 }
 
