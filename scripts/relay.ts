@@ -2,7 +2,10 @@
  * npm run relay -- --from beijing --to stellenbosch --image IN.png --out OUT.png
  * Trusted-relay key exchange and a one-time-pad encrypted, authenticated image.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { PoolFormatError } from '../firmware/qkd/pool.ts';
+import { PoolStoreError } from '../hil/relay/pool-store.ts';
 import { bytesAsImage, encodePng, testPattern } from '../hil/relay/png.ts';
 import { runRelay } from '../hil/relay/run-relay.ts';
 import { intOption, parseCli, usageError } from './cli.ts';
@@ -27,8 +30,9 @@ ciphertext crosses the relay channel, the receiver checks the tag and decrypts.
   --tamper               flip one ciphertext bit in transit (the receiver must refuse)
   --make-test-image FILE write a test-pattern PNG to FILE and exit
 
-exit: 0 image delivered and verified; 1 refused (too little key) or tag check failed,
-      nothing written; 2 usage error`;
+exit: 0 image delivered and verified; 1 refused (too little key), tag check failed or
+      key pools unreadable, nothing written; 2 usage error (an --out that cannot be
+      written is refused before any key is spent)`;
 
 const { values } = parseCli(
   {
@@ -63,6 +67,28 @@ if (!(relayBer >= 0 && relayBer <= 0.01)) usageError(`--relay-ber must be a numb
 const out = values.out as string;
 const cipherOut = out.replace(/(\.png)?$/i, '.cipher.png');
 
+/** One line on stderr and exit `code`: a user error needs no usage text or stack. */
+function fail(message: string, code: 1 | 2): never {
+  console.error(`error: ${message}`);
+  process.exit(code);
+}
+
+/** Refuses an output that could not be written, before any key is spent on it. */
+function checkWritable(path: string, label: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) fail(`--out ${out}: ${label} ${path} is a directory`, 2);
+  const parent = dirname(resolve(path));
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+    fail(`--out ${out}: ${label} cannot be written: ${parent} ${existsSync(parent) ? 'is not a directory' : 'does not exist'}`, 2);
+  }
+  try {
+    accessSync(existsSync(path) ? path : parent, constants.W_OK);
+  } catch {
+    fail(`--out ${out}: ${label} ${path} cannot be written (permission denied)`, 2);
+  }
+}
+checkWritable(out, 'the decrypted file');
+checkWritable(cipherOut, 'the ciphertext picture');
+
 let outcome;
 try {
   outcome = runRelay({
@@ -84,6 +110,7 @@ try {
     progress: (m) => process.stderr.write(`${m}\n`),
   });
 } catch (e) {
+  if (e instanceof PoolStoreError || e instanceof PoolFormatError) fail(`key pools in ${values['pool-dir']}: ${e.message}`, 1);
   usageError((e as Error).message, USAGE);
 }
 
@@ -95,8 +122,12 @@ if (!outcome.ok) {
   console.error(`relay refused: ${outcome.message}; nothing written`);
   process.exit(1);
 }
-writeFileSync(out, outcome.plaintext);
-writeFileSync(cipherOut, encodePng(bytesAsImage(outcome.ciphertext)));
+try {
+  writeFileSync(out, outcome.plaintext);
+  writeFileSync(cipherOut, encodePng(bytesAsImage(outcome.ciphertext)));
+} catch (e) {
+  fail(`delivered and verified, but writing it failed: ${(e as Error).message}`, 1);
+}
 console.log(
   `delivered ${outcome.plaintext.length} octets with ${outcome.keyBitsUsed} key bits over ${outcome.relayPackets} relay-VC packets: ${out} (decrypted, tag verified), ${cipherOut} (ciphertext as seen on the link)`,
 );

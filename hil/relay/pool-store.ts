@@ -1,46 +1,159 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { KeyPool } from '../../firmware/qkd/pool.ts';
+import { closeSync, existsSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { decodeJournalEntry, encodeJournalEntry, KeyPool, PoolFormatError, type PoolJournal, type PoolJournalEntry } from '../../firmware/qkd/pool.ts';
 import { preSharedKey } from '../../boards/sim/run-pass.ts';
 
 /**
- * Key pools on disk: one JSON file per pool holder, written atomically (temp file +
- * rename) so a crash mid-write never leaves a pool that reissues used key. A pool that
- * does not exist yet starts with a pre-shared key (the first QKD session's
- * authentication), as a real mission ships one.
+ * Key pools on disk: per pool holder a snapshot `<name>.json` and a write-ahead journal
+ * `<name>.journal` (one JSON line per change). The pool hands every change to the
+ * journal before it makes it, and the journal returns only after fsync, so whatever
+ * moment the process dies, every bit handed out is recorded as used and every block
+ * added is kept. Loading replays the journal onto the snapshot (idempotently), writes a
+ * fresh snapshot (temp file, fsync, rename, fsync of the folder) and empties the journal.
+ * Files are created 0600: they hold key. A pool that does not exist yet starts with a
+ * pre-shared key (the first QKD session's authentication), as a real mission ships one.
  */
 export const PSK_BITS = 1 << 17;
+const FILE_MODE = 0o600;
+
+/** Test-only kill point: SIGKILL this process right after its k-th durable journal write. */
+const KILL_AFTER_WRITES = Number(process.env.KEYPOOL_TEST_KILL_AFTER_WRITES ?? 0);
+let journalWrites = 0;
+
+export class PoolStoreError extends Error {
+  override readonly name = 'PoolStoreError';
+}
+
+/** Write `bytes` to `path` so that after a crash it holds either the old or the new contents. */
+function writeFileDurably(path: string, bytes: Uint8Array | string): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', FILE_MODE);
+  try {
+    fchmodSync(fd, FILE_MODE); // a stale temp file keeps its old mode otherwise
+    writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const d = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(d); // the rename itself survives a crash
+  } finally {
+    closeSync(d);
+  }
+}
+
+/** Appends entries, each on disk (fsync) before write returns. */
+class FileJournal implements PoolJournal {
+  constructor(private readonly fd: number) {}
+
+  write(entry: PoolJournalEntry): void {
+    writeSync(this.fd, `${encodeJournalEntry(entry)}\n`);
+    fsyncSync(this.fd);
+    if (++journalWrites === KILL_AFTER_WRITES) process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+/** Journal lines read back; a torn last line (no newline: its write never returned) is dropped. */
+function journalEntries(path: string): PoolJournalEntry[] {
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.pop(); // after the last newline: empty, or a line whose write was cut short
+  return lines.map((line, i) => {
+    try {
+      return decodeJournalEntry(line);
+    } catch (e) {
+      throw new PoolStoreError(`${path} line ${i + 1}: ${(e as Error).message}`);
+    }
+  });
+}
+
+/** The pool `name` in `dir` as it stands on disk (snapshot plus journal), or null; writes nothing. */
+export function readPool(dir: string, name: string): KeyPool | null {
+  const snap = join(dir, `${name}.json`);
+  const journal = join(dir, `${name}.journal`);
+  const entries = journalEntries(journal);
+  if (!existsSync(snap)) {
+    // The snapshot is written before the journal is first used, so a journal without one is damage.
+    if (entries.length > 0) throw new PoolStoreError(`${journal}: ${entries.length} journal entries but no pool file ${snap}`);
+    return null;
+  }
+  let pool: KeyPool;
+  try {
+    pool = KeyPool.deserialise(readFileSync(snap));
+  } catch (e) {
+    throw new PoolStoreError(`${snap}: ${(e as Error).message}`);
+  }
+  for (const entry of entries) {
+    try {
+      pool.replay(entry);
+    } catch (e) {
+      if (e instanceof PoolFormatError) throw new PoolStoreError(`${journal}: ${e.message}`);
+      throw e;
+    }
+  }
+  return pool;
+}
 
 export class PoolStore {
+  private readonly journals = new Map<string, number>();
+
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   private path(name: string): string {
     return join(this.dir, `${name}.json`);
   }
 
-  /** Loads `name`, or creates it holding the pre-shared key for `station` (seeded). */
+  /**
+   * Loads `name` (or creates it holding the pre-shared key for `station`, seeded), made
+   * durable and with its journal attached: every later change is on disk before it is used.
+   */
   load(name: string, station: string, pskSeed: number): KeyPool {
-    const p = this.path(name);
-    if (existsSync(p)) return KeyPool.deserialise(readFileSync(p));
-    const pool = new KeyPool(station);
-    pool.add('psk-0', preSharedKey(pskSeed, PSK_BITS), PSK_BITS, 'psk');
+    let pool = readPool(this.dir, name);
+    if (!pool) {
+      pool = new KeyPool(station);
+      pool.add('psk-0', preSharedKey(pskSeed, PSK_BITS), PSK_BITS, 'psk');
+    }
+    this.save(name, pool);
+    pool.journal = new FileJournal(this.journals.get(name)!);
     return pool;
   }
 
+  /** Snapshot `pool`, then empty its journal (a crash in between only replays what the snapshot holds). */
   save(name: string, pool: KeyPool): void {
-    const p = this.path(name);
-    writeFileSync(`${p}.tmp`, pool.serialise());
-    renameSync(`${p}.tmp`, p);
+    writeFileDurably(this.path(name), pool.serialise());
+    let fd = this.journals.get(name);
+    if (fd === undefined) {
+      fd = openSync(join(this.dir, `${name}.journal`), 'a', FILE_MODE);
+      fchmodSync(fd, FILE_MODE);
+      this.journals.set(name, fd);
+    }
+    ftruncateSync(fd, 0);
+    fsyncSync(fd);
+  }
+
+  /** Closes the journals; the pools must not be changed afterwards. */
+  close(): void {
+    for (const fd of this.journals.values()) closeSync(fd);
+    this.journals.clear();
   }
 
   /** A counter kept with the pools, so every run's passes get fresh session ids. */
   nextRun(): number {
     const p = join(this.dir, 'runs.json');
-    const n = existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { next: number }).next : 1;
-    writeFileSync(`${p}.tmp`, JSON.stringify({ next: n + 1 }));
-    renameSync(`${p}.tmp`, p);
-    return n;
+    let n: unknown = 1;
+    if (existsSync(p)) {
+      try {
+        n = (JSON.parse(readFileSync(p, 'utf8')) as { next?: unknown }).next;
+      } catch {
+        n = undefined;
+      }
+      if (!Number.isSafeInteger(n) || (n as number) < 1) throw new PoolStoreError(`${p}: expected { "next": whole number >= 1 }, got next ${JSON.stringify(n)}`);
+    }
+    writeFileDurably(p, JSON.stringify({ next: (n as number) + 1 }));
+    return n as number;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { runPass } from '../../boards/sim/run-pass.ts';
 import { stationByName } from '../../boards/sim/stations.ts';
-import type { KeyPool } from '../../firmware/qkd/pool.ts';
+import { alignPools, type KeyPool } from '../../firmware/qkd/pool.ts';
 import { PoolStore } from './pool-store.ts';
 import { carryOverRelayVc } from './relay-channel.ts';
 import { checkRelayKey, decodeSealed, encodeSealed, open, relayBitsFor, relayKey, seal, type RelayPools, type SealedMessage } from './trusted-relay.ts';
@@ -10,7 +10,9 @@ import { checkRelayKey, decodeSealed, encodeSealed, open, relayBitsFor, relayKey
  * One trusted-relay run: QKD passes over both stations fill the satellite's pools,
  * the satellite relays K_A xor K_B, A one-time-pad encrypts and authenticates the
  * file, the ciphertext crosses the relay channel, B checks and decrypts. Pools live
- * in a folder and keep their consumption records across runs.
+ * in a folder and keep their consumption records across runs; every change to them is
+ * journalled on disk before it is used (pool-store.ts), so a run killed at any moment
+ * neither reissues key nor loses key it made.
  */
 export interface RelayOptions {
   from: string;
@@ -47,6 +49,14 @@ export function runRelay(o: RelayOptions): RelayOutcome {
   const to = stationByName(o.to).name.toLowerCase();
   if (from === to) throw new Error('--from and --to must be different stations');
   const store = new PoolStore(o.poolDir);
+  try {
+    return relayWith(store, o, from, to, progress);
+  } finally {
+    store.close();
+  }
+}
+
+function relayWith(store: PoolStore, o: RelayOptions, from: string, to: string, progress: (m: string) => void): RelayOutcome {
   // Pre-shared keys are per station pair (satellite, station), from the mission seed.
   const pskSeed = (station: string) => createHash('sha256').update(`psk:${station}:${o.seed}`).digest().readUInt32BE(0);
   const load = (holder: 'satellite' | 'ground', st: string) => store.load(poolName(holder, st), st, pskSeed(st));
@@ -55,6 +65,13 @@ export function runRelay(o: RelayOptions): RelayOutcome {
   const consumedBefore = new Map<KeyPool, number>([pools.satA, pools.groundA, pools.satB, pools.groundB].map((p) => [p, p.totalConsumedBits()]));
 
   const run = store.nextRun();
+  // A run killed mid-change leaves one end of a link ahead of the other: step both to the further.
+  for (const [st, sat, ground] of [[from, pools.satA, pools.groundA], [to, pools.satB, pools.groundB]] as const) {
+    const { burnt, withdrawn } = alignPools(sat, ground, `realign:run${run}`);
+    if (burnt[0] + burnt[1] + withdrawn > 0) {
+      progress(`${st}: pools realigned after an interrupted run: ${burnt[0]} satellite and ${burnt[1]} ground bits burnt, ${withdrawn} unconfirmed blocks withdrawn`);
+    }
+  }
   if (!o.noPass) {
     for (const [st, sat, ground] of [[from, pools.satA, pools.groundA], [to, pools.satB, pools.groundB]] as const) {
       const seed = (o.seed * 1009 + run * 7 + (st === from ? 1 : 2)) >>> 0;
@@ -78,6 +95,7 @@ export function runRelay(o: RelayOptions): RelayOutcome {
       consumedBits: p.totalConsumedBits() - consumedBefore.get(p)!,
       leftBits: p.availableBits(),
     }));
+  // Compaction only: every change is already in the journals.
   const saveAll = () => {
     store.save(poolName('satellite', from), pools.satA);
     store.save(poolName('ground', from), pools.groundA);
@@ -89,7 +107,7 @@ export function runRelay(o: RelayOptions): RelayOutcome {
   try {
     checkRelayKey(pools, bits);
   } catch (e) {
-    saveAll(); // keep what the passes produced; nothing was consumed or sent
+    saveAll();
     return { ok: false, reason: 'insufficient-key', message: (e as Error).message, pools: report() };
   }
   // K_A xor K_B and then the sealed image cross the optical link's relay VC to B.
@@ -106,15 +124,15 @@ export function runRelay(o: RelayOptions): RelayOutcome {
     new Uint8Array(out.buffer).set(b.subarray(0, out.byteLength));
     return out;
   };
-  const { keyAtA, keyAtB } = relayKey(pools, bits, `relay:${from}->${to}:run${run}`, downlinkWords);
-  saveAll(); // consumption is on disk before any ciphertext leaves: a crash never reissues this key
+  const { keyAtA, keyAtB, bits: reservedBits } = relayKey(pools, bits, `relay:${from}->${to}:run${run}`, downlinkWords);
+  saveAll();
   const sealed = seal(o.plaintext, keyAtA);
   progress(`relay: ${bits} key bits taken from each pool, ${o.plaintext.length} octets sealed`);
   let received: SealedMessage;
   try {
     received = decodeSealed(overRelayVc(encodeSealed(sealed), 2));
     if (o.carry) received = o.carry(received);
-    const plaintext = open(received, keyAtB);
+    const plaintext = open(received, keyAtB, reservedBits);
     return { ok: true, plaintext, ciphertext: received.ciphertext, pools: report(), keyBitsUsed: bits, relayPackets };
   } catch (e) {
     return { ok: false, reason: 'auth-failed', message: (e as Error).message, pools: report() };

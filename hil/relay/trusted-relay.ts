@@ -20,7 +20,7 @@ export interface RelayPools {
   groundB: KeyPool;
 }
 
-/** Hash key (64 bits) and one-time tag pad (64 bits) on top of one bit per message bit. */
+/** Hash key (64 bits) and one-time tag pad (64 bits), ahead of one pad bit per message bit. */
 export const AUTH_KEY_BITS = 128;
 
 export class InsufficientKeyError extends Error {
@@ -69,6 +69,8 @@ export interface RelayedKey {
   /** K_A as A holds it and as B recovers it. */
   keyAtA: Uint32Array;
   keyAtB: Uint32Array;
+  /** Bits reserved for the message: B opens only a ciphertext of the matching length. */
+  bits: number;
 }
 
 /**
@@ -82,7 +84,7 @@ export function relayKey(p: RelayPools, bits: number, ref: string, downlink: (pu
   const published = xorWords(kA, kB);
   const keyAtA = p.groundA.consume(bits, 'relay-otp', ref);
   const keyAtB = xorWords(downlink(published), p.groundB.consume(bits, 'relay', ref));
-  return { published, keyAtA, keyAtB };
+  return { published, keyAtA, keyAtB, bits };
 }
 
 export interface SealedMessage {
@@ -91,38 +93,52 @@ export interface SealedMessage {
   tagLo: number;
 }
 
-/** 32 key bits starting at bit `bit` (bit order as in the pool: LSB first in each word). */
-function readBitsWord(key: Uint32Array, bit: number): number {
-  const i = bit >>> 5;
-  const s = bit & 31;
-  return s === 0 ? key[i] : ((key[i] >>> s) | ((key[i + 1] ?? 0) << (32 - s))) >>> 0;
+/**
+ * Key layout, fixed from the start of the relayed key: 64 hash-key bits, 64 tag-pad bits,
+ * then one pad bit per message bit. Nothing here depends on the length received: a cut
+ * or extended ciphertext cannot move the authentication key onto pad bits that a known
+ * plaintext reveals (issue 11). The length itself is authenticated twice over: the
+ * polynomial hash ends with a length coefficient, and the receiver refuses a ciphertext
+ * whose length is not the one the key was reserved for.
+ */
+const AUTH_WORDS = AUTH_KEY_BITS / 32;
+
+function tag(ciphertext: Uint8Array, key: Uint32Array): [number, number] {
+  const h = polyHash61(ciphertext, fe61FromWords(key[1], key[0]));
+  return [(h.hi ^ key[3]) >>> 0, (h.lo ^ key[2]) >>> 0];
 }
 
-/** Key layout: n*8 pad bits, then 64 hash-key bits, then 64 tag-pad bits. */
-function tag(ciphertext: Uint8Array, key: Uint32Array, n: number): [number, number] {
-  const at = (i: number) => readBitsWord(key, n * 8 + 32 * i);
-  const h = polyHash61(ciphertext, fe61FromWords(at(1), at(0)));
-  return [(h.hi ^ at(3)) >>> 0, (h.lo ^ at(2)) >>> 0];
-}
+/** Pad octet j of the message: key bits AUTH_KEY_BITS + 8j .. + 7. */
+const padByte = (key: Uint32Array, j: number) => keyByte(key, AUTH_WORDS * 4 + j);
 
 /** One-time-pad encryption and a Wegman-Carter tag, all from `key` (relayBitsFor(n) bits). */
 export function seal(plaintext: Uint8Array, key: Uint32Array): SealedMessage {
   const n = plaintext.length;
   if (key.length * 32 < relayBitsFor(n)) throw new Error(`seal: key of ${key.length * 32} bits, ${relayBitsFor(n)} needed`);
   const ciphertext = new Uint8Array(n);
-  for (let j = 0; j < n; j++) ciphertext[j] = plaintext[j] ^ keyByte(key, j);
-  const [tagHi, tagLo] = tag(ciphertext, key, n);
+  for (let j = 0; j < n; j++) ciphertext[j] = plaintext[j] ^ padByte(key, j);
+  const [tagHi, tagLo] = tag(ciphertext, key);
   return { ciphertext, tagHi, tagLo };
 }
 
-/** Checks the tag first; throws AUTH_FAILED (and decrypts nothing) on any alteration. */
-export function open(m: SealedMessage, key: Uint32Array): Uint8Array {
+/**
+ * Checks length and tag first; throws AUTH_FAILED (and decrypts nothing) on any
+ * alteration. `keyBits` is what the relay reserved for this message (relayBitsFor(n)).
+ */
+export function open(m: SealedMessage, key: Uint32Array, keyBits: number): Uint8Array {
   const n = m.ciphertext.length;
-  if (key.length * 32 < relayBitsFor(n)) throw new ProtocolError('AUTH_FAILED', `key of ${key.length * 32} bits cannot open ${n} octets`, {});
-  const [hi, lo] = tag(m.ciphertext, key, n);
+  if (relayBitsFor(n) !== keyBits) {
+    throw new ProtocolError('AUTH_FAILED', `ciphertext of ${n} octets, but the key was reserved for ${(keyBits - AUTH_KEY_BITS) / 8} octets`, {
+      field: 'ciphertext.length',
+      value: n,
+      expected: (keyBits - AUTH_KEY_BITS) / 8,
+    });
+  }
+  if (key.length * 32 < keyBits) throw new ProtocolError('AUTH_FAILED', `key of ${key.length * 32} bits cannot open ${n} octets`, {});
+  const [hi, lo] = tag(m.ciphertext, key);
   if (hi !== m.tagHi || lo !== m.tagLo) throw new ProtocolError('AUTH_FAILED', 'relay message tag mismatch: ciphertext or tag altered', {});
   const out = new Uint8Array(n);
-  for (let j = 0; j < n; j++) out[j] = m.ciphertext[j] ^ keyByte(key, j);
+  for (let j = 0; j < n; j++) out[j] = m.ciphertext[j] ^ padByte(key, j);
   return out;
 }
 

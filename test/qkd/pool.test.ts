@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KeyPool, PoolExhaustedError } from '../../firmware/qkd/pool.ts';
+import fc from 'fast-check';
+import { alignPools, decodeJournalEntry, encodeJournalEntry, KeyPool, PoolExhaustedError, PoolFormatError, type PoolJournalEntry } from '../../firmware/qkd/pool.ts';
 import { Rng } from '../../firmware/qkd/random.ts';
 
 function words(n: number, seed: number): Uint32Array {
@@ -45,5 +46,102 @@ describe('key pool', () => {
     const p = new KeyPool('x');
     p.add('a', words(10, 1), 10, 'psk');
     expect(() => p.add('a', words(10, 1), 10, 'psk')).toThrow(/already/);
+  });
+});
+
+/** A pool whose journal keeps entries in memory, encoded as a store would write them. */
+function journalled(station: string): { pool: KeyPool; lines: string[] } {
+  const pool = new KeyPool(station);
+  const lines: string[] = [];
+  pool.journal = { write: (e: PoolJournalEntry) => void lines.push(encodeJournalEntry(e)) };
+  return { pool, lines };
+}
+
+describe('key pool journal (write-ahead)', () => {
+  it('writes every change before making it; a journal that throws leaves the pool untouched', () => {
+    const { pool, lines } = journalled('x');
+    pool.add('a', words(100, 1), 100, 'psk');
+    pool.consume(40, 'otp', 'r1');
+    pool.add('b', words(50, 2), 50, 'pass/block:0');
+    pool.consume(70, 'otp', 'r2'); // 60 of a, 10 of b: one entry for both ranges
+    expect(pool.remove('b')).toBe(false); // in use: not withdrawn, not journalled
+    pool.add('c', words(10, 3), 10, 'pass/block:1');
+    expect(pool.remove('c')).toBe(true);
+    expect(lines.map((l) => decodeJournalEntry(l).op)).toEqual(['add', 'reserve', 'add', 'reserve', 'add', 'remove']);
+    expect(decodeJournalEntry(lines[3])).toEqual({ op: 'reserve', records: pool.records.slice(1) });
+
+    const before = pool.fingerprint();
+    pool.journal = {
+      write: () => {
+        throw new Error('disk full');
+      },
+    };
+    expect(() => pool.consume(5, 'otp', 'r3')).toThrow(/disk full/);
+    expect(() => pool.add('d', words(10, 4), 10, 'x')).toThrow(/disk full/);
+    expect(pool.fingerprint()).toBe(before);
+    expect(pool.records.length).toBe(3);
+  });
+
+  it('property: snapshot + journal replay gives the pool back, and replaying twice changes nothing', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), bits: fc.integer({ min: 1, max: 300 }) }),
+      fc.record({ kind: fc.constant('consume' as const), bits: fc.integer({ min: 1, max: 200 }) }),
+      fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), fc.nat(), (ops, cut) => {
+        const { pool, lines } = journalled('p');
+        let snapshot = pool.serialise();
+        let fromLine = 0;
+        ops.forEach((o, i) => {
+          if (i === cut % (ops.length + 1)) [snapshot, fromLine] = [pool.serialise(), lines.length]; // a compaction
+          if (o.kind === 'add') pool.add(`k${i}`, words(o.bits, i), o.bits, `s/${i}`);
+          else if (o.kind === 'consume' && o.bits <= pool.availableBits()) pool.consume(o.bits, 'otp', `r${i}`);
+          else if (o.kind === 'remove' && pool.blocks.length > 0) pool.remove(pool.blocks[o.pick % pool.blocks.length].keyId);
+        });
+        const back = KeyPool.deserialise(snapshot);
+        // The crash between snapshot and clearing the journal: the journal still holds entries the snapshot has.
+        for (const l of lines) back.replay(decodeJournalEntry(l));
+        expect(back.toJSON()).toEqual(pool.toJSON());
+        for (const l of lines.slice(fromLine)) back.replay(decodeJournalEntry(l));
+        expect(back.toJSON()).toEqual(pool.toJSON());
+      }),
+      { numRuns: 200, seed: 20261130 },
+    );
+  });
+
+  it('refuses journal entries that do not fit the pool, naming what was wrong', () => {
+    const p = new KeyPool('x');
+    p.add('a', words(100, 1), 100, 'psk');
+    p.consume(50, 'otp', 'r');
+    const gap = { op: 'reserve' as const, records: [{ keyId: 'a', offsetBits: 60, lengthBits: 10, purpose: 'otp', ref: 'r2' }] };
+    expect(() => p.replay(gap)).toThrow(PoolFormatError);
+    expect(() => p.replay(gap)).toThrow(/reserves a at 60, block used up to 50/);
+    expect(() => p.replay({ op: 'reserve', records: [{ keyId: 'zz', offsetBits: 0, lengthBits: 1, purpose: 'x', ref: 'y' }] })).toThrow(/unknown block zz/);
+    expect(() => decodeJournalEntry('{"op":"eat"}')).toThrow(/unknown entry op "eat"/);
+    expect(() => decodeJournalEntry('{"op":"reserve","records":[{"keyId":"a"}]}')).toThrow(/records\[0\] malformed/);
+  });
+});
+
+describe('aligning the two ends of a link after a crash', () => {
+  it('steps both ends to the further one, withdraws blocks only one end got, never hands out a bit again', () => {
+    const psk = words(1000, 9);
+    const a = new KeyPool('sat');
+    const b = new KeyPool('ground');
+    for (const p of [a, b]) p.add('psk', psk, 1000, 'psk');
+    a.consume(64, 'auth-hash-key', 's1'); // b died before its own take
+    b.consume(64, 'auth-hash-key', 's1');
+    b.consume(300, 'auth-otp', 's1'); // and a before this one
+    a.add('blk', words(200, 3), 200, 's1/block:0'); // b never filed it
+    const r = alignPools(a, b, 'realign');
+    expect(r).toEqual({ burnt: [300, 0], withdrawn: 1 });
+    expect(a.fingerprint()).toBe(b.fingerprint());
+    expect(a.records.at(-1)).toEqual({ keyId: 'psk', offsetBits: 64, lengthBits: 300, purpose: 'burn', ref: 'realign' });
+    expect(alignPools(a, b, 'again')).toEqual({ burnt: [0, 0], withdrawn: 0 });
+    // A block one end holds and has already used is burnt, not withdrawn.
+    a.add('half', words(100, 4), 100, 's2/block:0');
+    a.consume(a.availableBits() - 40, 'otp', 's2');
+    expect(alignPools(a, b, 'realign2').burnt[0]).toBe(40);
+    expect(a.availableBits()).toBe(0);
   });
 });

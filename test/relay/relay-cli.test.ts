@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,5 +71,30 @@ describe('npm run relay', () => {
   it('usage errors exit 2', () => {
     expect(runScript('relay', ['--from', 'beijing']).code).toBe(2);
     expect(runScript('relay', ['--from', 'beijing', '--to', 'mars', '--image', input, '--out', join(dir, 'x.png'), '--no-pass', '--pool-dir', pools]).code).toBe(2);
+  });
+
+  it('key pool files and their journals are readable by their owner only (0600), old files included', () => {
+    chmodSync(join(pools, 'ground-beijing.json'), 0o644); // as the code before issue 11 left them
+    const r = runScript('relay', ['--from', 'beijing', '--to', 'stellenbosch', '--image', input, '--out', join(dir, 'mode.png'), '--pool-dir', pools, '--no-pass']);
+    expect(r.code).toBe(0);
+    const files = readdirSync(pools).filter((f) => poolFiles.some((p) => f.startsWith(`${p}.`)));
+    for (const f of files) expect({ f, mode: (statSync(join(pools, f)).mode & 0o777).toString(8) }).toEqual({ f, mode: '600' });
+    expect(files.filter((f) => f.endsWith('.journal')).length).toBe(poolFiles.length);
+  });
+
+  it('an --out that cannot be written is refused in one line with exit 2 before any key is consumed', () => {
+    const aDir = join(dir, 'a-directory');
+    mkdirSync(aDir, { recursive: true });
+    mkdirSync(join(dir, 'cipher-taken.cipher.png'), { recursive: true });
+    const outs = [aDir, join(input, 'under-a-file.png'), join(dir, 'no-such-dir', 'x.png'), join(dir, 'cipher-taken.png')];
+    for (const out of outs) {
+      const before = loadPools().map((p) => p.fingerprint());
+      const r = runScript('relay', ['--from', 'beijing', '--to', 'stellenbosch', '--image', input, '--out', out, '--pool-dir', pools, '--no-pass']);
+      const lines = r.stderr.trim().split('\n');
+      expect({ out, code: r.code, lines: lines.length }).toEqual({ out, code: 2, lines: 1 });
+      expect(lines[0]).toMatch(/^error: --out .*(directory|cannot be written)/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(loadPools().map((p) => p.fingerprint())).toEqual(before);
+    }
   });
 });

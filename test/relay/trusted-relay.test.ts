@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyPool } from '../../firmware/qkd/pool.ts';
+import { fe61FromWords, polyHash61 } from '../../firmware/qkd/polyhash.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
 import { decodePng, encodePng, testPattern, bytesAsImage } from '../../hil/relay/png.ts';
-import { checkRelayKey, InsufficientKeyError, open, relayBitsFor, relayKey, seal, type RelayPools } from '../../hil/relay/trusted-relay.ts';
+import { checkRelayKey, InsufficientKeyError, open, relayBitsFor, relayKey, seal, type RelayPools, type SealedMessage } from '../../hil/relay/trusted-relay.ts';
 
 /** Deterministic key material shared by a satellite pool and a ground pool. */
 function pairedPools(station: string, bits: number, seed: number): [KeyPool, KeyPool] {
@@ -40,7 +41,7 @@ describe('trusted relay', () => {
     const { keyAtA, keyAtB } = relayKey(p, relayBitsFor(png.length), 'img1');
     const sealed = seal(png, keyAtA);
     expect(Buffer.from(sealed.ciphertext).equals(Buffer.from(png))).toBe(false);
-    const back = open(sealed, keyAtB);
+    const back = open(sealed, keyAtB, relayBitsFor(png.length));
     expect(Buffer.from(back).equals(Buffer.from(png))).toBe(true);
     expect(decodePng(back)).toEqual(testPattern(40, 30));
   });
@@ -56,7 +57,7 @@ describe('trusted relay', () => {
         if (bit < msg.length * 8) bad.ciphertext[bit >> 3] ^= 1 << (bit & 7);
         else if (bit < msg.length * 8 + 32) bad.tagLo = (bad.tagLo ^ (1 << (bit & 31))) >>> 0;
         else bad.tagHi = (bad.tagHi ^ (1 << (bit & 31))) >>> 0;
-        expect(() => open(bad, keyAtB)).toThrow(ProtocolError);
+        expect(() => open(bad, keyAtB, relayBitsFor(msg.length))).toThrow(ProtocolError);
       }),
       { numRuns: 200 },
     );
@@ -89,5 +90,99 @@ describe('trusted relay', () => {
     const img = bytesAsImage(Uint8Array.from({ length: 1000 }, (_, i) => (i * 37) & 0xff));
     expect(img.width * img.height * 3).toBeGreaterThanOrEqual(1000);
     expect(decodePng(encodePng(img))).toEqual(img);
+  });
+});
+
+/** Refused as AUTH_FAILED (and nothing returned). */
+function expectAuthFailed(f: () => unknown, what: string) {
+  let accepted: unknown;
+  try {
+    accepted = f();
+  } catch (e) {
+    expect(e, what).toBeInstanceOf(ProtocolError);
+    expect((e as ProtocolError).code, what).toBe('AUTH_FAILED');
+    return;
+  }
+  expect.unreachable(`${what}: accepted ${JSON.stringify(Array.from(accepted as Uint8Array).slice(0, 32))}`);
+}
+
+/** Key-stream octets an eavesdropper learns where she knows the plaintext: pad = c xor p. */
+const knownPad = (c: Uint8Array, p: Uint8Array) => Uint8Array.from({ length: Math.min(c.length, p.length) }, (_, j) => c[j] ^ p[j]);
+
+/**
+ * The forgery of issue 11: a message `fake` with a tag made from the key octets that the
+ * old layout read for a message of fake.length octets (hash key and tag pad right after
+ * its one-time pad), taken from key-stream octets the attacker learnt.
+ */
+function forgeAfterPad(fake: Uint8Array, pad: Uint8Array): SealedMessage {
+  const n = fake.length;
+  if (pad.length < n + 16) throw new Error('attacker needs n + 16 known pad octets');
+  const word = (i: number) => (pad[n + 4 * i] | (pad[n + 4 * i + 1] << 8) | (pad[n + 4 * i + 2] << 16) | (pad[n + 4 * i + 3] << 24)) >>> 0;
+  const ciphertext = fake.map((x, j) => x ^ pad[j]);
+  const h = polyHash61(ciphertext, fe61FromWords(word(1), word(0)));
+  return { ciphertext, tagHi: (h.hi ^ word(3)) >>> 0, tagLo: (h.lo ^ word(2)) >>> 0 };
+}
+
+describe('relay tag: key layout independent of the received length (issue 11, item 1)', () => {
+  const png = encodePng(testPattern(64, 48));
+  const bits = relayBitsFor(png.length);
+
+  it('every PNG starts with the same 16 octets (what the attacker knows)', () => {
+    expect(Buffer.from(encodePng(testPattern(3, 2)).subarray(0, 16)).equals(Buffer.from(png.subarray(0, 16)))).toBe(true);
+  });
+
+  it('an empty file with a tag forged from the PNG header is refused with AUTH_FAILED', () => {
+    const { keyAtA, keyAtB } = relayKey(pools(), bits, 'png');
+    const sealed = seal(png, keyAtA);
+    const pad = knownPad(sealed.ciphertext.subarray(0, 16), png.subarray(0, 16));
+    expectAuthFailed(() => open(forgeAfterPad(new Uint8Array(0), pad), keyAtB, bits), 'forged empty file');
+  });
+
+  it('known plaintext does not let an attacker deliver text of her choosing', () => {
+    const { keyAtA, keyAtB } = relayKey(pools(), bits, 'png');
+    const sealed = seal(png, keyAtA);
+    const pad = knownPad(sealed.ciphertext, png); // worst case: the whole plaintext is known
+    const fake = new TextEncoder().encode('pay Mallory 1000 yuan, signed: Beijing');
+    expectAuthFailed(() => open(forgeAfterPad(fake, pad), keyAtB, bits), 'forged text');
+  });
+
+  it('a truncated ciphertext (every length down to empty) under the genuine tag is refused', () => {
+    const { keyAtA, keyAtB } = relayKey(pools(), bits, 'png');
+    const sealed = seal(png, keyAtA);
+    for (const k of [0, 1, 8, 16, png.length >> 1, png.length - 4, png.length - 1]) {
+      expectAuthFailed(() => open({ ...sealed, ciphertext: sealed.ciphertext.slice(0, k) }, keyAtB, bits), `cut to ${k} octets`);
+    }
+  });
+
+  it('property: any truncation, extension, bit flip or after-pad forgery is refused (known plaintext)', () => {
+    const p = pools(4_000_000, 4_000_000);
+    const mutation = fc.oneof(
+      fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('extend' as const), tail: fc.uint8Array({ minLength: 1, maxLength: 40 }) }),
+      fc.record({ kind: fc.constant('flip' as const), bit: fc.nat() }),
+      fc.record({ kind: fc.constant('forge' as const), fake: fc.uint8Array({ maxLength: 64, size: 'max' }) }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 300, size: 'max' }), mutation, (msg, mu) => {
+        const n = msg.length;
+        const { keyAtA, keyAtB } = relayKey(p, relayBitsFor(n), 'prop');
+        const s = seal(msg, keyAtA);
+        let bad: SealedMessage;
+        if (mu.kind === 'cut') bad = { ...s, ciphertext: s.ciphertext.slice(0, mu.at % n) };
+        else if (mu.kind === 'extend') bad = { ...s, ciphertext: Uint8Array.from([...s.ciphertext, ...mu.tail]) };
+        else if (mu.kind === 'flip') {
+          const bit = mu.bit % (n * 8 + 64);
+          bad = { ...s, ciphertext: s.ciphertext.slice() };
+          if (bit < n * 8) bad.ciphertext[bit >> 3] ^= 1 << (bit & 7);
+          else if (bit < n * 8 + 32) bad.tagLo = (bad.tagLo ^ (1 << (bit & 31))) >>> 0;
+          else bad.tagHi = (bad.tagHi ^ (1 << (bit & 31))) >>> 0;
+        } else {
+          fc.pre(n >= 16); // the forgery needs 16 known pad octets past the fake message
+          bad = forgeAfterPad(mu.fake.subarray(0, n - 16), knownPad(s.ciphertext, msg));
+        }
+        expectAuthFailed(() => open(bad, keyAtB, relayBitsFor(n)), mu.kind);
+      }),
+      { numRuns: 300, seed: 20261130 },
+    );
   });
 });
