@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { PersistentState } from './emulator/core.ts';
 import { FlashMemory, type FlashGeometryLike } from './flash.ts';
 
@@ -24,7 +25,10 @@ export function loadPersistentState(path: string, g: FlashGeometryLike): Persist
   return { flash, resetCount: v.getUint16(5) };
 }
 
-/** Writes atomically (temporary file + rename): a crash never leaves half a file. */
+/**
+ * Writes atomically and durably (temporary file, fsync, rename, fsync of the folder):
+ * a crash never leaves half a file, and once this returns the state survives one.
+ */
 export function savePersistentState(path: string, s: PersistentState): void {
   const g = s.flash.geometry;
   const b = Buffer.alloc(HEADER + g.size);
@@ -34,6 +38,18 @@ export function savePersistentState(path: string, s: PersistentState): void {
   b.writeUInt32BE(g.base, 7);
   b.writeUInt32BE(g.size, 11);
   b.set(s.flash.data, HEADER);
-  writeFileSync(`${path}.tmp`, b);
+  const fd = openSync(`${path}.tmp`, 'w');
+  try {
+    for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(`${path}.tmp`, path);
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }

@@ -4,13 +4,17 @@ import {
   type BoardMessage,
   type BoardRequest,
   encodeRequest,
+  encodeResponse,
+  frameMessage,
   type Identity,
+  MAX_BOARD_NAME,
   MAX_MEM_CHUNK,
   MAX_REGS_PER_REQUEST,
   type ResponseBody,
   SEQ_MODULO,
   type SimControl,
   type TelemetryMessage,
+  wireTimeMs,
 } from '../protocols/board-link.ts';
 import { crc32c } from '../protocols/crc.ts';
 import { BoardError } from './errors.ts';
@@ -18,8 +22,52 @@ import type { FrameLink } from './framing.ts';
 
 export interface DriverOptions {
   clock: Clock;
+  /** Time the board may take to answer, on top of the request's and answer's wire time. */
   timeoutMs: number;
   retries: number;
+  /** Line rate: each attempt's timeout grows by the wire time of its request and longest answer (none when absent). */
+  baud?: number;
+}
+
+/** The longest answer the board can give to `req` (zero-free filler: COBS worst case), as framed on the wire. */
+export function maxReplyFrameBytes(req: BoardRequest): number {
+  const u32 = 0xffffffff;
+  const regs = (addresses: number[]) => addresses.map((address) => ({ address, value: u32 }));
+  let body: ResponseBody;
+  switch (req.op) {
+    case 'IDENTIFY':
+      body = { op: 'IDENTIFY', identity: { boardId: 0xffff, hwVersion: 0xffff, fwVersion: 0xffffff, serialNumber: u32, emulated: true, name: 'x'.repeat(MAX_BOARD_NAME) } };
+      break;
+    case 'READ_REGS':
+      body = { op: 'READ_REGS', values: regs(req.addresses) };
+      break;
+    case 'WRITE_REGS':
+      body = { op: 'WRITE_REGS', values: regs(req.writes.map((w) => w.address)) };
+      break;
+    case 'MEM_READ':
+      body = { op: 'MEM_READ', address: req.address, data: new Uint8Array(req.length).fill(0xa5) };
+      break;
+    case 'MEM_WRITE':
+      body = { op: 'MEM_WRITE', address: req.address, length: req.data.length, crc32c: u32 };
+      break;
+    case 'MEM_CRC':
+      body = { op: 'MEM_CRC', address: req.address, length: req.length, crc32c: u32 };
+      break;
+    case 'MEM_ERASE':
+      body = { op: 'MEM_ERASE', address: req.address, length: req.length };
+      break;
+    case 'STREAM_START':
+      body = { op: 'STREAM_START', items: 0xffff };
+      break;
+    default:
+      body = { op: req.op };
+  }
+  return frameMessage(encodeResponse(0xffff, req.op, 'OK', body)).length;
+}
+
+/** Wire time of a request and its longest answer at `baud` (8N1), ms. */
+export function exchangeWireMs(req: BoardRequest, baud: number): number {
+  return wireTimeMs(frameMessage(encodeRequest(0xffff, req)).length + maxReplyFrameBytes(req), baud);
 }
 
 export interface TelemetrySample {
@@ -33,11 +81,34 @@ export interface TelemetrySample {
 type ResponseOf<O extends BoardRequest['op']> = Extract<ResponseBody, { op: O }>;
 
 /**
+ * A request whose repetition changes state. The board's duplicate cache (same seq, same
+ * bytes: answer again, do not redo) dies with the reset these requests cause, so a resend
+ * after a lost answer could reset the board twice. They are never resent blindly:
+ *  - 'reboots' (RESET; POWER_LOSS now): executed means the board's reset counter moved;
+ *    after a lost answer the rig reads RESET_COUNT (waiting out `settleMs`, the board's
+ *    time off) and resends only when the counter did not move;
+ *  - 'arms' (POWER_LOSS after N more bytes): nothing to read until the cut, so sent once.
+ * WRITE_REGS sets absolute values, so repeating one changes nothing (the flasher still
+ * checks the bank register rather than resend its switch, see hil/flash/flasher.ts).
+ */
+export type OneShot = { kind: 'reboots'; settleMs: number } | { kind: 'arms' };
+
+export function oneShotOf(req: BoardRequest): OneShot | null {
+  if (req.op === 'RESET') return { kind: 'reboots', settleMs: 0 };
+  if (req.op === 'SIM' && req.sim.kind === 'POWER_LOSS') return req.sim.afterRxBytes === 0 ? { kind: 'reboots', settleMs: req.sim.offMs } : { kind: 'arms' };
+  return null;
+}
+
+/** The register a one-shot's effect is read from. */
+export const RESET_COUNTER = 'RESET_COUNT';
+
+/**
  * Board driver: request/response over a FrameLink with 16-bit sequence numbers,
  * a timeout per attempt on the bench clock and bounded retries (a retry reuses the
  * seq, so a board that already executed it answers from its cache instead of doing
- * it twice). One request is outstanding at a time, in call order. Telemetry frames
- * are decoded with the board definition into engineering values.
+ * it twice). One-shot requests (oneShotOf) are confirmed by the reset counter instead.
+ * One request is outstanding at a time, in call order. Telemetry frames are decoded
+ * with the board definition into engineering values.
  */
 export class BoardDriver {
   private seq = 0;
@@ -46,7 +117,7 @@ export class BoardDriver {
   private readonly tlmHandlers = new Set<(s: TelemetrySample) => void>();
   private lastTlmSeq: number | null = null;
   private closed = false;
-  readonly stats = { requests: 0, retries: 0, timeouts: 0, staleResponses: 0, telemetryFrames: 0, telemetryGaps: 0, telemetryLost: 0 };
+  readonly stats = { requests: 0, retries: 0, timeouts: 0, confirmedByState: 0, staleResponses: 0, telemetryFrames: 0, telemetryGaps: 0, telemetryLost: 0 };
 
   constructor(
     readonly def: BoardDefinition,
@@ -72,6 +143,16 @@ export class BoardDriver {
     return configFlash(this.def);
   }
 
+  /** Line rate the timeouts are scaled for, if known. */
+  get baud(): number | undefined {
+    return this.opts.baud;
+  }
+
+  /** Wire time of `req` and its longest answer on this line, ms (0 when the rate is unknown). */
+  wireMs(req: BoardRequest): number {
+    return this.opts.baud ? exchangeWireMs(req, this.opts.baud) : 0;
+  }
+
   /** Sends one request and resolves with the OK body; throws BoardError (NO_RESPONSE, REFUSED, DISCONNECTED). */
   request<R extends BoardRequest>(req: R, opts: { timeoutMs?: number; retries?: number } = {}): Promise<ResponseOf<R['op']>> {
     const run = this.chain.then(
@@ -86,6 +167,15 @@ export class BoardDriver {
     if (this.closed) throw new BoardError('CLOSED', this.board, this.port, `driver closed; ${req.op} not sent`);
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs;
     const retries = opts.retries ?? this.opts.retries;
+    const shot = oneShotOf(req);
+    if (shot) return this.exchangeOneShot(req, shot, timeoutMs, retries);
+    const reply = await this.exchangeRaw(req, timeoutMs, retries);
+    if (reply === null) throw this.noResponse(req, retries + 1, timeoutMs);
+    return reply;
+  }
+
+  /** Sends with up to `retries` resends of the same seq; null when no answer came. */
+  private async exchangeRaw(req: BoardRequest, timeoutMs: number, retries: number): Promise<ResponseBody | null> {
     const seq = this.seq;
     this.seq = (this.seq + 1) % SEQ_MODULO;
     const bytes = encodeRequest(seq, req);
@@ -96,7 +186,7 @@ export class BoardDriver {
         this.link.note('retry', `${req.op} seq ${seq} attempt ${attempt + 1}`);
       }
       if (!this.link.transport.isOpen) throw new BoardError('DISCONNECTED', this.board, this.port, `line is not open; ${req.op} not sent`);
-      const reply = await this.attempt(seq, bytes, timeoutMs);
+      const reply = await this.attempt(seq, bytes, timeoutMs + this.wireMs(req));
       if (reply === null) {
         this.stats.timeouts++;
         continue;
@@ -105,7 +195,51 @@ export class BoardDriver {
       if (reply.status !== 'OK') throw new BoardError('REFUSED', this.board, this.port, `${req.op} refused with ${reply.status}`);
       return reply.body!;
     }
-    throw new BoardError('NO_RESPONSE', this.board, this.port, `no response to ${req.op} (seq ${seq}) after ${retries + 1} attempt(s) of ${timeoutMs} ms`);
+    return null;
+  }
+
+  private noResponse(req: BoardRequest, attempts: number, timeoutMs: number, why = ''): BoardError {
+    return new BoardError('NO_RESPONSE', this.board, this.port, `no response to ${req.op} (seq ${(this.seq + SEQ_MODULO - 1) % SEQ_MODULO}) after ${attempts} attempt(s) of ${timeoutMs} ms${why}`);
+  }
+
+  /** The reset counter, or null when the board did not answer. */
+  private async resetCount(timeoutMs: number, retries: number): Promise<number | null> {
+    const reg = register(this.def, RESET_COUNTER);
+    const r = await this.exchangeRaw({ op: 'READ_REGS', addresses: [reg.address] }, timeoutMs, retries);
+    const v = r?.op === 'READ_REGS' ? r.values.find((x) => x.address === reg.address) : undefined;
+    return v === undefined ? null : fromRaw(reg, v.value);
+  }
+
+  /**
+   * A one-shot: sent once; on a lost answer the reset counter tells whether it took
+   * effect (done) or not (sent again, up to `retries` times). Never resent blindly.
+   */
+  private async exchangeOneShot(req: BoardRequest, shot: OneShot, timeoutMs: number, retries: number): Promise<ResponseBody> {
+    const hasCounter = shot.kind === 'reboots' && this.def.registers.some((r) => r.name === RESET_COUNTER);
+    const before = hasCounter ? await this.resetCount(timeoutMs, retries) : null;
+    if (hasCounter && before === null) throw new BoardError('NO_RESPONSE', this.board, this.port, `no answer to ${RESET_COUNTER}, so ${req.op} was not sent`);
+    for (let send = 1; ; send++) {
+      const reply = await this.exchangeRaw(req, timeoutMs, 0);
+      if (reply !== null) return reply;
+      if (shot.kind === 'arms' || before === null) {
+        throw this.noResponse(req, send, timeoutMs, `; not resent: a second ${req.op} could take effect twice, and whether this one did cannot be read back`);
+      }
+      // The board may be off or rebooting (settleMs): ask its reset counter until it answers.
+      const deadline = this.opts.clock.now() + (shot.kind === 'reboots' ? shot.settleMs : 0) + (retries + 1) * timeoutMs;
+      let now: number | null = null;
+      while (now === null && this.opts.clock.now() < deadline) now = await this.resetCount(timeoutMs, 0);
+      if (now === null) {
+        throw this.noResponse(req, send, timeoutMs, `; the board has not answered since, so whether it took effect is unknown; not resent (a second one would act twice)`);
+      }
+      if (now !== before) {
+        this.stats.confirmedByState++;
+        this.link.note('confirmed', `${req.op}: answer lost, ${RESET_COUNTER} ${before} -> ${now}: it took effect`);
+        return { op: req.op } as ResponseBody;
+      }
+      if (send > retries) throw this.noResponse(req, send, timeoutMs, `; ${RESET_COUNTER} still ${before}: it did not take effect`);
+      this.stats.retries++;
+      this.link.note('retry', `${req.op}: answer lost, ${RESET_COUNTER} still ${before}: not executed, sending again`);
+    }
   }
 
   private attempt(seq: number, bytes: Uint8Array, timeoutMs: number): Promise<(BoardMessage & { kind: 'response' }) | null> {
@@ -210,12 +344,12 @@ export class BoardDriver {
   }
 
   /** Writes registers by name (engineering units; range-checked by the board). Returns read-back values. */
-  async write(values: Record<string, number>): Promise<Record<string, number>> {
+  async write(values: Record<string, number>, opts: { retries?: number } = {}): Promise<Record<string, number>> {
     const writes = Object.entries(values).map(([n, v]) => {
       const reg = register(this.def, n);
       return { address: reg.address, value: toRaw(reg, v) };
     });
-    const r = await this.request({ op: 'WRITE_REGS', writes });
+    const r = await this.request({ op: 'WRITE_REGS', writes }, opts);
     const out: Record<string, number> = {};
     for (const v of r.values) {
       const reg = registerAt(this.def, v.address);

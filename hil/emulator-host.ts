@@ -15,7 +15,12 @@ export interface HostOptions {
   flashFile?: string;
 }
 
-/** Builds the emulator on the wall clock, with its flash file when given (saved 100 ms after each change and on close). */
+/**
+ * Builds the emulator on the wall clock, with its flash file when given. The file is
+ * saved (write, fsync, rename) synchronously on every change, inside the emulator's
+ * handling of the request and so before its answer is queued: an acknowledged write
+ * or bank switch is on disk whenever the process dies after the ack.
+ */
 function build(board: string, opts: HostOptions): { emulator: BoardEmulator; clock: WallClock; save: () => void } {
   const clock = new WallClock();
   const g = configFlash(loadBoardDefinition(board));
@@ -23,13 +28,13 @@ function build(board: string, opts: HostOptions): { emulator: BoardEmulator; clo
   // Starting the process again is a power cycle of a board that kept its flash.
   if (persistent && opts.flashFile && existsSync(opts.flashFile)) persistent.resetCount = (persistent.resetCount + 1) & 0xffff;
   const emulator = createEmulator(board, { clock, seed: opts.seed, baud: opts.baud, persistent });
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  const file = opts.flashFile;
   const save = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    if (opts.flashFile) savePersistentState(opts.flashFile, emulator.persistent);
+    if (file) savePersistentState(file, emulator.persistent);
   };
-  if (opts.flashFile) emulator.onPersistentChange(() => (timer ??= setTimeout(save, 100)));
+  // The power-cycle count above is a change too: on disk before the first request.
+  save();
+  if (file) emulator.onPersistentChange(save);
   return { emulator, clock, save };
 }
 

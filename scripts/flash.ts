@@ -41,10 +41,12 @@ path and the allowed range.
 Exit codes:
   0  done (flashed and confirmed; dry run shown; --verify-only matched)
   1  flash failed with the board still on its previous config (wrong board, no answer,
-     write or verify error), or --verify-only found a difference
+     write or verify error), or --verify-only found a difference, or the config file
+     cannot be read as data (e.g. YAML aliases past the parser's limit)
   2  usage or validation error (nothing was sent)
-  3  the board stopped answering at the bank switch: what it boots is unknown
-     (or it boots the new image without the switch); run --verify-only`;
+  3  not confirmed: the board stopped answering at the bank switch or before the
+     read-back that confirms it; what is known (image written and verified, switch
+     acknowledged or not) is printed; run --verify-only`;
 
 const { values } = parseCli(
   {
@@ -87,9 +89,14 @@ let config: BoardConfig;
 try {
   config = loadConfigText(text, values.config, schema);
 } catch (e) {
-  if (!(e instanceof ConfigValidationError)) throw e;
-  console.error(`flash: refused, nothing sent to the board.\n${e.message}`);
-  process.exit(2);
+  if (e instanceof ConfigValidationError) {
+    console.error(`flash: refused, nothing sent to the board.\n${e.message}`);
+    process.exit(2);
+  }
+  // Anything else the YAML library throws is bad data, said in one line: e.g. a
+  // billion-laughs file, stopped by the library's alias limit (maxAliasCount) before it expands.
+  console.error(`flash: refused ${values.config}, nothing sent to the board: ${(e as Error).message}`);
+  process.exit(1);
 }
 
 const mode = values['dry-run'] ? 'dry-run' : values['verify-only'] ? 'verify-only' : 'flash';
@@ -170,7 +177,18 @@ try {
       console.error(`flash: the board still boots its previous configuration`);
       code = 1;
     } else {
-      console.error(`flash: ${e.outcome === 'new' ? 'the board boots the new image, but the bank switch failed' : 'what the board boots is unknown'}; check with --verify-only`);
+      // Not confirmed: say what is known and how to find out the rest.
+      const f = e.facts;
+      if (f) {
+        console.error(`flash: known: bank ${BANK_LETTERS[f.bank]} holds generation ${f.generation} (${f.imageBytes} bytes, CRC-32C 0x${f.imageCrc.toString(16).padStart(8, '0')} verified on the board)`);
+        console.error(`flash: known: the bank switch to ${BANK_LETTERS[f.bank]} was ${f.acknowledged ? 'acknowledged by the board' : 'sent but not acknowledged'}`);
+      }
+      const boots = {
+        new: 'the board boots the new image, but the bank switch failed',
+        acknowledged: `the board should boot generation ${f?.generation} (it persists the switch before it acknowledges), but that is NOT CONFIRMED`,
+        unknown: 'what the board boots is unknown',
+      }[e.outcome];
+      console.error(`flash: ${boots}; check with: npm run flash -- --board ${board} ${values.port ? `--port ${values.port}` : `--bench ${values.bench}`} --config ${values.config} --verify-only`);
       code = 3;
     }
   } else {

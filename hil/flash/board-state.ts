@@ -65,13 +65,21 @@ function headerOrReason(bytes: Uint8Array, bankSize: number): ImageHeader | stri
  */
 export async function readBoardState(driver: BoardDriver, schema: ConfigSchema, opts: { clock: Clock; readBooted?: boolean }): Promise<BoardState> {
   const g = driver.flashGeometry;
-  const po = { clock: opts.clock, window: 4, attempts: 1 + driver.def.link.retries, timeoutMs: driver.def.link.timeoutMs };
+  // All of a round is in flight together and answered in order: the last answer waits
+  // for every request and answer before it on the wire, so each gets the round's wire time.
+  const po = (reqs: BoardRequest[]) => ({
+    clock: opts.clock,
+    window: 4,
+    attempts: 1 + driver.def.link.retries,
+    timeoutMs: Math.ceil(driver.def.link.timeoutMs + reqs.reduce((ms, r) => ms + driver.wireMs(r), 0)),
+  });
   const bankReg = register(driver.def, 'CFG_ACTIVE_BANK');
-  const [regs, hA, hB] = await requestAll(
-    driver,
-    [{ op: 'READ_REGS', addresses: [bankReg.address] }, { op: 'MEM_READ', address: g.bankBase(0), length: IMAGE_HEADER_BYTES }, { op: 'MEM_READ', address: g.bankBase(1), length: IMAGE_HEADER_BYTES }],
-    po,
-  );
+  const first: BoardRequest[] = [
+    { op: 'READ_REGS', addresses: [bankReg.address] },
+    { op: 'MEM_READ', address: g.bankBase(0), length: IMAGE_HEADER_BYTES },
+    { op: 'MEM_READ', address: g.bankBase(1), length: IMAGE_HEADER_BYTES },
+  ];
+  const [regs, hA, hB] = await requestAll(driver, first, po(first));
   const raw = regs.op === 'READ_REGS' ? regs.values.find((v) => v.address === bankReg.address)?.value : undefined;
   const active = raw === undefined ? undefined : fromRaw(bankReg, raw);
   if (active !== 0 && active !== 1) throw new Error(`board ${driver.board} on ${driver.port}: CFG_ACTIVE_BANK reads ${active}, not 0 or 1`);
@@ -86,7 +94,7 @@ export async function readBoardState(driver: BoardDriver, schema: ConfigSchema, 
     which.push(bank);
   });
   if (crcReqs.length) {
-    const got = await requestAll(driver, crcReqs, po);
+    const got = await requestAll(driver, crcReqs, po(crcReqs));
     which.forEach((bank, k) => {
       const crc = got[2 * k];
       const stored = got[2 * k + 1];

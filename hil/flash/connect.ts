@@ -102,7 +102,7 @@ export async function connectBoard(o: ConnectOptions): Promise<BoardConnection> 
     throw new ConnectError(`board ${o.board} on ${transport.description}: ${(e as Error).message}`);
   }
   const link = new FrameLink(line, clock);
-  const driver = new BoardDriver(def, link, { clock, timeoutMs: o.timeoutMs ?? def.link.timeoutMs, retries: o.retries ?? def.link.retries });
+  const driver = new BoardDriver(def, link, { clock, timeoutMs: o.timeoutMs ?? def.link.timeoutMs, retries: o.retries ?? def.link.retries, baud });
   return {
     driver,
     clock,

@@ -47,17 +47,35 @@ export interface FlashOptions {
   onProgress?: (p: FlashProgress) => void;
 }
 
-/** Where the board stands after a failed flash. */
-export type BoardOutcome = 'previous' | 'new' | 'unknown';
+/**
+ * Where the board stands after a failed flash: 'previous' = untouched config; 'new' = it
+ * boots the new image although the switch failed (a board that had no valid bank);
+ * 'acknowledged' = it acknowledged the switch (a board persists the switch before it
+ * answers, so it should boot the new image) but did not answer the read-back that
+ * confirms it; 'unknown' = it stopped answering at the commit point.
+ */
+export type BoardOutcome = 'previous' | 'new' | 'acknowledged' | 'unknown';
+
+/** What is known of a flash that got as far as the bank switch. */
+export interface SwitchFacts {
+  bank: 0 | 1;
+  generation: number;
+  imageBytes: number;
+  imageCrc: number;
+  /** The board acknowledged the switch (or answered CFG_ACTIVE_BANK = bank after a lost answer). */
+  acknowledged: boolean;
+}
 
 export class FlashError extends Error {
   override readonly name = 'FlashError';
   constructor(
     message: string,
-    /** What the board boots now: 'previous' = untouched config (exit 1), 'unknown' when it stopped answering at the commit point. */
+    /** What the board boots now; only 'previous' means the flash changed nothing (exit 1), the rest exit 3. */
     readonly outcome: BoardOutcome,
     readonly phase: FlashPhase,
     override readonly cause?: unknown,
+    /** Set from the bank switch on: what was written and verified, whether the switch was acknowledged. */
+    readonly facts?: SwitchFacts,
   ) {
     super(message);
   }
@@ -312,33 +330,41 @@ export async function flashConfig(driver: BoardDriver, schema: ConfigSchema, con
     throw new FlashError(`verify failed: bank ${BANK_LETTERS[target]} holds CRC-32C 0x${crc.toString(16)}, image is 0x${imageCrc.toString(16)}; active bank not switched`, failedOutcome(), 'verify');
   }
 
+  // The switch is sent once; after a lost answer the bank register says whether it landed,
+  // and it is sent again only when the board answers the old bank (never blindly).
   progress(o, 'switch', `switching the active bank to ${BANK_LETTERS[target]}`, done, image.length);
-  try {
-    const back = await driver.write({ CFG_ACTIVE_BANK: target });
-    if (back.CFG_ACTIVE_BANK !== target) throw new Error(`CFG_ACTIVE_BANK reads back ${back.CFG_ACTIVE_BANK}`);
-  } catch (e) {
-    // The write may have landed with its answer lost: ask the board what it boots.
+  const facts: SwitchFacts = { bank: target, generation, imageBytes: image.length, imageCrc, acknowledged: false };
+  for (let send = 1; !facts.acknowledged; send++) {
+    let why: unknown;
+    try {
+      const back = await driver.write({ CFG_ACTIVE_BANK: target }, { retries: 0 });
+      if (back.CFG_ACTIVE_BANK === target) facts.acknowledged = true;
+      else why = new Error(`CFG_ACTIVE_BANK reads back ${back.CFG_ACTIVE_BANK}`);
+    } catch (e) {
+      why = e;
+    }
+    if (facts.acknowledged) break;
     const seen = await probeActiveBank(driver, attempts);
-    if (seen !== target) {
+    if (seen === target) facts.acknowledged = true;
+    else if (seen === null || send >= attempts || (isBoardError(why) && why.code === 'REFUSED')) {
       const outcome: BoardOutcome = seen === null ? 'unknown' : commitsOnWrite ? 'new' : 'previous';
-      throw new FlashError(`switching the active bank failed: ${errText(e)}${seen === null ? '; the board no longer answers, so whether it switched is unknown (run --verify-only)' : ''}`, outcome, 'switch', e);
+      const tail = seen === null ? '; the board no longer answers, so whether it switched is unknown' : `; the board answers bank ${BANK_LETTERS[seen] ?? seen}`;
+      throw new FlashError(`switching the active bank failed: ${errText(why)}${tail}`, outcome, 'switch', why, facts);
     }
   }
 
+  // Exit 0 means confirmed: the board answered what it boots, and it is the new image.
   progress(o, 'confirm', 'reading back what the board boots', done, image.length);
-  let confirmed: string;
+  let after: BoardState;
   try {
-    const after = await readBoardState(driver, schema, { clock: o.clock });
-    if (after.boot.bank !== target || after.boot.header?.generation !== generation) {
-      throw new FlashError(`after the switch the board boots ${after.boot.reason}, not bank ${BANK_LETTERS[target]} generation ${generation}`, 'unknown', 'confirm');
-    }
-    confirmed = after.boot.reason;
+    after = await retrying(attempts, () => readBoardState(driver, schema, { clock: o.clock }));
   } catch (e) {
-    if (e instanceof FlashError) throw e;
-    // Switched and acknowledged: the flash is done even if the read-back fails.
-    confirmed = `switched (read-back failed: ${errText(e)})`;
-    warnings.push(`could not read back the boot decision: ${errText(e)}`);
+    throw new FlashError(`the board acknowledged the switch, then did not answer the read-back: ${errText(e)}`, 'acknowledged', 'confirm', e, facts);
   }
+  if (after.boot.bank !== target || after.boot.header?.generation !== generation) {
+    throw new FlashError(`after the switch the board boots ${after.boot.reason}, not bank ${BANK_LETTERS[target]} generation ${generation}`, 'unknown', 'confirm', undefined, facts);
+  }
+  const confirmed = after.boot.reason;
   return {
     oldGeneration,
     newGeneration: generation,

@@ -2,6 +2,7 @@ import { fromRaw, register, registerAt, toRaw, type BoardDefinition } from '../.
 import { type BoardMessage, type BoardRequest, decodeBoardMessage, encodeRequest, frameMessage, type ResponseMessage, SEQ_MODULO } from '../../protocols/board-link.ts';
 import { countError, type ErrorCounts, isProtocolError } from '../../protocols/errors.ts';
 import { decodeSerialFrame, DelimitedSplitter } from '../../protocols/serial-frame.ts';
+import { oneShotOf, RESET_COUNTER } from '../driver.ts';
 import type { ByteTransport } from '../transport/types.ts';
 import type { MissionClock } from './clock.ts';
 
@@ -34,7 +35,10 @@ export interface BoardClientStats {
  * board's telemetry stream update a cache of engineering values that the ports read
  * synchronously. Setpoint writes (mirror, body offset) are coalesced per key: only the
  * newest value waits in the queue, so a control loop faster than the line never builds
- * a backlog. Same wire format and framing as the bench's promise-based BoardDriver.
+ * a backlog. Same wire format and framing as the bench's promise-based BoardDriver,
+ * and the same rule for requests whose repetition changes state (RESET, power loss:
+ * see oneShotOf in hil/driver.ts): sent once, and after a lost answer the board's reset
+ * counter says whether it took effect; resent only when it did not.
  */
 export class BoardClient {
   /** Latest engineering value of each register the board told us about. */
@@ -45,7 +49,7 @@ export class BoardClient {
   readonly stats: BoardClientStats = { requests: 0, retries: 0, timeouts: 0, failed: 0, refused: 0, coalesced: 0, telemetryFrames: 0, telemetryLost: 0, staleResponses: 0, frameErrors: {} };
   private readonly splitter = new DelimitedSplitter();
   private readonly queue: Pending[] = [];
-  private outstanding: { seq: number; bytes: Uint8Array; p: Pending; attempt: number; timer: unknown } | null = null;
+  private outstanding: { seq: number; bytes: Uint8Array; p: Pending; attempt: number; retries: number; timer: unknown } | null = null;
   private seq = 0;
   private lastTlmSeq: number | null = null;
   private readonly tlmHandlers = new Set<(values: ReadonlyMap<string, number>) => void>();
@@ -115,11 +119,55 @@ export class BoardClient {
   private next(): void {
     const p = this.queue.shift();
     if (!p) return;
+    const shot = oneShotOf(p.req);
+    const counter = this.def.registers.find((r) => r.name === RESET_COUNTER);
+    if (!shot) this.start(p, this.opts.retries);
+    else if (shot.kind === 'arms' || !counter) this.start(p, 0);
+    else this.oneShot(p, shot.settleMs, counter);
+  }
+
+  /** Puts one request on the line now (nothing may be outstanding). */
+  private start(p: Pending, retries: number): void {
     const seq = this.seq;
     this.seq = (this.seq + 1) % SEQ_MODULO;
     this.stats.requests++;
-    this.outstanding = { seq, bytes: frameMessage(encodeRequest(seq, p.req)), p, attempt: 0, timer: null };
+    this.outstanding = { seq, bytes: frameMessage(encodeRequest(seq, p.req)), p, attempt: 0, retries, timer: null };
     this.send();
+  }
+
+  /** A request that resets the board: baseline reset counter, one send, and on a lost answer the counter decides. */
+  private oneShot(p: Pending, settleMs: number, counter: ReturnType<typeof register>): void {
+    const readCount = (retries: number, cb: (n: number | null) => void) =>
+      this.start({ req: { op: 'READ_REGS', addresses: [counter.address] }, cb: (r) => {
+        const v = r?.status === 'OK' && r.body?.op === 'READ_REGS' ? r.body.values.find((x) => x.address === counter.address) : undefined;
+        cb(v === undefined ? null : fromRaw(counter, v.value));
+      } }, retries);
+    const done = (r: ResponseMessage | null) => {
+      p.cb?.(r);
+      if (!this.outstanding) this.next();
+    };
+    readCount(this.opts.retries, (before) => {
+      if (before === null) return done(null);
+      let sends = 0;
+      let seqSent = 0;
+      const send = () => {
+        sends++;
+        this.start({ req: p.req, cb: (r) => {
+          if (r) return done(r);
+          const deadline = this.clock.now() + settleMs + (this.opts.retries + 1) * this.opts.timeoutMs;
+          const poll = () => readCount(0, (now) => {
+            if (now === null) return this.clock.now() < deadline ? poll() : done(null);
+            if (now !== before) return done({ kind: 'response', seq: seqSent, op: p.req.op as ResponseMessage['op'], status: 'OK', body: { op: p.req.op } as ResponseMessage['body'] });
+            if (sends > this.opts.retries) return done(null);
+            this.stats.retries++;
+            send();
+          });
+          poll();
+        } }, 0);
+        seqSent = this.outstanding!.seq;
+      };
+      send();
+    });
   }
 
   private send(): void {
@@ -132,7 +180,7 @@ export class BoardClient {
     const o = this.outstanding;
     if (!o) return;
     this.stats.timeouts++;
-    if (o.attempt < this.opts.retries) {
+    if (o.attempt < o.retries) {
       o.attempt++;
       this.stats.retries++;
       this.send();
@@ -141,7 +189,7 @@ export class BoardClient {
     this.stats.failed++;
     this.outstanding = null;
     o.p.cb?.(null);
-    this.next();
+    if (!this.outstanding) this.next();
   }
 
   private onBytes(bytes: Uint8Array): void {
