@@ -81,11 +81,13 @@ export class FrameLink {
   }
 
   private onChunk(chunk: Uint8Array): void {
-    const r = this.receiver.accept(chunk);
+    let r = this.receiver.accept(chunk);
     if (r === null) return;
     if (r instanceof ProtocolError) {
       this.capture?.reject(this.clock.now(), 'rx', r.code, r.message, chunk);
-      return;
+      // A hit delimiter glues an intact frame to the bytes before it: keep that frame.
+      r = this.receiver.recover(chunk);
+      if (r === null) return;
     }
     let m: BoardMessage;
     try {

@@ -60,6 +60,75 @@ function hex32(v: number): string {
   return v.toString(16).padStart(8, '0');
 }
 
+// CRC-32C run backwards: one register step is invertible because the top octet of
+// every table entry is distinct. The table comes from crc32c itself (one byte from a
+// zero register), so the polynomial lives in crc.ts only.
+const CRC32C_STEP = Uint32Array.from({ length: 256 }, (_, i) => ~crc32c(Uint8Array.of(i), 0, 1, 0xffffffff) >>> 0);
+const CRC32C_STEP_BY_TOP = (() => {
+  const t = new Uint8Array(256);
+  CRC32C_STEP.forEach((v, i) => (t[v >>> 24] = i));
+  return t;
+})();
+/** The register before octet `b` was shifted in, given the register after it. */
+function crc32cUnstep(after: number, b: number): number {
+  const i = CRC32C_STEP_BY_TOP[after >>> 24];
+  return (((after ^ CRC32C_STEP[i]) << 8) | ((i ^ b) & 0xff)) >>> 0;
+}
+
+/**
+ * A good frame at the end of a chunk that failed as a whole: when the delimiter in
+ * front of a frame is hit (a flipped 0x00), that frame arrives glued to the bytes
+ * before it. Finds the earliest start s > 0 such that chunk[s..] is a whole frame
+ * (COBS blocks ending exactly at the chunk's end, CRC-32C right, payload of 1 to
+ * `maxPayload` octets), or null.
+ *
+ * Linear in the chunk: COBS block codes chain each start to the next (s -> s + code),
+ * so the starts whose chain ends at the chunk's end form a tree, and each start's
+ * decoded bytes are its own block followed by its successor's. Running the CRC
+ * backwards from the end gives, for every start, the register its frame must begin
+ * with; the frame is good when that is the CRC's initial value. Each start costs its
+ * own block only.
+ */
+export function findTrailingFrame(chunk: Uint8Array, maxPayload = DEFAULT_MAX_FRAME_PAYLOAD): { offset: number; payload: Uint8Array } | null {
+  const n = chunk.length;
+  const maxEncoded = maxEncodedFrameLength(maxPayload) - 1;
+  // decoded[s]: octets that chunk[s..n) decodes to (-1: its chain does not end at n);
+  // need[s]: the CRC register required before those octets (when decoded[s] >= 4).
+  const decoded = new Int32Array(n + 1).fill(-1);
+  const need = new Uint32Array(n + 1);
+  decoded[n] = 0;
+  let best = -1;
+  for (let s = n - 1; s >= 1; s--) {
+    const code = chunk[s];
+    const t = s + code;
+    if (code === 0 || t > n || decoded[t] < 0) continue;
+    const zero = code !== 0xff && t < n ? 1 : 0;
+    const len = code - 1 + zero + decoded[t];
+    decoded[s] = len;
+    if (len < FRAME_CRC_BYTES) continue;
+    let r: number;
+    let from: number; // this block's octets before `from` still have to be run back
+    if (decoded[t] >= FRAME_CRC_BYTES) {
+      r = need[t];
+      if (zero) r = crc32cUnstep(r, 0);
+      from = t;
+    } else {
+      // The CRC octets reach into this block: decode the short tail and start there.
+      const raw = cobsDecode(chunk, s, n);
+      const m = raw.length - FRAME_CRC_BYTES;
+      r = ~(((raw[m] << 24) | (raw[m + 1] << 16) | (raw[m + 2] << 8) | raw[m + 3]) >>> 0) >>> 0;
+      for (let i = m - 1; i >= Math.min(m, code - 1); i--) r = crc32cUnstep(r, raw[i]);
+      from = s + 1 + Math.min(m, code - 1);
+    }
+    for (let i = from - 1; i > s; i--) r = crc32cUnstep(r, chunk[i]);
+    need[s] = r;
+    // An empty payload is never taken: its CRC is 0, so any run of five 0x01 (four zeros) would pass.
+    if (r === 0xffffffff && n - s <= maxEncoded && len > FRAME_CRC_BYTES && len - FRAME_CRC_BYTES <= maxPayload) best = s;
+  }
+  if (best < 0) return null;
+  return { offset: best, payload: cobsDecode(chunk, best, n).subarray(0, decoded[best] - FRAME_CRC_BYTES) };
+}
+
 /**
  * Stateful receiver over delimited chunks: counts good frames and each kind of error,
  * never throws on bad input. Empty chunks (back-to-back delimiters, used to flush a
@@ -83,6 +152,18 @@ export class SerialFrameReceiver {
       countError(this.errors, e);
       return e;
     }
+  }
+
+  /**
+   * After `accept` refused a chunk: a good frame at its end (see findTrailingFrame),
+   * counted as received, or null. Call it for every refused chunk so no intact frame
+   * is lost when only the delimiter in front of it was hit.
+   */
+  recover(chunk: Uint8Array): Uint8Array | null {
+    const found = findTrailingFrame(chunk, this.maxPayload);
+    if (!found) return null;
+    this.framesOk++;
+    return found.payload;
   }
 
   get framesDropped(): number {
@@ -123,5 +204,12 @@ export class DelimitedSplitter {
     }
     this.buf = rest.slice();
     return chunks;
+  }
+
+  /** Takes the bytes buffered after the last delimiter (at the end of input: an unterminated frame). */
+  flush(): Uint8Array {
+    const rest = this.buf;
+    this.buf = new Uint8Array(0);
+    return rest;
   }
 }

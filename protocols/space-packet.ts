@@ -75,6 +75,45 @@ export function readPrimaryHeader(buf: Uint8Array, offset = 0): PrimaryHeader {
   };
 }
 
+/** Octet that fills an idle packet's data field (what VcPacketSender's idle fill writes). */
+export const IDLE_FILL_OCTET = 0x00;
+
+/**
+ * Checks that an idle packet (APID 0x7FF) starts at `offset` in the one form this
+ * mission sends it: TM, no secondary header, unsegmented, sequence count 0, every data
+ * octet IDLE_FILL_OCTET, and wholly inside the buffer. A stretch of bytes that merely
+ * carries APID 0x7FF is not trusted as idle fill: random data and payload bytes often
+ * do. Throws PACKET_TOO_SHORT, LENGTH_MISMATCH or HEADER_INVALID naming the field.
+ */
+export function checkIdlePacket(buf: Uint8Array, offset = 0): PrimaryHeader {
+  const h = readPrimaryHeader(buf, offset);
+  const expect = (field: string, value: unknown, want: unknown) => {
+    if (value !== want) throw new ProtocolError('HEADER_INVALID', `idle packet ${field} ${String(value)}, expected ${String(want)}`, { field, value });
+  };
+  expect('apid', h.apid, IDLE_APID);
+  expect('type', h.type, 'TM');
+  expect('secondaryHeader', h.secondaryHeader, false);
+  expect('sequenceFlags', h.sequenceFlags, SEQ_FLAGS_UNSEGMENTED);
+  expect('seq', h.seq, 0);
+  const end = offset + packetLength(h);
+  if (end > buf.length) {
+    throw new ProtocolError('LENGTH_MISMATCH', `idle packet declares ${end - offset} octets, only ${buf.length - offset} present`, {
+      declared: end - offset,
+      available: buf.length - offset,
+    });
+  }
+  for (let i = offset + PRIMARY_HEADER_BYTES; i < end; i++) {
+    if (buf[i] !== IDLE_FILL_OCTET) {
+      throw new ProtocolError('HEADER_INVALID', `idle packet fill octet ${i - offset} is 0x${buf[i].toString(16).padStart(2, '0')}, expected 0x00`, {
+        field: 'fill',
+        offset: i - offset,
+        value: buf[i],
+      });
+    }
+  }
+  return h;
+}
+
 /**
  * Per-APID sequence counting on receive. `observe` returns how many packets were
  * missed before this one (0 when in order). A repeated count is a duplicate, not a

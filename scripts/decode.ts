@@ -1,14 +1,16 @@
 /**
- * npm run decode -- [--format spacepacket|cobs|tmframe] [FILE|-]
+ * npm run decode -- [--format spacepacket|cobs|tmframe|boardlink|capture] [FILE|-]
  * Decodes and validates a capture: JSON Lines on stdout (one object per packet or
- * frame), a summary on stderr. Exit 0 all valid, 1 anything invalid, 2 usage error.
+ * frame), a summary on stderr. Exit 0 all valid, 1 anything invalid, skipped or cut
+ * off (or unreadable input), 2 usage error.
  */
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { readCapture } from '../hil/capture.ts';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { type Capture, readCapture } from '../hil/capture.ts';
 import { decodeBoardLinkStream, decodeCaptureRecords } from '../hil/capture-decode.ts';
 import { decodeCobsStream } from '../hil/decode/cobs.ts';
 import { decodeSpacePacketStream } from '../hil/decode/spacepacket.ts';
 import type { DecodeRecord, DecodeResult } from '../hil/decode/types.ts';
+import { MAX_TM_FRAME_BYTES, MIN_SYNC_FRAME_BYTES, minTmFrameBytes } from '../protocols/link/tm-frame.ts';
 import { intOption, parseCli, usageError } from './cli.ts';
 
 const USAGE = `usage: npm run decode -- [--format FORMAT] [options] [FILE|-]
@@ -21,13 +23,16 @@ Decodes a capture and validates every packet against the dictionary.
                        boardlink: 0x00-delimited COBS frames of the board link (one
                          direction of a bench capture: npm run hil -- --export-capture)
                        capture: a bench capture file (.cap.jsonl), both directions, timed
-  --frame-length N     tmframe: frame length in octets (required for tmframe)
+  --frame-length N     tmframe: frame length in octets (required for tmframe; at least
+                       the header, OCF and FECF plus one data octet: 13 with both)
   --randomized         tmframe: frames are pseudo-randomised (CCSDS 131.0-B)
   --no-fecf            tmframe: frames carry no frame error control field
   --no-ocf             tmframe: frames carry no operational control field
-stdout: JSON Lines (apid, type, seq, length, service, subtype, name, fields | error)
-stderr: summary (packets, valid, invalid, sequence gaps per APID)
-exit:   0 all valid, 1 something invalid, 2 usage error`;
+stdout: JSON Lines (offset, apid, type, seq, length, service, subtype, name, fields | error)
+stderr: summary (packets, valid, invalid, sequence gaps per APID, bytes skipped/truncated)
+exit:   0 all valid, 1 something invalid, skipped or cut off, 2 usage error`;
+
+const FORMATS = ['spacepacket', 'cobs', 'tmframe', 'boardlink', 'capture'];
 
 const { values, positionals } = parseCli(
   {
@@ -41,9 +46,29 @@ const { values, positionals } = parseCli(
 );
 if (positionals.length > 1) usageError('give at most one input file', USAGE);
 const file = positionals[0] ?? '-';
-if (file !== '-' && !existsSync(file)) usageError(`no such file: ${file}`, USAGE);
 const format = values.format as string;
-const frameLength = intOption('frame-length', values['frame-length'] as string | undefined, USAGE, 8, 65536);
+if (!FORMATS.includes(format)) usageError(`unknown format '${format}' (${FORMATS.join(', ')})`, USAGE);
+if (file !== '-') {
+  let isFile = false;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    usageError(`no such file: ${file}`, USAGE);
+  }
+  if (!isFile) usageError(`not a file: ${file} (give a capture file, or - for standard input)`, USAGE);
+}
+if (format === 'capture' && file === '-') usageError('--format capture reads a capture file, not standard input', USAGE);
+const tmLayout = { ocf: !values['no-ocf'], fecf: !values['no-fecf'] };
+// The bound is the library's own (minTmFrameBytes), so the CLI never passes what the receiver refuses.
+const minFrame = minTmFrameBytes(tmLayout);
+const rawFrameLength = values['frame-length'] as string | undefined;
+if (rawFrameLength !== undefined && !(Number(rawFrameLength) >= minFrame)) {
+  const parts = ['6 header', tmLayout.ocf ? '4 OCF' : '', tmLayout.fecf ? '2 FECF' : '', '1 data'].filter(Boolean).join(' + ');
+  const sync = minFrame === MIN_SYNC_FRAME_BYTES ? `; the frame synchroniser needs ${MIN_SYNC_FRAME_BYTES}` : '';
+  usageError(`--frame-length must be a whole number in ${minFrame}..${MAX_TM_FRAME_BYTES} (the TM receiver's bound: ${parts} octets${sync}), got '${rawFrameLength}'`, USAGE);
+}
+const frameLength = intOption('frame-length', rawFrameLength, USAGE, minFrame, MAX_TM_FRAME_BYTES);
+if (format === 'tmframe' && frameLength === undefined) usageError('--format tmframe needs --frame-length N', USAGE);
 
 const out: string[] = [];
 const emit = (r: DecodeRecord) => {
@@ -55,35 +80,48 @@ const flush = () => {
   out.length = 0;
 };
 const readAll = (): Uint8Array => (file === '-' ? readFileSync(0) : readFileSync(file));
+const input = () => (file === '-' ? process.stdin : createReadStream(file));
+
+async function decode(): Promise<DecodeResult> {
+  switch (format) {
+    case 'spacepacket':
+      return decodeSpacePacketStream(readAll(), emit);
+    case 'cobs':
+      return decodeCobsStream(input(), emit);
+    case 'boardlink':
+      return decodeBoardLinkStream(input(), emit);
+    case 'capture': {
+      let cap: Capture;
+      try {
+        cap = readCapture(file);
+      } catch (e) {
+        // readCapture names the file and line; JSON.parse of a bad header does not.
+        throw new InputError(e instanceof SyntaxError ? `${file}: header line is not JSON (${e.message})` : (e as Error).message);
+      }
+      return decodeCaptureRecords(cap, emit);
+    }
+    default: {
+      const { decodeTmFrameCapture } = await import('../hil/decode/tmframe.ts');
+      return decodeTmFrameCapture(readAll(), { frameLengthBytes: frameLength as number, randomized: values.randomized as boolean, ...tmLayout }, emit);
+    }
+  }
+}
+
+/** Input that cannot be decoded at all (not a capture file, an I/O error): one line, exit 1. */
+class InputError extends Error {}
 
 let result: DecodeResult;
-switch (format) {
-  case 'spacepacket':
-    result = decodeSpacePacketStream(readAll(), emit);
-    break;
-  case 'cobs':
-    result = await decodeCobsStream(file === '-' ? process.stdin : createReadStream(file), emit);
-    break;
-  case 'boardlink':
-    result = await decodeBoardLinkStream(file === '-' ? process.stdin : createReadStream(file), emit);
-    break;
-  case 'capture':
-    if (file === '-') usageError('--format capture reads a capture file, not standard input', USAGE);
-    result = decodeCaptureRecords(readCapture(file), emit);
-    break;
-  case 'tmframe': {
-    if (frameLength === undefined) usageError('--format tmframe needs --frame-length N', USAGE);
-    const { decodeTmFrameCapture } = await import('../hil/decode/tmframe.ts');
-    result = decodeTmFrameCapture(
-      readAll(),
-      { frameLengthBytes: frameLength, randomized: values.randomized as boolean, fecf: !values['no-fecf'], ocf: !values['no-ocf'] },
-      emit,
-    );
-    break;
-  }
-  default:
-    usageError(`unknown format '${format}' (spacepacket, cobs, tmframe, boardlink or capture)`, USAGE);
+try {
+  result = await decode();
+} catch (e) {
+  const io = typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall !== undefined;
+  if (!(e instanceof InputError) && !io) throw e;
+  flush();
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
 }
 flush();
 process.stderr.write(`summary: ${JSON.stringify(result.summary)}\n`);
-process.exitCode = result.invalid > 0 ? 1 : 0;
+const lost = (result.skippedBytes ?? 0) + (result.truncatedBytes ?? 0);
+if (lost > 0) process.stderr.write(`input not fully decoded: ${result.skippedBytes ?? 0} bytes skipped, ${result.truncatedBytes ?? 0} bytes of a truncated last unit\n`);
+process.exitCode = result.invalid > 0 || lost > 0 ? 1 : 0;

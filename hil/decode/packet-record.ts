@@ -52,8 +52,8 @@ export function errorRecord(e: ProtocolError, header?: PrimaryHeader, extra: Dec
 
 export function scannedRecord(s: ScannedPacket): DecodeRecord {
   if (!s.ok) return errorRecord(s.error, s.header, { offset: s.offset, length: s.length });
-  if ('idle' in s) return { apid: s.idle.apid, type: s.idle.type, seq: s.idle.seq, length: s.length, idle: true };
-  return decodedRecord(s.packet);
+  if ('idle' in s) return { offset: s.offset, apid: s.idle.apid, type: s.idle.type, seq: s.idle.seq, length: s.length, idle: true };
+  return { offset: s.offset, ...decodedRecord(s.packet) };
 }
 
 /** One packet's bytes to its record; never throws on bad bytes. */

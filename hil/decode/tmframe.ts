@@ -2,7 +2,7 @@ import { crc32c } from '../../protocols/crc.ts';
 import { decodeClcw } from '../../protocols/link/clcw.ts';
 import { PRIMARY_HEADER_BYTES, readPrimaryHeader } from '../../protocols/space-packet.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
-import { TmReceiver } from '../../protocols/link/tm-receiver.ts';
+import { type ReceivedTmFrame, TmReceiver } from '../../protocols/link/tm-receiver.ts';
 import { packetRecord } from './packet-record.ts';
 import { PacketTally } from './spacepacket.ts';
 import type { DecodeRecord, DecodeResult, Emit } from './types.ts';
@@ -56,39 +56,44 @@ export function decodeTmFrameCapture(bytes: Uint8Array, opts: TmFrameCaptureOpti
   let framesValid = 0;
   let framesInvalid = 0;
   let idleFrames = 0;
+  const onFrame = (f: ReceivedTmFrame) => {
+    const r: DecodeRecord = { kind: 'tmframe', frame: rx.counters.frames - 1, offset: f.offset };
+    if (f.header) {
+      r.scid = f.header.scid;
+      r.vcid = f.header.vcid;
+      r.mcfc = f.header.mcfc;
+      r.vcfc = f.header.vcfc;
+      r.fhp = f.header.fhp;
+      if (f.header.fhp === 0x7fe) r.idle = true;
+    }
+    r.fecfOk = f.fecfOk;
+    r.sync = f.syncState;
+    if (f.ocf !== undefined) r.clcw = clcwRecord(f.ocf);
+    if (f.error) {
+      r.error = f.error.message;
+      r.code = f.error.code;
+      framesInvalid++;
+    } else {
+      framesValid++;
+      if (f.header?.fhp === 0x7fe) idleFrames++;
+    }
+    emit(r);
+    for (const p of f.packets) emit(tally.note({ ...vcPacketRecord(p.bytes), vcid: p.vcid }));
+  };
   // Feed in slices, as a stream would arrive.
   const CHUNK = 1 << 16;
-  for (let off = 0; off < bytes.length; off += CHUNK) {
-    rx.push(bytes.subarray(off, Math.min(bytes.length, off + CHUNK)), (f) => {
-      const r: DecodeRecord = { kind: 'tmframe', frame: rx.counters.frames - 1 };
-      if (f.header) {
-        r.scid = f.header.scid;
-        r.vcid = f.header.vcid;
-        r.mcfc = f.header.mcfc;
-        r.vcfc = f.header.vcfc;
-        r.fhp = f.header.fhp;
-        if (f.header.fhp === 0x7fe) r.idle = true;
-      }
-      r.fecfOk = f.fecfOk;
-      r.sync = f.syncState;
-      if (f.ocf !== undefined) r.clcw = clcwRecord(f.ocf);
-      if (f.error) {
-        r.error = f.error.message;
-        r.code = f.error.code;
-        framesInvalid++;
-      } else {
-        framesValid++;
-        if (f.header?.fhp === 0x7fe) idleFrames++;
-      }
-      emit(r);
-      for (const p of f.packets) emit(tally.note({ ...vcPacketRecord(p.bytes), vcid: p.vcid }));
-    });
+  for (let off = 0; off < bytes.length; off += CHUNK) rx.push(bytes.subarray(off, Math.min(bytes.length, off + CHUNK)), onFrame);
+  rx.finish(onFrame);
+  const sync = rx.syncCounters;
+  if (sync.bytesTruncated > 0) {
+    emit({ kind: 'tmframe', offset: bytes.length - sync.bytesTruncated, length: sync.bytesTruncated, error: `input ends ${sync.bytesTruncated} octets into a frame`, code: 'TRUNCATED' });
   }
   const packets = tally.result().summary;
-  const sync = rx.syncCounters;
   return {
     valid: framesValid + tally.valid,
     invalid: framesInvalid + tally.invalid,
+    skippedBytes: sync.bytesSkipped,
+    truncatedBytes: sync.bytesTruncated,
     summary: {
       frames: framesValid + framesInvalid,
       framesValid,
@@ -96,7 +101,7 @@ export function decodeTmFrameCapture(bytes: Uint8Array, opts: TmFrameCaptureOpti
       idleFrames,
       fecfErrors: rx.counters.fecfErrors,
       mcFramesLost: rx.counters.mcFramesLost,
-      sync: { bytesIn: sync.bytesIn, bytesSkipped: sync.bytesSkipped, markersWithErrors: sync.markersWithErrors, markersMissed: sync.markersMissed, slips: sync.slips, lockAcquired: sync.lockAcquired, lockLost: sync.lockLost },
+      sync: { bytesIn: sync.bytesIn, bytesSkipped: sync.bytesSkipped, bytesTruncated: sync.bytesTruncated, markersWithErrors: sync.markersWithErrors, markersMissed: sync.markersMissed, slips: sync.slips, lockAcquired: sync.lockAcquired, lockLost: sync.lockLost },
       virtualChannels: rx.vcCounters(),
       packets: packets.packets,
       packetsValid: packets.valid,

@@ -7,6 +7,10 @@ export interface DecodeResult {
   valid: number;
   /** How many were reported with an `error`. */
   invalid: number;
+  /** Input octets that belong to no unit (searched past, dropped); any makes the exit 1. */
+  skippedBytes?: number;
+  /** Octets of a unit cut off by the end of the input; any makes the exit 1. */
+  truncatedBytes?: number;
   /** Extra summary lines for stderr (counters, gaps per APID, ...). */
   summary: Record<string, unknown>;
 }

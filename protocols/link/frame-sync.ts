@@ -1,5 +1,5 @@
 import { ProtocolError } from '../errors.ts';
-import { ASM_BYTES, ASM_WORD } from './tm-frame.ts';
+import { ASM_BYTES, ASM_WORD, MIN_SYNC_FRAME_BYTES } from './tm-frame.ts';
 
 /**
  * Frame synchroniser for a byte stream of fixed-length frames each preceded by the
@@ -28,8 +28,10 @@ export type FrameSyncState = 'SEARCH' | 'CHECK' | 'LOCK' | 'FLYWHEEL';
 
 export interface FrameSyncCounters {
   bytesIn: number;
-  /** Octets thrown away while searching. */
+  /** Octets thrown away while searching (at the end of input too: see finish). */
   bytesSkipped: number;
+  /** Octets of a last frame cut off by the end of input (see finish). */
+  bytesTruncated: number;
   framesOut: number;
   markersExact: number;
   /** Markers accepted with 1..maxMarkerBitErrors wrong bits. */
@@ -48,12 +50,14 @@ export function popcount32(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-export type FrameSink = (frame: Uint8Array, state: FrameSyncState) => void;
+/** `offset`: where the frame's marker starts in the whole input stream. */
+export type FrameSink = (frame: Uint8Array, state: FrameSyncState, offset: number) => void;
 
 export class FrameSynchronizer {
   readonly counters: FrameSyncCounters = {
     bytesIn: 0,
     bytesSkipped: 0,
+    bytesTruncated: 0,
     framesOut: 0,
     markersExact: 0,
     markersWithErrors: 0,
@@ -67,6 +71,10 @@ export class FrameSynchronizer {
   private buf: Uint8Array;
   private rd = 0;
   private wr = 0;
+  /** Stream offset of buf[0]. */
+  private base = 0;
+  /** Set by finish: no more octets will come, so a missed marker is judged without look-ahead. */
+  private ending = false;
   private confirmed = 0;
   private missed = 0;
   /** Set when the marker at rd was already validated by the search. */
@@ -79,8 +87,8 @@ export class FrameSynchronizer {
   private readonly slipWindow: number;
 
   constructor(cfg: FrameSyncConfig) {
-    if (!Number.isInteger(cfg.frameLengthBytes) || cfg.frameLengthBytes < 8) {
-      throw new ProtocolError('FIELD_OUT_OF_RANGE', `frame length ${cfg.frameLengthBytes} too small`, { field: 'frameLengthBytes' });
+    if (!Number.isInteger(cfg.frameLengthBytes) || cfg.frameLengthBytes < MIN_SYNC_FRAME_BYTES) {
+      throw new ProtocolError('FIELD_OUT_OF_RANGE', `frame length ${cfg.frameLengthBytes} below ${MIN_SYNC_FRAME_BYTES}`, { field: 'frameLengthBytes', value: cfg.frameLengthBytes });
     }
     this.L = cfg.frameLengthBytes;
     this.maxErr = cfg.maxMarkerBitErrors ?? 3;
@@ -123,6 +131,7 @@ export class FrameSynchronizer {
     } else {
       this.buf.copyWithin(0, from, this.wr);
     }
+    this.base += from;
     this.rd -= from;
     this.wr = keep;
   }
@@ -189,7 +198,7 @@ export class FrameSynchronizer {
         continue;
       }
       // A slip: an exact marker close to where one was expected.
-      if (this.wr - this.rd < step + this.slipWindow) return; // wait for enough octets to look around
+      if (this.wr - this.rd < step + this.slipWindow && !this.ending) return; // wait for enough octets to look around
       c.markersMissed++;
       const from = Math.max(0, this.rd - this.slipWindow);
       const found = this.find(from, this.rd + this.slipWindow, 0);
@@ -220,6 +229,21 @@ export class FrameSynchronizer {
     const start = this.rd + ASM_BYTES;
     this.rd = start + this.L;
     this.counters.framesOut++;
-    sink(this.buf.subarray(start, start + this.L), this.state);
+    sink(this.buf.subarray(start, start + this.L), this.state, this.base + start - ASM_BYTES);
+  }
+
+  /**
+   * End of input: frames still waiting for look-ahead are handed on, then the octets
+   * left are counted, as skipped while searching or as a truncated last frame, so a
+   * capture cut mid-frame is never silent. Returns the octets left.
+   */
+  finish(sink: FrameSink): number {
+    this.ending = true;
+    this.run(sink);
+    const left = this.wr - this.rd;
+    if (this.state === 'SEARCH') this.counters.bytesSkipped += left;
+    else this.counters.bytesTruncated += left;
+    this.rd = this.wr;
+    return left;
   }
 }

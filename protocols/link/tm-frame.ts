@@ -20,6 +20,8 @@ export const FHP_NO_PACKET_START = 0x7ff;
 /** First header pointer: the data field holds only idle data. */
 export const FHP_IDLE_DATA = 0x7fe;
 export const MAX_TM_FRAME_BYTES = 2048;
+/** The frame synchroniser's shortest frame (see frame-sync.ts). */
+export const MIN_SYNC_FRAME_BYTES = 8;
 export const MAX_SCID = 0x3ff;
 export const MAX_TM_VCID = 7;
 
@@ -48,11 +50,19 @@ export function tmDataFieldBytes(cfg: Pick<TmFrameConfig, 'frameLengthBytes' | '
   return cfg.frameLengthBytes - TM_PRIMARY_HEADER_BYTES - (cfg.ocf ? OCF_BYTES : 0) - (cfg.fecf ? FECF_BYTES : 0);
 }
 
+/**
+ * Shortest frame a layout allows: the header, the OCF and FECF when present and one
+ * data octet, and never below the 8 octets the frame synchroniser needs.
+ */
+export function minTmFrameBytes(cfg: Pick<TmFrameConfig, 'ocf' | 'fecf'>): number {
+  return Math.max(MIN_SYNC_FRAME_BYTES, TM_PRIMARY_HEADER_BYTES + (cfg.ocf ? OCF_BYTES : 0) + (cfg.fecf ? FECF_BYTES : 0) + 1);
+}
+
 export function checkTmFrameConfig(cfg: TmFrameConfig): void {
   if (!Number.isInteger(cfg.scid) || cfg.scid < 0 || cfg.scid > MAX_SCID) {
     throw new ProtocolError('FIELD_OUT_OF_RANGE', `spacecraft id ${cfg.scid} outside 0..1023`, { field: 'scid', value: cfg.scid });
   }
-  const minLength = TM_PRIMARY_HEADER_BYTES + (cfg.ocf ? OCF_BYTES : 0) + (cfg.fecf ? FECF_BYTES : 0) + 1;
+  const minLength = minTmFrameBytes(cfg);
   if (!Number.isInteger(cfg.frameLengthBytes) || cfg.frameLengthBytes < minLength || cfg.frameLengthBytes > MAX_TM_FRAME_BYTES) {
     throw new ProtocolError('FIELD_OUT_OF_RANGE', `frame length ${cfg.frameLengthBytes} outside ${minLength}..${MAX_TM_FRAME_BYTES}`, {
       field: 'frameLengthBytes',

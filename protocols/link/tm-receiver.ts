@@ -32,6 +32,8 @@ export interface ReceivedTmFrame {
   /** Packets completed by this frame, in order. */
   packets: ReceivedPacket[];
   syncState: FrameSyncState;
+  /** Where the frame's marker starts in the received stream (frames from `push`). */
+  offset?: number;
 }
 
 export interface TmReceiverCounters {
@@ -84,10 +86,19 @@ export class TmReceiver {
 
   /** Feeds a received byte stream (markers and frames). */
   push(chunk: Uint8Array, onFrame: (f: ReceivedTmFrame) => void): void {
-    this.sync.push(chunk, (view, state) => {
+    this.sync.push(chunk, this.sink(onFrame));
+  }
+
+  /** End of the stream: hands on frames held for look-ahead; returns the octets left over (counted in syncCounters). */
+  finish(onFrame: (f: ReceivedTmFrame) => void): number {
+    return this.sync.finish(this.sink(onFrame));
+  }
+
+  private sink(onFrame: (f: ReceivedTmFrame) => void) {
+    return (view: Uint8Array, state: FrameSyncState, offset: number) => {
       this.work.set(view);
-      onFrame(this.processFrame(this.work, state));
-    });
+      onFrame({ ...this.processFrame(this.work, state), offset });
+    };
   }
 
   /** Feeds one frame (without marker, still randomised if the link is) that arrived by other means. */

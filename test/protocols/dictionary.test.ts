@@ -3,35 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dictionaryJson, dictionaryMarkdown } from '../../protocols/dictionary/export.ts';
 import { DICTIONARY, decodePacket, encodeCommand, encodeEvent, encodeHousekeeping, encodeReport, type FieldDef } from '../../protocols/dictionary/index.ts';
+import { valuesArb } from './dictionary-arbitraries.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
-
-/** An arbitrary valid engineering value for a field, from its definition alone. */
-function valueArb(f: FieldDef): fc.Arbitrary<unknown> {
-  const t = f.type;
-  switch (t.kind) {
-    case 'enum':
-      return fc.constantFrom(...t.states);
-    case 'bool':
-      return fc.boolean();
-    case 'bytes':
-      return fc.uint8Array({ maxLength: Math.min(t.maxLength ?? 255, 300) });
-    case 'string':
-      return fc.string({ maxLength: Math.min(t.maxLength ?? 255, 80) }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x'));
-    case 'float': {
-      const [lo, hi] = f.range ?? [-1e6, 1e6];
-      return t.bits === 32 ? fc.float({ min: Math.fround(lo), max: Math.fround(hi), noNaN: true }).map(Math.fround) : fc.double({ min: lo, max: hi, noNaN: true });
-    }
-    default: {
-      const scale = t.scale?.factor ?? 1;
-      const rawLo = t.kind === 'int' ? -(2 ** (t.bits - 1)) : 0;
-      const rawHi = t.kind === 'int' ? 2 ** (t.bits - 1) - 1 : 2 ** t.bits - 1;
-      const lo = Math.max(rawLo, Math.ceil((f.range?.[0] ?? -Infinity) / scale));
-      const hi = Math.min(rawHi, Math.floor((f.range?.[1] ?? Infinity) / scale));
-      return fc.integer({ min: lo, max: hi }).map((r) => r * scale);
-    }
-  }
-}
-const valuesArb = (fields: readonly FieldDef[]) => fc.record(Object.fromEntries(fields.map((f) => [f.name, valueArb(f)])) as Record<string, fc.Arbitrary<unknown>>);
 
 function normalise(v: Record<string, unknown>, fields: readonly FieldDef[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
