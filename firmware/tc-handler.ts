@@ -6,6 +6,7 @@ import { packetLength, PRIMARY_HEADER_BYTES, readPrimaryHeader } from '../protoc
 import { portOf, type BankName, type PayloadPorts } from './hal.ts';
 import { explainRefusal, modeOf, faultNames, type ModeEvent, type ModeSnapshot, type PassPlan } from './modes.ts';
 import { checkBank, type Params } from './params.ts';
+import { DECOY_PARAMS, decoyParamsViolation } from './qkd/decoy-conditions.ts';
 import type { HousekeepingService, TmWriter } from './telemetry.ts';
 
 /**
@@ -51,6 +52,8 @@ const NO_REQUEST: RequestId = { tcVersion: 0, tcType: 1, tcSecHeader: 1, tcApid:
 
 /** Parameters that define the pulse schedule: frozen while the source runs, since distillation depends on exact pulse indices. */
 const SOURCE_PARAMS = new Set(['SOURCE_REP_RATE_MHZ', 'MU_SIGNAL', 'MU_DECOY', 'MU_VACUUM', 'P_SIGNAL', 'P_DECOY', 'P_VACUUM', 'P_KEY_BASIS', 'PULSES_PER_FRAME']);
+
+const DECOY_KEYS = new Set([...DECOY_PARAMS.mu, ...DECOY_PARAMS.p]);
 
 const MEMORY_BANK: Record<string, BankName> = { CONFIG_A: 'A', CONFIG_B: 'B' };
 
@@ -257,7 +260,11 @@ export class TcHandler {
       case 'SET_PARAM': {
         const p = parameterDef(a.paramId as number);
         if (SOURCE_PARAMS.has(p.name) && t.sourceBusy()) refuse('MODE_NOT_ALLOWED', `${p.name} is frozen while the source runs (pulse accounting)`);
-        return () => t.send({ type: 'PARAMS_CHANGED', params: { ...t.params(), [p.name]: a.value as number } });
+        const next = { ...t.params(), [p.name]: a.value as number };
+        // The key-rate bound is void outside the decoy-state conditions: the active set never leaves them.
+        const decoy = DECOY_KEYS.has(p.name) ? decoyParamsViolation(next) : null;
+        if (decoy) refuse('FIELD_OUT_OF_RANGE', `${p.name}=${a.value as number} breaks decoy conditions: ${decoy.message}`);
+        return () => t.send({ type: 'PARAMS_CHANGED', params: next });
       }
       default:
         throw new ProtocolError('UNKNOWN_PACKET', `no handler for ${name}`);

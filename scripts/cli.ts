@@ -25,8 +25,23 @@ export function usageError(message: string, usage: string): never {
 /** Parses a whole-number option, or exits 2 naming the option. */
 export function intOption(name: string, raw: string | undefined, usage: string, min = -Infinity, max = Infinity): number | undefined {
   if (raw === undefined) return undefined;
-  const v = Number(raw);
+  // Number('') and Number('  ') are 0: an empty value is not a number.
+  const v = raw.trim() === '' ? NaN : Number(raw);
   if (!Number.isInteger(v) || v < min || v > max) usageError(`--${name} must be a whole number in ${min}..${max}, got '${raw}'`, usage);
+  return v;
+}
+
+/** Largest seed the simulations tell apart: they mix seeds as 32-bit words. */
+export const MAX_SEED = 0xffffffff;
+
+/**
+ * Parses --seed: decimal digits only (no sign, exponent, hex or empty string, which
+ * Number() would turn into another seed), 0..max. Exits 2 naming the option.
+ */
+export function seedOption(raw: string | undefined, usage: string, max = MAX_SEED): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(v) || v > max) usageError(`--seed must be a whole number in 0..${max}, got '${raw}'`, usage);
   return v;
 }
 

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { writeDownlinkCapture } from '../hil/link/capture.ts';
 import { simulateDownlinkPass } from '../hil/link/downlink-pass.ts';
 import { DEFAULT_TM_FRAME_BYTES } from '../protocols/link/mission.ts';
-import { intOption, parseCli, usageError } from './cli.ts';
+import { intOption, parseCli, seedOption, usageError } from './cli.ts';
 
 const USAGE = `usage: npm run downlink -- [options]
 
@@ -43,7 +43,7 @@ const { values } = parseCli(
   USAGE,
   false,
 );
-const seed = intOption('seed', values.seed as string, USAGE, 0, 0xffffffff) as number;
+const seed = seedOption(values.seed as string, USAGE) as number;
 const frameLengthBytes = intOption('frame-length', values['frame-length'] as string | undefined, USAGE, 16, 2048) ?? DEFAULT_TM_FRAME_BYTES;
 if (values.randomize && values['no-randomize']) usageError('give --randomize or --no-randomize, not both', USAGE);
 const randomized = !values['no-randomize'];

@@ -6,7 +6,7 @@
 import { BOARD_NAMES, isBoardName } from '../boards/definitions.ts';
 import { type HostedEmulator, hostOnPty, hostOnTcp } from '../hil/emulator-host.ts';
 import { socatAvailable } from '../hil/pty.ts';
-import { parseCli } from './cli.ts';
+import { parseCli, seedOption } from './cli.ts';
 
 const usage = `usage: npm run emulate -- BOARD [--baud N] [--tcp PORT] [--seed N] [--flash-file FILE]
   BOARD        one of ${BOARD_NAMES.join(', ')}
@@ -33,7 +33,7 @@ const int = (name: string, v: string | undefined, min: number): number | undefin
 };
 const baud = int('baud', args.values.baud, 300);
 const tcp = int('tcp', args.values.tcp, 0);
-const seed = int('seed', args.values.seed, 0) ?? 1;
+const seed = seedOption(args.values.seed, usage) ?? 1;
 
 let hosted: HostedEmulator;
 try {

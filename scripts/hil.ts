@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { applyPortOverrides, BenchConfigError, loadBenchConfig } from '../hil/bench/config.ts';
 import { decodeCapture, directionBytes, exportDirection, readCapture, rejectedFrames } from '../hil/capture.ts';
 import { buildReport } from '../hil/report/html.ts';
-import { parseCli } from './cli.ts';
+import { parseCli, seedOption } from './cli.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const usage = `usage: npm run hil -- [--bench FILE] [--seed N] [--port BOARD=PATH[,BOARD=PATH...]] [FILTER...]
@@ -72,11 +72,7 @@ if (v['export-capture']) {
 }
 
 const benchFile = resolve(v.bench ?? join(root, 'hil/benches/emulated.json'));
-const seed = v.seed ?? '1';
-if (!/^\d+$/.test(seed)) {
-  console.error(`--seed must be a non-negative integer, got '${seed}'\n${usage}`);
-  process.exit(2);
-}
+const seed = String(seedOption(v.seed, usage) ?? 1);
 try {
   const cfg = applyPortOverrides(loadBenchConfig(benchFile), v.port);
   process.stderr.write(`hil: bench ${cfg.name} (${Object.entries(cfg.boards).map(([b, c]) => `${b}: ${c.mode}${'path' in c ? ` ${c.path}` : ''}`).join(', ')}), seed ${seed}\n`);

@@ -1,10 +1,11 @@
 /**
  * npm run keyrate -- FILE.json | -
  * The finite-key calculator of Lim et al. 2014 on one JSON object (see --help).
- * Exit codes: 0 ok, 1 failure, 2 usage or bad input (the field is named).
+ * Exit codes: 0 ok, 1 bad input data (the field is named) or failure, 2 usage.
  */
 import { readFileSync } from 'node:fs';
 import { KeyRateInputError, keyLength, parseKeyRateInput } from '../firmware/qkd/keyrate.ts';
+import { parseCli, usageError } from './cli.ts';
 
 const usage = `usage: npm run keyrate -- FILE.json | -
 Finite-key decoy-state BB84 bound (Lim, Curty, Walenta, Xu, Zbinden, PRA 89, 022307 (2014)).
@@ -13,19 +14,14 @@ Input (key basis "key" = X of the paper, test basis "test" = Z):
     "key":  { "n": [n1, n2, n3], "m": [m1, m2, m3] },
     "test": { "n": [n1, n2, n3], "m": [m1, m2, m3] },
     "lambda_ec": 123456 }            (or "f_ec": 1.16: lambda_ec = f_ec * n_key * h(m_key / n_key))
-  n = detections per intensity in that basis, m = errors among them.
+  n = detections per intensity in that basis, m = errors among them (whole numbers);
+  mu1 > mu2 + mu3, mu2 > mu3 >= 0 and p1 + p2 + p3 = 1 (decoy-state conditions).
 Output: one JSON object { s0, s1, s1_test, v1_test, phi, lambda_ec, length }.
+Exit codes: 0 ok, 1 bad input data (the field is named), 2 usage.
 Example: npm run keyrate -- test/qkd/fixtures/keyrate-example.json`;
 
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  console.log(usage);
-  process.exit(0);
-}
-if (args.length !== 1) {
-  console.error(`expected exactly one input (a file or -)\n${usage}`);
-  process.exit(2);
-}
+const args = parseCli({}, usage).positionals;
+if (args.length !== 1) usageError('expected exactly one input (a file or -)', usage);
 
 let text: string;
 try {
@@ -40,7 +36,7 @@ try {
   raw = JSON.parse(text);
 } catch (e) {
   console.error(`input is not JSON: ${(e as Error).message}`);
-  process.exit(2);
+  process.exit(1);
 }
 
 try {
@@ -52,7 +48,7 @@ try {
 } catch (e) {
   if (e instanceof KeyRateInputError) {
     console.error(`bad input: ${e.message}`);
-    process.exit(2);
+    process.exit(1);
   }
   console.error(`keyrate failed: ${(e as Error).message}`);
   process.exit(1);

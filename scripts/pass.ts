@@ -5,15 +5,15 @@
  */
 import { runPass } from '../boards/sim/run-pass.ts';
 import { STATIONS } from '../boards/sim/stations.ts';
-import { parseCli } from './cli.ts';
+import { intOption, parseCli, seedOption } from './cli.ts';
 
 const usage = `usage: npm run pass -- --station NAME [--seed N] [--duration-s S] [--json]
 Simulates one pass of the example 500 km sun-synchronous orbit over a ground station
 (the highest night pass within 72 h of the TLE epoch), 625 MHz decoy-state BB84
 (mu 0.8/0.1/0, p 0.5/0.25/0.25), channel, detectors, and real-time key distillation.
   --station NAME    ${Object.keys(STATIONS).join(' | ')} (default beijing)
-  --seed N          simulation seed, integer (default 1); same seed, same bits
-  --duration-s S    QKD window centred on culmination, seconds (default 300)
+  --seed N          simulation seed, whole number (default 1); same seed, same bits
+  --duration-s S    QKD window centred on culmination, whole seconds 1..1200 (default 300)
   --json            print the summary as one JSON object
 Example: npm run pass -- --station beijing --seed 7 --json`;
 
@@ -29,16 +29,9 @@ if (!STATIONS[station]) {
   console.error(`--station: unknown station '${v.station}' (known: ${Object.keys(STATIONS).join(', ')})`);
   process.exit(2);
 }
-const seed = Number(v.seed);
-if (!Number.isSafeInteger(seed) || seed < 0) {
-  console.error(`--seed: expected a non-negative integer, got '${v.seed}'`);
-  process.exit(2);
-}
-const durationS = Number(v['duration-s']);
-if (!Number.isFinite(durationS) || durationS <= 0 || durationS > 1200) {
-  console.error(`--duration-s: expected seconds in (0, 1200], got '${v['duration-s']}'`);
-  process.exit(2);
-}
+// Seeds are 53-bit for the pulse settings; whole seconds because geometry is sampled at 1 s.
+const seed = seedOption(v.seed, usage, Number.MAX_SAFE_INTEGER)!;
+const durationS = intOption('duration-s', v['duration-s'], usage, 1, 1200)!;
 
 let result;
 try {
@@ -65,7 +58,7 @@ if (v.json) {
     `s1 (single photon) ${s.s1.toFixed(0)} bits, phase error bound phi ${pct(s.phi)}`,
     `EC efficiency f    ${s.ecEfficiency.toFixed(3)}`,
     `blocks             ${s.blocksDelivered} delivered of ${s.blocks}${Object.keys(s.abortReasons).length ? ` (aborted: ${JSON.stringify(s.abortReasons)})` : ''}`,
-    `final key          ${s.finalKeyBits} bits (${s.keysEqual ? 'Alice = Bob' : 'MISMATCH'}), auth used ${s.authKeyConsumedBits}, net ${s.netKeyBits}`,
+    `final key          ${s.finalKeyBits} bits (${s.keysEqual ? 'Alice = Bob' : 'MISMATCH'}), auth used ${s.authKeyConsumedBits}, net ${s.netKeyBits}${s.authDeficitBits > 0 ? ` (the pass did not pay for its authentication: ${s.authDeficitBits} bits of stored key spent)` : ''}`,
     `key sha256         ${s.keySha256}`,
     `wall time          ${s.wallS.toFixed(2)} s`,
   ];

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMetrics } from '../hil/metrics-read.ts';
 import { parseJunit } from '../hil/report/html.ts';
-import { intOption, parseCli } from './cli.ts';
+import { parseCli, seedOption } from './cli.ts';
 
 const USAGE = `usage: npm start [-- --seed N] [-- FILTER...]
 
@@ -24,7 +24,7 @@ the trusted relay to Stellenbosch. Writes reports/hil/junit.xml and report.html.
 exit: 0 when every test passed, 1 otherwise`;
 
 const { values, positionals } = parseCli({ seed: { type: 'string' }, 'report-dir': { type: 'string' } }, USAGE);
-const seed = intOption('seed', values.seed as string | undefined, USAGE, 0, 2 ** 31) ?? 1;
+const seed = seedOption(values.seed as string | undefined, USAGE, 2 ** 31) ?? 1;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const reportDir = resolve((values['report-dir'] as string | undefined) ?? join(root, 'reports', 'hil'));
 rmSync(join(reportDir, 'metrics'), { recursive: true, force: true });

@@ -80,7 +80,10 @@ export interface PassSummary {
   authKeyConsumedBits: number;
   /** Frames rejected by authentication or decoding, both ends. */
   authRejectedFrames: number;
+  /** Key made minus authentication key spent, never negative: a pass too short to pay for its authentication nets 0 ... */
   netKeyBits: number;
+  /** ... and this says how many bits of stored key it spent beyond what it made (0 when it paid). */
+  authDeficitBits: number;
   classicalBytes: number;
   classicalFrames: number;
   keySha256: string;
@@ -302,7 +305,8 @@ function summarise(x: {
     finalKeyBits,
     authKeyConsumedBits: x.authBits,
     authRejectedFrames: x.rejected,
-    netKeyBits: finalKeyBits - x.authBits,
+    netKeyBits: Math.max(0, finalKeyBits - x.authBits),
+    authDeficitBits: Math.max(0, x.authBits - finalKeyBits),
     classicalBytes: x.classicalBytes,
     classicalFrames: x.classicalFrames,
     keySha256: hash.digest('hex'),

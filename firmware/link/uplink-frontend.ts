@@ -4,12 +4,14 @@ import { farmClcw, type FarmState, farmStep, type FarmVerdict, initialFarmState 
 import { type SecurityAssociation, SdlsVerifier } from '../../protocols/link/sdls.ts';
 import { type ControlCommand, decodeControlCommand, decodeTcFrame } from '../../protocols/link/tc-frame.ts';
 import { TcSegmentReassembler } from '../../protocols/link/tc-segment.ts';
+import type { SaStateStore } from './sa-state.ts';
 
 /**
  * Onboard uplink front end: TC frame -> FECF/length/header checks -> SDLS verification
  * (MAC, anti-replay) -> FARM-1 -> segment reassembly -> accepted packets. Pure: frames
  * in, packets and events out. A frame rejected at any step changes no state (the
  * anti-replay counter and V(R) move only for authentic frames) and raises an event.
+ * The anti-replay counter lives in the caller's SaStateStore, so it survives a reboot.
  */
 export interface UplinkChannelConfig {
   vcid: number;
@@ -22,8 +24,11 @@ export interface UplinkFrontEndConfig {
   channels: UplinkChannelConfig[];
   associations: SecurityAssociation[];
   farmWindowWidth?: number;
-  /** Restored anti-replay state (last accepted ARSN by SPI). */
-  initialArsn?: Record<number, number>;
+  /**
+   * Non-volatile anti-replay state (last accepted ARSN by SPI): restored at construction
+   * (a reboot), written for every accepted frame before its contents are used.
+   */
+  saStore: SaStateStore;
 }
 
 export type UplinkEvent =
@@ -68,7 +73,7 @@ export class UplinkFrontEnd {
   private nextReport = 0;
 
   constructor(readonly config: UplinkFrontEndConfig) {
-    this.sdls = new SdlsVerifier(config.associations, config.initialArsn);
+    this.sdls = new SdlsVerifier(config.associations, { ...config.saStore.load() });
     for (const c of config.channels) {
       this.vcs.set(c.vcid, { farm: initialFarmState(c.vcid, config.farmWindowWidth ?? 20), spis: new Set(c.spis), segments: new TcSegmentReassembler() });
     }
@@ -115,9 +120,11 @@ export class UplinkFrontEnd {
     let data: Uint8Array;
     let command: ControlCommand | undefined;
     try {
-      // A malformed control command is refused before the ARSN is committed, so it changes nothing.
+      // A malformed control command is refused before the ARSN is committed, so it changes
+      // nothing; the ARSN is persisted before the frame is used, so no reboot forgets it.
       data = this.sdls.verify(frame, (v) => {
         if (h.controlCommand) command = decodeControlCommand(v.data);
+        this.config.saStore.save(v.spi, v.arsn);
       }).data;
     } catch (e) {
       if (!isProtocolError(e)) throw e;

@@ -21,7 +21,7 @@ import {
 } from './block.ts';
 import { CascadeOracle } from './cascade.ts';
 import type { ClassicalChannel } from './channel.ts';
-import type { DistillConfig } from './config.ts';
+import { checkDistillConfig, type DistillConfig } from './config.ts';
 import type { KeyPool } from './pool.ts';
 import { Rng } from './random.ts';
 import { keyIdOf, newRecord, type BlockRecord } from './records.ts';
@@ -59,7 +59,7 @@ export class AliceDistiller {
   private nextBlockId = 0;
 
   constructor(private readonly opts: AliceOptions) {
-    const c = opts.config;
+    const c = checkDistillConfig(opts.config);
     this.table = settingsTable(opts.sourceSeed, { p: c.p, pKeyBasis: c.pKeyBasis });
     this.rng = new Rng(opts.rngSeed, 0xa11ce);
     this.auth = new AuthenticatedChannel(opts.channel, { pool: opts.pool, sessionId: opts.sessionId, direction: 0 });

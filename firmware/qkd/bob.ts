@@ -21,7 +21,7 @@ import {
 } from './block.ts';
 import { cascadeBlockSizes, cascadeBob, ecEfficiency, type CascadeOutcome, type CascadeRequest } from './cascade.ts';
 import type { ClassicalChannel } from './channel.ts';
-import type { DistillConfig } from './config.ts';
+import { checkDistillConfig, type DistillConfig } from './config.ts';
 import type { Triple } from './keyrate.ts';
 import type { KeyPool } from './pool.ts';
 import { Rng } from './random.ts';
@@ -65,6 +65,7 @@ export class BobDistiller {
   private authFailedSinceBlock = false;
 
   constructor(private readonly opts: BobOptions) {
+    checkDistillConfig(opts.config);
     this.rng = new Rng(opts.rngSeed, 0xb0b);
     this.auth = new AuthenticatedChannel(opts.channel, { pool: opts.pool, sessionId: opts.sessionId, direction: 1 });
     this.auth.listen(

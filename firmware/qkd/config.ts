@@ -1,4 +1,5 @@
 /** Distillation settings shared by both ends (they must agree on every value). */
+import { assertDecoyConditions } from './decoy-conditions.ts';
 import { DEFAULT_EPS_COR, DEFAULT_EPS_SEC, type Triple } from './keyrate.ts';
 
 export interface DistillConfig {
@@ -37,3 +38,13 @@ export const DEFAULT_DISTILL_CONFIG: DistillConfig = {
   fPredicted: 1.1,
   verifyLanes: 2,
 };
+
+/**
+ * Refuses a configuration the key-rate bound does not hold for: throws
+ * DecoyConditionError naming the values. Both distillers call it before their first
+ * detection, so no block is ever assessed under broken decoy-state conditions.
+ */
+export function checkDistillConfig(cfg: DistillConfig): DistillConfig {
+  assertDecoyConditions(cfg.mu, cfg.p);
+  return cfg;
+}

@@ -3,6 +3,7 @@
  * PRA 89, 022307 (2014): three intensities, key basis `key` (their X) and test
  * basis `test` (their Z). Pure maths plus input validation that names the bad field.
  */
+import { assertDecoyConditions, decoyViolation } from './decoy-conditions.ts';
 import { binaryEntropy } from './entropy.ts';
 
 export type Triple = [number, number, number];
@@ -70,17 +71,24 @@ function corrected(counts: Triple, mu: Triple, p: Triple, epsSec: number): { plu
   return { plus, minus };
 }
 
-/** Lower bounds on vacuum and single-photon events from the counts of one basis. */
+/**
+ * Lower bounds on vacuum and single-photon events from the counts of one basis.
+ * Vacuum and single-photon events are disjoint subsets of the detections they are
+ * estimated from, so s0 + s1 never exceeds them (the cap binds only where Hoeffding
+ * corrections and p_k weights overshoot on few counts).
+ */
 export function vacuumAndSinglePhoton(n: Triple, mu: Triple, p: Triple, epsSec: number): { s0: number; s1: number } {
   const [mu1, mu2, mu3] = mu;
+  const detections = n[0] + n[1] + n[2];
   const { plus, minus } = corrected(n, mu, p, epsSec);
   const t0 = tau(0, mu, p);
   const t1 = tau(1, mu, p);
-  const s0 = Math.max(0, (t0 * (mu2 * minus[2] - mu3 * plus[1])) / (mu2 - mu3));
+  const s0raw = Math.max(0, (t0 * (mu2 * minus[2] - mu3 * plus[1])) / (mu2 - mu3));
   const s1raw =
-    (t1 * mu1 * (minus[1] - plus[2] - ((mu2 * mu2 - mu3 * mu3) / (mu1 * mu1)) * (plus[0] - s0 / t0))) /
+    (t1 * mu1 * (minus[1] - plus[2] - ((mu2 * mu2 - mu3 * mu3) / (mu1 * mu1)) * (plus[0] - s0raw / t0))) /
     (mu1 * (mu2 - mu3) - mu2 * mu2 + mu3 * mu3);
-  return { s0, s1: Math.max(0, s1raw) };
+  const s0 = Math.min(s0raw, detections);
+  return { s0, s1: Math.min(Math.max(0, s1raw), detections - s0) };
 }
 
 /** Upper bound on single-photon errors from the error counts m of the test basis. */
@@ -96,8 +104,10 @@ export function gamma(a: number, b: number, c: number, d: number): number {
   return Math.sqrt((((c + d) * (1 - b) * b) / (c * d * Math.LN2)) * Math.log2(inner));
 }
 
+/** The key length of a block. Refuses (DecoyConditionError) intensities outside the decoy-state conditions. */
 export function keyLength(input: KeyRateInput): KeyRateResult {
   const { mu, p, eps_sec: epsSec, eps_cor: epsCor, lambda_ec: lambda } = input;
+  assertDecoyConditions(mu, p);
   const { s0, s1 } = vacuumAndSinglePhoton(input.key.n, mu, p, epsSec);
   const { s0: s0Test, s1: s1Test } = vacuumAndSinglePhoton(input.test.n, mu, p, epsSec);
   const v1Test = singlePhotonErrors(input.test.m, mu, p, epsSec);
@@ -110,7 +120,10 @@ export function keyLength(input: KeyRateInput): KeyRateResult {
   const raw =
     s0 + s1 - s1 * binaryEntropy(phi) - lambda - 6 * Math.log2(21 / epsSec) - Math.log2(2 / epsCor);
   const length = s1 > 0 && phi < 0.5 && raw > 0 ? Math.floor(raw) : 0;
-  return { s0, s1, s0_test: s0Test, s1_test: s1Test, v1_test: v1Test, phi, lambda_ec: lambda, length };
+  const result = { s0, s1, s0_test: s0Test, s1_test: s1Test, v1_test: v1Test, phi, lambda_ec: lambda, length };
+  // Never a NaN or infinite answer (it would print as null): parseKeyRateInput keeps inputs in range.
+  for (const [k, v] of Object.entries(result)) if (!Number.isFinite(v)) throw new KeyRateInputError(k, `bound is not finite (${v}) for these inputs`);
+  return result;
 }
 
 /** lambda_EC = f * n * h(m/n) over all key-basis detections. */
@@ -126,18 +139,23 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function triple(v: unknown, field: string, nonNegative: boolean): Triple {
+/** Three finite non-negative numbers; `counts`: whole numbers no larger than 2^53 - 1 (event counts). */
+function triple(v: unknown, field: string, counts: boolean): Triple {
   if (!Array.isArray(v) || v.length !== 3) throw new KeyRateInputError(field, 'expected an array of 3 numbers');
   v.forEach((x, i) => {
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw new KeyRateInputError(`${field}[${i}]`, 'expected a finite number');
-    if (nonNegative && x < 0) throw new KeyRateInputError(`${field}[${i}]`, `must not be negative (got ${x})`);
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new KeyRateInputError(`${field}[${i}]`, `expected a finite number (got ${JSON.stringify(x)})`);
+    if (x < 0) throw new KeyRateInputError(`${field}[${i}]`, `must not be negative (got ${x})`);
+    if (counts && !Number.isSafeInteger(x)) throw new KeyRateInputError(`${field}[${i}]`, `a count must be a whole number up to 2^53 - 1 (got ${x})`);
   });
   return [v[0], v[1], v[2]];
 }
 
 function epsilon(v: unknown, field: string, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !(v > 0 && v < 1)) throw new KeyRateInputError(field, 'expected a number in (0, 1)');
+  // 21/eps must stay finite: the bound takes log(21/eps).
+  if (typeof v !== 'number' || !(v > 0 && v < 1) || !Number.isFinite(21 / v)) {
+    throw new KeyRateInputError(field, `expected a number in (0, 1), not below 1e-300 (got ${JSON.stringify(v)})`);
+  }
   return v;
 }
 
@@ -148,22 +166,25 @@ function basisCounts(v: unknown, field: string): BasisCounts {
   for (let i = 0; i < 3; i++) {
     if (m[i] > n[i]) throw new KeyRateInputError(`${field}.m[${i}]`, `errors (${m[i]}) exceed detections (${n[i]})`);
   }
+  if (!Number.isSafeInteger(n[0] + n[1] + n[2])) throw new KeyRateInputError(`${field}.n`, `total detections ${n[0] + n[1] + n[2]} exceed 2^53 - 1`);
   return { n, m };
 }
 
 /** Parse and check a keyrate input object; throws KeyRateInputError naming the field. */
 export function parseKeyRateInput(v: unknown): KeyRateInput {
   if (!isObject(v)) throw new KeyRateInputError('(root)', 'expected a JSON object');
-  const mu = triple(v.mu, 'mu', true);
-  if (!(mu[1] > mu[2])) throw new KeyRateInputError('mu', 'need mu2 > mu3');
-  if (!(mu[0] > mu[1] + mu[2])) throw new KeyRateInputError('mu', `need mu1 > mu2 + mu3 (got ${mu[0]} <= ${mu[1] + mu[2]})`);
-  const p = triple(v.p, 'p', true);
+  const mu = triple(v.mu, 'mu', false);
+  const p = triple(v.p, 'p', false);
   p.forEach((x, i) => {
-    if (!(x > 0 && x <= 1)) throw new KeyRateInputError(`p[${i}]`, 'each probability must be in (0, 1]');
+    if (!(x > 0 && x <= 1)) throw new KeyRateInputError(`p[${i}]`, `each probability must be in (0, 1] (got ${x})`);
   });
-  if (Math.abs(p[0] + p[1] + p[2] - 1) > 1e-9) {
-    throw new KeyRateInputError('p', `probabilities must sum to 1 (got ${p[0] + p[1] + p[2]})`);
-  }
+  const decoy = decoyViolation(mu, p);
+  // "p: probabilities must sum to 1" keeps the wording scripts grep for.
+  if (decoy) throw new KeyRateInputError(decoy.field, decoy.field === 'p' ? `probabilities must sum to 1: ${decoy.message}` : decoy.message);
+  mu.forEach((x, i) => {
+    // The bound weights counts by e^mu/p: it must stay finite for any count below 2^54.
+    if (!Number.isFinite((Math.exp(x) / p[i]) * 2 ** 54)) throw new KeyRateInputError(`mu[${i}]`, `${x} is too large for p[${i}] = ${p[i]} (e^mu/p overflows)`);
+  });
   const epsSec = epsilon(v.eps_sec, 'eps_sec', DEFAULT_EPS_SEC);
   const epsCor = epsilon(v.eps_cor, 'eps_cor', DEFAULT_EPS_COR);
   const key = basisCounts(v.key, 'key');
@@ -180,6 +201,7 @@ export function parseKeyRateInput(v: unknown): KeyRateInput {
       throw new KeyRateInputError('f_ec', 'expected a number >= 1');
     }
     lambda = lambdaFromEfficiency(v.f_ec, key);
+    if (!Number.isFinite(lambda)) throw new KeyRateInputError('f_ec', `${v.f_ec} gives an infinite lambda_ec`);
   } else {
     throw new KeyRateInputError('lambda_ec', 'missing: give lambda_ec or f_ec');
   }

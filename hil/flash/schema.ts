@@ -1,6 +1,7 @@
 import { parse, YAMLParseError } from 'yaml';
 import { type ConfigLayout, loadConfigLayout, type TableLayout } from '../../boards/config/layout.ts';
 import { configFlash, type BoardDefinition, loadBoardDefinition } from '../../boards/definitions.ts';
+import { DECOY_PARAMS, decoyParamsViolation } from '../../firmware/qkd/decoy-conditions.ts';
 import { imageLength } from '../../protocols/config-image.ts';
 import type { ParameterDef } from '../../protocols/dictionary/index.ts';
 
@@ -187,6 +188,29 @@ export function recordCount(cfg: BoardConfig): number {
 }
 
 /**
+ * The decoy-state conditions (mu1 > mu2 + mu3, mu2 > mu3 >= 0, p_k > 0, sum p = 1) on
+ * the effective source values, for a board that carries them: the key-rate bound is
+ * void outside them, so such a config never reaches a board. Skipped where a value is
+ * itself bad or a layout check already reported the same group.
+ */
+function checkDecoyConditions(schema: ConfigSchema, parameters: Record<string, number>, issues: ConfigIssue[]): void {
+  const keys = [...DECOY_PARAMS.mu, ...DECOY_PARAMS.p];
+  const defs = keys.map((k) => schema.parameter(k));
+  if (defs.some((d) => !d)) return;
+  const effective = Object.fromEntries(defs.map((d) => [d!.name, effectiveParameter({ parameters }, d!)]));
+  const v = decoyParamsViolation(effective);
+  if (!v) return;
+  const group = v.field === 'mu' ? DECOY_PARAMS.mu : DECOY_PARAMS.p;
+  const namesIn = (path: string) => path.replace(/^parameters\./, '').replace(/[{}]/g, '').split(',');
+  if (issues.some((i) => namesIn(i.path).some((n) => group.includes(n)))) return;
+  const defaults = group.filter((k) => !(k in parameters));
+  issues.push({
+    path: `parameters.{${group.join(',')}}`,
+    message: `decoy-state conditions: ${v.message}${defaults.length ? ` (${defaults.join(', ')} at the dictionary default)` : ''}`,
+  });
+}
+
+/**
  * Validates a parsed config document for a board. Returns the normalised config
  * (numbers in the parameters' units) or every issue found.
  */
@@ -249,6 +273,8 @@ export function validateConfig(doc: unknown, schema: ConfigSchema): { config: Bo
       issues.push({ path, message: `${c.description}: ${shown} must be strictly decreasing` });
     }
   }
+
+  checkDecoyConditions(schema, parameters, issues);
 
   const config: BoardConfig = { board: schema.board, configVersion: schema.configVersion, parameters, tables };
   const bytes = imageLength(recordCount(config));

@@ -1,6 +1,7 @@
 import { type ElevationProfile, LinkChannel, type LinkChannelConfig } from '../../boards/link-sim/channel.ts';
 import { DownlinkScheduler, type DownlinkChannelConfig } from '../../firmware/link/downlink-scheduler.ts';
 import { type AcceptedPacket, UplinkFrontEnd, type UplinkEvent } from '../../firmware/link/uplink-frontend.ts';
+import { MemorySaStateStore, type SaStateStore } from '../../firmware/link/sa-state.ts';
 import { ReliableDownlinkSender } from '../../firmware/link/reliable-downlink.ts';
 import { decodeArqAck } from '../../protocols/link/arq.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
@@ -62,6 +63,8 @@ export interface OpticalLinkConfig {
   /** Every packet reassembled from the downlink, before the reliable channel drops repeats. */
   onDownlinkPacket?: (p: ReceivedPacket, tS: number) => void;
   onBoardEvent?: (e: UplinkEvent, tS: number) => void;
+  /** The board's non-volatile anti-replay state; default a fresh one (a new payload). Pass the same store to model a reboot. */
+  saStore?: SaStateStore;
   /** Every downlink octet the ground receiver got (for a capture file). */
   onDownlinkBytes?: (bytes: Uint8Array, tS: number) => void;
 }
@@ -133,6 +136,7 @@ export class OpticalLink {
       ],
       associations,
       farmWindowWidth: FARM_WINDOW_WIDTH,
+      saStore: cfg.saStore ?? new MemorySaStateStore(),
     });
     this.ground = new DownlinkReceiver({ frameLengthBytes, randomized, ocf: true, fecf: true, expectedScid: scid });
     const saBySpi = new Map(associations.map((a) => [a.spi, a]));

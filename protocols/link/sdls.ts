@@ -13,7 +13,10 @@ import { TC_FECF_BYTES, TC_PRIMARY_HEADER_BYTES, type TcFrameHeader, writeTcFecf
  * - AES-GMAC: AES-256-GCM with no plaintext and those octets as AAD; the 12-octet IV is
  *   not sent but derived: SPI 2 ‖ 00 00 ‖ ARSN as 8 octets, unique for every frame of a key.
  * Anti-replay: a frame is accepted only when its ARSN is ahead of the last accepted one
- * by 1..windowSize (modulo 2^(8·arsnBytes)), so the counter may wrap.
+ * by 1..windowSize (modulo 2^(8·arsnBytes)), so the counter may wrap. AES-GMAC needs
+ * an ARSN of at least 4 octets (the IV must never repeat under a key; rekey before wrap).
+ * The last accepted ARSN is state a receiver must keep across resets (in non-volatile
+ * memory): `initialArsn` restores it, `arsnOf` reads it.
  */
 export type SdlsAlgorithm = 'HMAC-SHA256' | 'AES-GMAC';
 
@@ -30,6 +33,8 @@ export const SPI_BYTES = 2;
 export const DEFAULT_ARSN_BYTES = 4;
 export const DEFAULT_MAC_BYTES = 16;
 export const DEFAULT_WINDOW = 64;
+/** Shortest ARSN an AES-GMAC association may use: 2^32 frames before its IV could repeat. */
+export const MIN_GMAC_ARSN_BYTES = 4;
 
 interface ResolvedSa {
   spi: number;
@@ -50,6 +55,14 @@ function resolve(sa: SecurityAssociation): ResolvedSa {
   }
   if (!Number.isInteger(arsnBytes) || arsnBytes < 1 || arsnBytes > 6) {
     throw new ProtocolError('FIELD_OUT_OF_RANGE', `ARSN length ${arsnBytes} outside 1..6 octets`, { field: 'arsnBytes', value: arsnBytes });
+  }
+  // The GMAC IV is derived from the ARSN: a short counter wraps within a pass and repeats
+  // IVs under one key, which leaks the GHASH key and lets anyone forge tags.
+  if (sa.algorithm === 'AES-GMAC' && arsnBytes < MIN_GMAC_ARSN_BYTES) {
+    throw new ProtocolError('FIELD_OUT_OF_RANGE', `AES-GMAC needs an ARSN of at least ${MIN_GMAC_ARSN_BYTES} octets (its IV), got ${arsnBytes} (SPI ${sa.spi})`, {
+      field: 'arsnBytes',
+      value: arsnBytes,
+    });
   }
   if (!Number.isInteger(macBytes) || macBytes < 8 || macBytes > (sa.algorithm === 'AES-GMAC' ? 16 : 32)) {
     throw new ProtocolError('FIELD_OUT_OF_RANGE', `MAC length ${macBytes} not allowed for ${sa.algorithm}`, { field: 'macBytes', value: macBytes });
@@ -143,8 +156,13 @@ export class SdlsVerifier {
   constructor(associations: SecurityAssociation[], initialArsn: Record<number, number> = {}) {
     for (const a of associations) {
       const r = resolve(a);
+      const last = initialArsn[r.spi] ?? 0;
+      // Restored state that is not an ARSN of this association would reopen replays: refuse it.
+      if (!Number.isInteger(last) || last < 0 || last >= r.modulus) {
+        throw new ProtocolError('FIELD_OUT_OF_RANGE', `restored ARSN ${last} of SPI ${r.spi} outside 0..${r.modulus - 1}`, { field: 'initialArsn', spi: r.spi, value: last });
+      }
       this.sas.set(r.spi, r);
-      this.lastArsn.set(r.spi, initialArsn[r.spi] ?? 0);
+      this.lastArsn.set(r.spi, last);
     }
   }
 

@@ -134,6 +134,28 @@ describe('ST20 parameters', () => {
     expect(reports(rig, 'PARAM_VALUE').at(-1)!.fields).toEqual({ paramId: id, value: 4.5 });
     expect(rig.payload.params().FINE_LOCK_THRESHOLD_URAD).toBe(4.5);
   });
+
+  it('SET_PARAM that would break the decoy-state conditions is refused at start, naming the values; the set is unchanged (issue 11)', () => {
+    const rig = standbyRig();
+    const set = (name: string, value: number) => {
+      const from = rig.tm.length;
+      rig.tc('SET_PARAM', { paramId: parameterDef(name).id, value });
+      return rig.decoded().slice(from).filter((d) => d.kind === 'report').map((d) => ({ name: d.name, detail: d.fields?.detail, failureCode: d.fields?.failureCode }));
+    };
+    // Each step is in range and keeps mu1 > mu2 + mu3, mu2 > mu3: accepted.
+    expect(set('MU_SIGNAL', 0.3).at(-1)).toMatchObject({ name: 'VERIFY_COMPLETE_OK' });
+    expect(set('MU_DECOY', 0.25).at(-1)).toMatchObject({ name: 'VERIFY_COMPLETE_OK' });
+    const before = rig.payload.params();
+    // The issue's [0.3, 0.25, 0.1]: every value in its own range, the set not a decoy-state set.
+    const mu = set('MU_VACUUM', 0.1);
+    expect(mu.map((r) => r.name)).toEqual(['VERIFY_ACCEPT_OK', 'VERIFY_START_FAIL']);
+    expect(mu[1]).toMatchObject({ failureCode: 'FIELD_OUT_OF_RANGE' });
+    expect(String(mu[1].detail)).toMatch(/MU_VACUUM=0\.1 .*MU_SIGNAL > MU_DECOY \+ MU_VACUUM.*MU_SIGNAL=0\.3, MU_DECOY=0\.25, MU_VACUUM=0\.1/);
+    // Probabilities that no longer add up to 1, and a probability of 0.
+    expect(String(set('P_SIGNAL', 0.7)[1].detail)).toMatch(/P_SIGNAL \+ P_DECOY \+ P_VACUUM = 1.*P_SIGNAL=0\.7, P_DECOY=0\.25, P_VACUUM=0\.25/);
+    expect(String(set('MU_DECOY', 0)[1].detail)).toMatch(/MU_DECOY > MU_VACUUM.*MU_DECOY=0, MU_VACUUM=0/);
+    expect(rig.payload.params()).toEqual(before);
+  });
 });
 
 describe('ST03 housekeeping', () => {

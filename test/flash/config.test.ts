@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { decodeConfigImage, decodeImageHeader, encodeConfigImage, selectBootImag
 import { crc32c } from '../../protocols/crc.ts';
 import { configToImage, configToYaml, ImageContentError, imageToConfig } from '../../hil/flash/image.ts';
 import { type BoardConfig, ConfigValidationError, configSchema, loadConfigText, parseConfigText, validateConfig } from '../../hil/flash/schema.ts';
+import { runScript } from '../cli/run.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const qsrc = configSchema('qsrc');
@@ -49,6 +51,31 @@ describe('config files: schema derived from the dictionary, the layout and the b
     expect(many.find((i) => i.path === 'parameters.{P_SIGNAL,P_DECOY,P_VACUUM}')!.message).toMatch(/add up to 1\.4/);
     expect(issuesOf('board: qsrc\nparameters:\n  MU_SIGNAL: 0.05\n')[0]).toMatchObject({ path: 'parameters.{MU_SIGNAL,MU_DECOY,MU_VACUUM}', message: expect.stringMatching(/strictly decreasing/) });
     expect(issuesOf('board: qsrc\nparameters: [1, 2\n')[0].message).toMatch(/not valid YAML/);
+  });
+
+  it('refuses a config breaking the decoy-state conditions, naming the values (issue 11)', () => {
+    // Strictly decreasing (the layout check passes) but mu1 < mu2 + mu3: the bound does not hold.
+    const mu = issuesOf('board: qsrc\nparameters:\n  MU_SIGNAL: 0.3\n  MU_DECOY: 0.25\n  MU_VACUUM: 0.1\n');
+    expect(mu).toEqual([
+      { path: 'parameters.{MU_SIGNAL,MU_DECOY,MU_VACUUM}', message: expect.stringMatching(/MU_SIGNAL > MU_DECOY \+ MU_VACUUM.*MU_SIGNAL=0\.3, MU_DECOY=0\.25, MU_VACUUM=0\.1/) },
+    ]);
+    // A zero probability adds up to 1 but leaves an intensity never sent; defaults are said to be defaults.
+    const p = issuesOf('board: qsrc\nparameters:\n  P_SIGNAL: 0.75\n  P_DECOY: 0\n');
+    expect(p).toEqual([{ path: 'parameters.{P_SIGNAL,P_DECOY,P_VACUUM}', message: expect.stringMatching(/P_SIGNAL=0\.75, P_DECOY=0, P_VACUUM=0\.25 \(P_VACUUM at the dictionary default\)/) }]);
+    // One problem, one line: a group a layout check already refused is not reported twice.
+    expect(issuesOf('board: qsrc\nparameters:\n  MU_SIGNAL: 0.05\n')).toHaveLength(1);
+    expect(() => loadConfigText('board: qsrc\nparameters: {MU_SIGNAL: 0.3, MU_DECOY: 0.25, MU_VACUUM: 0.1}\n', 'bad.yaml', qsrc)).toThrow(/bad\.yaml: 1 problem.*\n.*MU_SIGNAL=0\.3/);
+  });
+
+  it('the flash CLI refuses such a file before it opens the port (exit 2, nothing sent)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'decoy-flash-'));
+    const file = join(dir, 'decoy.yaml');
+    writeFileSync(file, 'board: qsrc\nparameters:\n  MU_SIGNAL: 0.3\n  MU_DECOY: 0.25\n  MU_VACUUM: 0.1\n');
+    // A port that does not exist: had the flasher tried to open it, it would exit 1 saying so.
+    const r = runScript('flash', ['--board', 'qsrc', '--port', join(dir, 'no-such-tty'), '--config', file, '--yes']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/nothing sent/);
+    expect(r.stderr).toMatch(/MU_SIGNAL=0\.3, MU_DECOY=0\.25, MU_VACUUM=0\.1/);
   });
 
   it('refuses a table too large for the board definition\'s config bank', () => {

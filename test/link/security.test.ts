@@ -1,11 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemorySaStateStore, type SaStateStore } from '../../firmware/link/sa-state.ts';
 import { UplinkFrontEnd } from '../../firmware/link/uplink-frontend.ts';
+import { OpticalLink } from '../../hil/link/optical-link.ts';
+import { FileSaStateStore, SaStateFileError } from '../../hil/link/sa-state-file.ts';
 import { FopDriver } from '../../hil/link/fop-driver.ts';
 import { crc16 } from '../../protocols/crc.ts';
 import { farmClcw, type FarmState } from '../../protocols/link/farm1.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
 import { encodeSecuredTcFrame, type SecurityAssociation, SdlsSender, SdlsVerifier } from '../../protocols/link/sdls.ts';
+import { TC_VC } from '../../protocols/link/mission.ts';
+import { encodeCommand } from '../../protocols/dictionary/index.ts';
 import { encodeControlCommand } from '../../protocols/link/tc-frame.ts';
 import { PRIMARY_HEADER_BYTES, SEQ_FLAGS_UNSEGMENTED, writePrimaryHeader } from '../../protocols/space-packet.ts';
 
@@ -32,8 +40,9 @@ function refecf(f: Uint8Array): Uint8Array {
   return f;
 }
 
-function board(window = 16) {
+function board(window = 16, saStore: SaStateStore = new MemorySaStateStore()) {
   return new UplinkFrontEnd({
+    saStore,
     scid: SCID,
     channels: [
       { vcid: 0, spis: [1] },
@@ -72,6 +81,22 @@ for (const sa of [HMAC, GMAC]) {
       expect(r.events).toEqual([expect.objectContaining({ kind: 'FRAME_REJECTED', stage: 'SECURITY', code: 'REPLAY' })]);
       expect(b.errors.REPLAY).toBe(1);
       expect(snapshot(b)).toBe(before);
+    });
+
+    it('a rebuilt front end (a reboot) over the same SA store refuses every frame accepted before it (issue 11)', () => {
+      const store = new MemorySaStateStore();
+      const before = board(16, store);
+      const accepted = [frame(0, 1), frame(1, 2), frame(2, 3)];
+      for (const f of accepted) expect(before.receive(f).packets).toHaveLength(1);
+      const rebooted = board(16, store);
+      expect(rebooted.sdls.arsnOf(sa.spi)).toBe(3);
+      for (const f of accepted) {
+        const r = rebooted.receive(f);
+        expect(r.packets).toEqual([]);
+        expect(r.events[0]).toMatchObject({ kind: 'FRAME_REJECTED', stage: 'SECURITY', code: 'REPLAY' });
+      }
+      // The ground carries on from its own last ARSN (FARM-1 restarts at V(R) = 0 after a reset).
+      expect(rebooted.receive(frame(0, 4)).packets).toHaveLength(1);
     });
 
     it('rejects an older ARSN even with a fresh frame sequence number', () => {
@@ -220,5 +245,94 @@ describe('SDLS anti-replay sequence wrap', () => {
     }
     expect(fop.idle).toBe(true);
     expect(out.map((p) => Buffer.from(p.bytes).toString('hex'))).toEqual([Buffer.from(big).toString('hex')]);
+  });
+});
+
+describe('SDLS anti-replay state across resets (issue 11)', () => {
+  const frame = (ns: number, arsn: number) => encodeSecuredTcFrame({ bypass: false, controlCommand: false, scid: SCID, vcid: 0, seq: ns }, unit(ns), HMAC, arsn);
+
+  it('the ARSN is saved before the frame is used; a store that cannot save refuses the frame and changes nothing', () => {
+    const saved: [number, number][] = [];
+    const b = board(16, { load: () => ({}), save: (spi, arsn) => void saved.push([spi, arsn]) });
+    b.receive(frame(0, 1));
+    expect(saved).toEqual([[1, 1]]);
+    // Rejected frames are never saved.
+    b.receive(frame(0, 1));
+    b.receive(encodeSecuredTcFrame({ bypass: false, controlCommand: false, scid: SCID, vcid: 0, seq: 1 }, unit(1), { ...HMAC, key: key(9) }, 2));
+    expect(saved).toEqual([[1, 1]]);
+    const broken = board(16, {
+      load: () => ({}),
+      save: () => {
+        throw new Error('flash write failed');
+      },
+    });
+    const snap = snapshot(broken);
+    expect(() => broken.receive(frame(0, 1))).toThrow(/flash write failed/);
+    expect(snapshot(broken)).toBe(snap);
+    expect(broken.counters.packetsOut).toBe(0);
+  });
+
+  it('a file-backed store survives the process: a new store and front end over the same file refuse old frames', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sa-state-'));
+    const path = join(dir, 'sa.json');
+    const first = board(16, new FileSaStateStore(path));
+    const f = frame(0, 7);
+    expect(first.receive(f).packets).toHaveLength(1);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const again = board(16, new FileSaStateStore(path));
+    expect(again.sdls.arsnOf(1)).toBe(7);
+    expect(again.receive(f).events[0]).toMatchObject({ code: 'REPLAY' });
+    // An unreadable state is an error, never a fresh start from 0.
+    writeFileSync(path, '{"version":1,"lastArsn":{"1":');
+    expect(() => new FileSaStateStore(path)).toThrowError(SaStateFileError);
+    writeFileSync(path, '{"version":1,"lastArsn":{"1":-5}}');
+    expect(() => new FileSaStateStore(path)).toThrowError(/SPI 1: -5/);
+  });
+
+  it('restored state outside the association`s ARSN range is refused', () => {
+    expect(() => board(16, { load: () => ({ 1: 2 ** 32 }), save: () => {} })).toThrow(/restored ARSN 4294967296 of SPI 1/);
+    expect(() => new SdlsVerifier([HMAC], { 1: 1.5 })).toThrow(/FIELD_OUT_OF_RANGE/);
+  });
+
+  it('the hosted link keeps the board`s state when given the same store: a recorded TC is a replay after the reboot', () => {
+    const store = new MemorySaStateStore();
+    const onAir: Uint8Array[] = [];
+    const link = new OpticalLink({ seed: 4, elevationDeg: () => 60, saStore: store });
+    const transmit = link.uplink.transmit.bind(link.uplink);
+    link.uplink.transmit = (bytes: Uint8Array, tS: number) => {
+      onAir.push(bytes.slice());
+      return transmit(bytes, tS);
+    };
+    link.sendTelecommand(encodeCommand('PING', {}, { seq: 1 }));
+    link.advanceTo(1);
+    const recorded = onAir.find((f) => ((f[2] >> 2) & 0x3f) === TC_VC.telecommand && f.length > 40)!;
+    expect(recorded).toBeDefined();
+    const rebooted = new OpticalLink({ seed: 4, elevationDeg: () => 60, saStore: store });
+    const r = rebooted.board.receive(recorded);
+    expect(r.packets).toEqual([]);
+    expect(r.events[0]).toMatchObject({ code: 'REPLAY' });
+    // Without the store (a new payload) the same frame would pass: the store is what remembers.
+    expect(new OpticalLink({ seed: 4, elevationDeg: () => 60 }).board.receive(recorded).packets).toHaveLength(1);
+  });
+});
+
+describe('SDLS security association checks (issue 11)', () => {
+  it('AES-GMAC with an ARSN shorter than 4 octets is refused (its IV would repeat); 4 and more are accepted', () => {
+    for (const arsnBytes of [1, 2, 3]) {
+      const sa: SecurityAssociation = { ...GMAC, arsnBytes, windowSize: 8 };
+      for (const make of [() => new SdlsVerifier([sa]), () => new SdlsSender(sa), () => encodeSecuredTcFrame({ bypass: true, controlCommand: false, scid: SCID, vcid: 1, seq: 0 }, unit(0), sa, 1)]) {
+        try {
+          make();
+          expect.unreachable(`AES-GMAC with ${arsnBytes}-octet ARSN accepted`);
+        } catch (e) {
+          expect(isProtocolError(e) && e.code).toBe('FIELD_OUT_OF_RANGE');
+          expect((e as Error).message).toMatch(new RegExp(`at least 4 octets.*got ${arsnBytes}`));
+          expect(isProtocolError(e) && e.details).toMatchObject({ field: 'arsnBytes', value: arsnBytes });
+        }
+      }
+    }
+    for (const arsnBytes of [4, 6]) expect(() => new SdlsVerifier([{ ...GMAC, arsnBytes }])).not.toThrow();
+    // HMAC does not derive an IV from the ARSN: a short counter stays allowed (the wrap test above).
+    expect(() => new SdlsVerifier([{ ...HMAC, arsnBytes: 1, windowSize: 8 }])).not.toThrow();
   });
 });

@@ -115,6 +115,15 @@ describe('Lim et al. 2014 finite-key bound', () => {
     ['test.m[0]', (o) => (o.test = { n: [1, 2, 3], m: [-1, 0, 0] })],
     ['eps_sec', (o) => (o.eps_sec = 2)],
     ['lambda_ec', (o) => delete o.f_ec],
+    // Issue 11: decoy conditions, fractional and astronomically large counts, overflowing parameters.
+    ['mu', (o) => (o.mu = [0.3, 0.25, 0.1])],
+    ['key.n[0]', (o) => (o.key = { n: [1700000.5, 93000, 150], m: [17500, 1050, 75] })],
+    ['test.m[2]', (o) => (o.test = { n: [1700000, 93000, 150], m: [17600, 1040, 74.25] })],
+    ['test.n[1]', (o) => (o.test = { n: [1700000, 1e308, 150], m: [17600, 1040, 74] })],
+    ['key.n', (o) => (o.key = { n: [2 ** 52, 2 ** 52, 2 ** 52], m: [0, 0, 0] })],
+    ['eps_sec', (o) => (o.eps_sec = 1e-320)],
+    ['f_ec', (o) => (o.f_ec = 1e308)],
+    ['mu[0]', (o) => (o.mu = [800, 0.1, 0])],
   ];
   for (const [field, mutate] of bad) {
     it(`rejects bad ${field} naming the field`, () => {
@@ -129,7 +138,7 @@ describe('Lim et al. 2014 finite-key bound', () => {
     });
   }
 
-  it('the CLI prints the output keys, and exits 2 naming the field on bad input', () => {
+  it('the CLI prints the output keys, and exits 1 naming the field on bad input data', () => {
     const ok = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/keyrate.ts', '-'], { input: JSON.stringify(cases[0].input), encoding: 'utf8' });
     expect(ok.status).toBe(0);
     const out = JSON.parse(ok.stdout);
@@ -137,7 +146,7 @@ describe('Lim et al. 2014 finite-key bound', () => {
     expect(out.length).toBe(287420);
     const badP = { ...cases[0].input, p: [0.5, 0.25, 0.3] };
     const bad = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/keyrate.ts', '-'], { input: JSON.stringify(badP), encoding: 'utf8' });
-    expect(bad.status).toBe(2);
+    expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/\bp\b.*sum to 1/);
   });
 });
