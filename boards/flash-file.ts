@@ -1,5 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileDurably } from './durable-file.ts';
 import type { PersistentState } from './emulator/core.ts';
 import { FlashMemory, type FlashGeometryLike } from './flash.ts';
 
@@ -26,8 +26,8 @@ export function loadPersistentState(path: string, g: FlashGeometryLike): Persist
 }
 
 /**
- * Writes atomically and durably (temporary file, fsync, rename, fsync of the folder):
- * a crash never leaves half a file, and once this returns the state survives one.
+ * Writes atomically and durably (writeFileDurably): a crash never leaves half a file,
+ * and once this returns the state survives one.
  */
 export function savePersistentState(path: string, s: PersistentState): void {
   const g = s.flash.geometry;
@@ -38,18 +38,5 @@ export function savePersistentState(path: string, s: PersistentState): void {
   b.writeUInt32BE(g.base, 7);
   b.writeUInt32BE(g.size, 11);
   b.set(s.flash.data, HEADER);
-  const fd = openSync(`${path}.tmp`, 'w');
-  try {
-    for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(`${path}.tmp`, path);
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileDurably(path, b);
 }

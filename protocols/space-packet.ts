@@ -8,6 +8,8 @@ export const SEQ_MODULO = 0x4000;
 export const SEQ_FLAGS_UNSEGMENTED = 0b11;
 /** Largest packet: 6 header octets + 65536 data octets. */
 export const MAX_PACKET_BYTES = PRIMARY_HEADER_BYTES + 0x10000;
+/** Smallest space packet: 6 header octets and one data octet. */
+export const MIN_PACKET_BYTES = PRIMARY_HEADER_BYTES + 1;
 
 export type PacketType = 'TM' | 'TC';
 
@@ -75,13 +77,22 @@ export function readPrimaryHeader(buf: Uint8Array, offset = 0): PrimaryHeader {
   };
 }
 
-/** Octet that fills an idle packet's data field (what VcPacketSender's idle fill writes). */
+/**
+ * The idle packet, in the one form this mission sends it (idlePacket) and trusts it
+ * (checkIdlePacket): APID 0x7FF, TM, no secondary header, unsegmented, sequence count 0,
+ * every data octet IDLE_FILL_OCTET.
+ */
 export const IDLE_FILL_OCTET = 0x00;
 
+/** An idle packet of `totalBytes` octets (at least MIN_PACKET_BYTES), data all IDLE_FILL_OCTET. */
+export function idlePacket(totalBytes: number): Uint8Array {
+  const p = new Uint8Array(Math.max(MIN_PACKET_BYTES, totalBytes)).fill(IDLE_FILL_OCTET);
+  writePrimaryHeader(p, 0, { type: 'TM', secondaryHeader: false, apid: IDLE_APID, sequenceFlags: SEQ_FLAGS_UNSEGMENTED, seq: 0, dataLength: p.length - PRIMARY_HEADER_BYTES - 1 });
+  return p;
+}
+
 /**
- * Checks that an idle packet (APID 0x7FF) starts at `offset` in the one form this
- * mission sends it: TM, no secondary header, unsegmented, sequence count 0, every data
- * octet IDLE_FILL_OCTET, and wholly inside the buffer. A stretch of bytes that merely
+ * Checks that an idle packet (idlePacket's form) starts at `offset`, wholly inside the buffer. A stretch of bytes that merely
  * carries APID 0x7FF is not trusted as idle fill: random data and payload bytes often
  * do. Throws PACKET_TOO_SHORT, LENGTH_MISMATCH or HEADER_INVALID naming the field.
  */
@@ -104,7 +115,7 @@ export function checkIdlePacket(buf: Uint8Array, offset = 0): PrimaryHeader {
   }
   for (let i = offset + PRIMARY_HEADER_BYTES; i < end; i++) {
     if (buf[i] !== IDLE_FILL_OCTET) {
-      throw new ProtocolError('HEADER_INVALID', `idle packet fill octet ${i - offset} is 0x${buf[i].toString(16).padStart(2, '0')}, expected 0x00`, {
+      throw new ProtocolError('HEADER_INVALID', `idle packet fill octet ${i - offset} is 0x${buf[i].toString(16).padStart(2, '0')}, expected 0x${IDLE_FILL_OCTET.toString(16).padStart(2, '0')}`, {
         field: 'fill',
         offset: i - offset,
         value: buf[i],

@@ -22,12 +22,36 @@ export function usageError(message: string, usage: string): never {
   process.exit(2);
 }
 
+/** One line on stderr and exit `code` (1 bad data, 2 usage): a user error needs no stack trace. */
+export function fail(message: string, code: 1 | 2): never {
+  console.error(`error: ${message}`);
+  process.exit(code);
+}
+
+// A decimal number as people type it: 0.001, 1e-3, -2, 5. (Number() would also take
+// '', ' ', '0x10', 'Infinity', turning an empty value into 0 and hex into another number.)
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const decimal = (raw: string) => (DECIMAL.test(raw.trim()) ? Number(raw) : NaN);
+
 /** Parses a whole-number option, or exits 2 naming the option. */
 export function intOption(name: string, raw: string | undefined, usage: string, min = -Infinity, max = Infinity): number | undefined {
   if (raw === undefined) return undefined;
-  // Number('') and Number('  ') are 0: an empty value is not a number.
-  const v = raw.trim() === '' ? NaN : Number(raw);
+  const v = decimal(raw);
   if (!Number.isInteger(v) || v < min || v > max) usageError(`--${name} must be a whole number in ${min}..${max}, got '${raw}'`, usage);
+  return v;
+}
+
+/**
+ * Parses a real-number option within min..max (above min when `minExclusive`), or exits 2
+ * naming the option and the value: empty, blank, hex, NaN and non-finite values are refused.
+ */
+export function numberOption(name: string, raw: string | undefined, usage: string, min = -Infinity, max = Infinity, minExclusive = false): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = decimal(raw);
+  if (!Number.isFinite(v) || v < min || (minExclusive && v === min) || v > max) {
+    const range = minExclusive ? `(${min}, ${max}]` : `${min}..${max}`;
+    usageError(`--${name} must be a number in ${range}, got '${raw}'`, usage);
+  }
   return v;
 }
 

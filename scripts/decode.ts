@@ -11,7 +11,7 @@ import { decodeCobsStream } from '../hil/decode/cobs.ts';
 import { decodeSpacePacketStream } from '../hil/decode/spacepacket.ts';
 import type { DecodeRecord, DecodeResult } from '../hil/decode/types.ts';
 import { MAX_TM_FRAME_BYTES, MIN_SYNC_FRAME_BYTES, minTmFrameBytes } from '../protocols/link/tm-frame.ts';
-import { intOption, parseCli, usageError } from './cli.ts';
+import { fail, intOption, parseCli, usageError } from './cli.ts';
 
 const USAGE = `usage: npm run decode -- [--format FORMAT] [options] [FILE|-]
 
@@ -117,8 +117,7 @@ try {
   const io = typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall !== undefined;
   if (!(e instanceof InputError) && !io) throw e;
   flush();
-  console.error(`error: ${(e as Error).message}`);
-  process.exit(1);
+  fail((e as Error).message, 1);
 }
 flush();
 process.stderr.write(`summary: ${JSON.stringify(result.summary)}\n`);

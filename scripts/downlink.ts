@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { writeDownlinkCapture } from '../hil/link/capture.ts';
 import { simulateDownlinkPass } from '../hil/link/downlink-pass.ts';
 import { DEFAULT_TM_FRAME_BYTES } from '../protocols/link/mission.ts';
-import { intOption, parseCli, seedOption, usageError } from './cli.ts';
+import { intOption, numberOption, parseCli, seedOption, usageError } from './cli.ts';
 
 const USAGE = `usage: npm run downlink -- [options]
 
@@ -47,12 +47,9 @@ const seed = seedOption(values.seed as string, USAGE) as number;
 const frameLengthBytes = intOption('frame-length', values['frame-length'] as string | undefined, USAGE, 16, 2048) ?? DEFAULT_TM_FRAME_BYTES;
 if (values.randomize && values['no-randomize']) usageError('give --randomize or --no-randomize, not both', USAGE);
 const randomized = !values['no-randomize'];
-const ber = Number(values.ber);
-if (!Number.isFinite(ber) || ber < 0 || ber > 0.01) usageError(`--ber must be a number in 0..0.01, got '${values.ber}'`, USAGE);
-const durationS = Number(values['duration-s']);
-if (!Number.isFinite(durationS) || durationS <= 0 || durationS > 3600) usageError(`--duration-s must be in (0, 3600], got '${values['duration-s']}'`, USAGE);
-const bitRate = Number(values['bit-rate']);
-if (!Number.isFinite(bitRate) || bitRate < 1e4 || bitRate > 1e10) usageError(`--bit-rate must be in 1e4..1e10, got '${values['bit-rate']}'`, USAGE);
+const ber = numberOption('ber', values.ber as string, USAGE, 0, 0.01) as number;
+const durationS = numberOption('duration-s', values['duration-s'] as string, USAGE, 0, 3600, true) as number;
+const bitRate = numberOption('bit-rate', values['bit-rate'] as string, USAGE, 1e4, 1e10) as number;
 const out = values.out as string;
 
 try {

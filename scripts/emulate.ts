@@ -6,7 +6,7 @@
 import { BOARD_NAMES, isBoardName } from '../boards/definitions.ts';
 import { type HostedEmulator, hostOnPty, hostOnTcp } from '../hil/emulator-host.ts';
 import { socatAvailable } from '../hil/pty.ts';
-import { parseCli, seedOption } from './cli.ts';
+import { intOption, parseCli, seedOption } from './cli.ts';
 
 const usage = `usage: npm run emulate -- BOARD [--baud N] [--tcp PORT] [--seed N] [--flash-file FILE]
   BOARD        one of ${BOARD_NAMES.join(', ')}
@@ -22,17 +22,8 @@ if (!board || args.positionals.length > 1 || !isBoardName(board)) {
   console.error(`${board ? `unknown board '${board}'` : 'missing BOARD'}\n${usage}`);
   process.exit(2);
 }
-const int = (name: string, v: string | undefined, min: number): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`--${name} must be an integer >= ${min}, got '${v}'\n${usage}`);
-    process.exit(2);
-  }
-  return n;
-};
-const baud = int('baud', args.values.baud, 300);
-const tcp = int('tcp', args.values.tcp, 0);
+const baud = intOption('baud', args.values.baud, usage, 300, 20_000_000);
+const tcp = intOption('tcp', args.values.tcp, usage, 0, 65535);
 const seed = seedOption(args.values.seed, usage) ?? 1;
 
 let hosted: HostedEmulator;

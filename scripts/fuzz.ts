@@ -6,7 +6,7 @@
  * exit 1 if any, 2 usage error. Progress on stderr.
  */
 import fc from 'fast-check';
-import { addTally, emptyTally, FUZZ_FORMATS, fuzzCaseArb, PACKETS_PER_STREAM, type FuzzTally } from '../test/protocols/decoder-fuzz.ts';
+import { addTally, emptyTally, FUZZ_FORMATS, fuzzCaseArb, PACKETS_PER_STREAM, type FuzzTally } from '../hil/fuzz/decoder-audit.ts';
 import { intOption, parseCli } from './cli.ts';
 
 const USAGE = `usage: npm run fuzz -- [--streams N] [--seed N]

@@ -4,7 +4,7 @@
  * Exit codes: 0 ok, 1 bad input data (the field is named) or failure, 2 usage.
  */
 import { readFileSync } from 'node:fs';
-import { KeyRateInputError, keyLength, parseKeyRateInput } from '../firmware/qkd/keyrate.ts';
+import { KeyRateInputError, keyLength, parseKeyRateInput } from '../qkd/keyrate.ts';
 import { parseCli, usageError } from './cli.ts';
 
 const usage = `usage: npm run keyrate -- FILE.json | -

@@ -3,7 +3,7 @@
  * Simulate one QKD pass end to end and print its summary. Progress goes to stderr.
  * Exit codes: 0 ok, 1 failure, 2 usage.
  */
-import { runPass } from '../boards/sim/run-pass.ts';
+import { runPass } from '../hil/mission/physics-pass.ts';
 import { STATIONS } from '../boards/sim/stations.ts';
 import { intOption, parseCli, seedOption } from './cli.ts';
 

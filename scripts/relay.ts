@@ -4,11 +4,11 @@
  */
 import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { PoolFormatError } from '../firmware/qkd/pool.ts';
+import { PoolFormatError } from '../qkd/pool.ts';
 import { PoolStoreError } from '../hil/relay/pool-store.ts';
 import { bytesAsImage, encodePng, testPattern } from '../hil/relay/png.ts';
 import { runRelay } from '../hil/relay/run-relay.ts';
-import { intOption, parseCli, usageError } from './cli.ts';
+import { fail, intOption, numberOption, parseCli, seedOption, usageError } from './cli.ts';
 
 const USAGE = `usage: npm run relay -- --from STATION --to STATION --image IN.png --out OUT.png [options]
 
@@ -60,18 +60,11 @@ if (values['make-test-image']) {
 for (const k of ['from', 'to', 'image', 'out'] as const) if (!values[k]) usageError(`--${k} is required`, USAGE);
 const image = values.image as string;
 if (!existsSync(image)) usageError(`no such file: ${image}`, USAGE);
-const seed = intOption('seed', values.seed as string | undefined, USAGE, 0, 2 ** 31) ?? 1;
+const seed = seedOption(values.seed as string | undefined, USAGE, 2 ** 31) ?? 1;
 const passDurationS = intOption('duration-s', values['duration-s'] as string | undefined, USAGE, 10, 900);
-const relayBer = values['relay-ber'] === undefined ? 0 : Number(values['relay-ber']);
-if (!(relayBer >= 0 && relayBer <= 0.01)) usageError(`--relay-ber must be a number in 0..0.01, got '${values['relay-ber']}'`, USAGE);
+const relayBer = numberOption('relay-ber', values['relay-ber'] as string | undefined, USAGE, 0, 0.01) ?? 0;
 const out = values.out as string;
 const cipherOut = out.replace(/(\.png)?$/i, '.cipher.png');
-
-/** One line on stderr and exit `code`: a user error needs no usage text or stack. */
-function fail(message: string, code: 1 | 2): never {
-  console.error(`error: ${message}`);
-  process.exit(code);
-}
 
 /** Refuses an output that could not be written, before any key is spent on it. */
 function checkWritable(path: string, label: string): void {

@@ -1,7 +1,7 @@
 import { parse, YAMLParseError } from 'yaml';
 import { type ConfigLayout, loadConfigLayout, type TableLayout } from '../../boards/config/layout.ts';
 import { configFlash, type BoardDefinition, loadBoardDefinition } from '../../boards/definitions.ts';
-import { DECOY_PARAMS, decoyParamsViolation } from '../../firmware/qkd/decoy-conditions.ts';
+import { DECOY_PARAMS, decoyParamsViolation } from '../../qkd/decoy-conditions.ts';
 import { imageLength } from '../../protocols/config-image.ts';
 import type { ParameterDef } from '../../protocols/dictionary/index.ts';
 
@@ -71,10 +71,21 @@ export function allowedText(p: { range?: readonly [number, number]; integer?: bo
   return `${p.range[0]}..${p.range[1]}${p.unit ? ` ${p.unit}` : ''}${p.integer ? ', integer' : ''}`;
 }
 
-/** Parses a config file's text (YAML; JSON is valid YAML). Syntax errors come back as issues. */
+/**
+ * Most copies of one anchored YAML node a config file may hold, the anchor itself
+ * included (nested aliases multiply): the yaml library's maxAliasCount. Given here, not
+ * left to the library's default, because it is what stops a "billion laughs" file
+ * before it expands; real config files use no aliases at all.
+ */
+export const MAX_YAML_ALIASES = 100;
+
+/**
+ * Parses a config file's text (YAML; JSON is valid YAML). Syntax errors come back as
+ * issues; more copies of an anchored node than MAX_YAML_ALIASES throw the library's ReferenceError.
+ */
 export function parseConfigText(text: string): { doc: unknown; issues: ConfigIssue[] } {
   try {
-    return { doc: parse(text, { uniqueKeys: true }), issues: [] };
+    return { doc: parse(text, { uniqueKeys: true, maxAliasCount: MAX_YAML_ALIASES }), issues: [] };
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const at = e.linePos?.[0];

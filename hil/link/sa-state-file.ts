@@ -1,5 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileDurably } from '../../boards/durable-file.ts';
 import type { SaStateStore } from '../../firmware/link/sa-state.ts';
 
 /**
@@ -32,21 +32,7 @@ export class FileSaStateStore implements SaStateStore {
 
   save(spi: number, arsn: number): void {
     const next = { ...this.state, [spi]: arsn };
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify({ version: 1, lastArsn: next }));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
-    const dir = openSync(dirname(this.path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    writeFileDurably(this.path, JSON.stringify({ version: 1, lastArsn: next }), { mode: 0o600 });
     this.state[spi] = arsn;
   }
 }

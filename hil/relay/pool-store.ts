@@ -1,7 +1,8 @@
-import { closeSync, existsSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { decodeJournalEntry, encodeJournalEntry, KeyPool, PoolFormatError, type PoolJournal, type PoolJournalEntry } from '../../firmware/qkd/pool.ts';
-import { preSharedKey } from '../../boards/sim/run-pass.ts';
+import { closeSync, existsSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appendDurably, fsyncFolderOf, writeFileDurably } from '../../boards/durable-file.ts';
+import { decodeJournalEntry, encodeJournalEntry, KeyPool, PoolFormatError, type PoolJournal, type PoolJournalEntry } from '../../qkd/pool.ts';
+import { preSharedKey } from '../mission/physics-pass.ts';
 
 /**
  * Key pools on disk: per pool holder a snapshot `<name>.json` and a write-ahead journal
@@ -24,33 +25,12 @@ export class PoolStoreError extends Error {
   override readonly name = 'PoolStoreError';
 }
 
-/** Write `bytes` to `path` so that after a crash it holds either the old or the new contents. */
-function writeFileDurably(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', FILE_MODE);
-  try {
-    fchmodSync(fd, FILE_MODE); // a stale temp file keeps its old mode otherwise
-    writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const d = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(d); // the rename itself survives a crash
-  } finally {
-    closeSync(d);
-  }
-}
-
 /** Appends entries, each on disk (fsync) before write returns. */
 class FileJournal implements PoolJournal {
   constructor(private readonly fd: number) {}
 
   write(entry: PoolJournalEntry): void {
-    writeSync(this.fd, `${encodeJournalEntry(entry)}\n`);
-    fsyncSync(this.fd);
+    appendDurably(this.fd, `${encodeJournalEntry(entry)}\n`);
     if (++journalWrites === KILL_AFTER_WRITES) process.kill(process.pid, 'SIGKILL');
   }
 }
@@ -124,11 +104,13 @@ export class PoolStore {
 
   /** Snapshot `pool`, then empty its journal (a crash in between only replays what the snapshot holds). */
   save(name: string, pool: KeyPool): void {
-    writeFileDurably(this.path(name), pool.serialise());
+    writeFileDurably(this.path(name), pool.serialise(), { mode: FILE_MODE });
     let fd = this.journals.get(name);
     if (fd === undefined) {
-      fd = openSync(join(this.dir, `${name}.journal`), 'a', FILE_MODE);
+      const journal = join(this.dir, `${name}.journal`);
+      fd = openSync(journal, 'a', FILE_MODE);
       fchmodSync(fd, FILE_MODE);
+      fsyncFolderOf(journal); // a new journal's name must survive a crash, or its entries go with it
       this.journals.set(name, fd);
     }
     ftruncateSync(fd, 0);
@@ -153,7 +135,7 @@ export class PoolStore {
       }
       if (!Number.isSafeInteger(n) || (n as number) < 1) throw new PoolStoreError(`${p}: expected { "next": whole number >= 1 }, got next ${JSON.stringify(n)}`);
     }
-    writeFileDurably(p, JSON.stringify({ next: (n as number) + 1 }));
+    writeFileDurably(p, JSON.stringify({ next: (n as number) + 1 }), { mode: FILE_MODE });
     return n as number;
   }
 }

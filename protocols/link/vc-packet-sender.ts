@@ -1,16 +1,6 @@
 import { ProtocolError } from '../errors.ts';
-import { IDLE_APID, PRIMARY_HEADER_BYTES, readPrimaryHeader, packetLength, SEQ_FLAGS_UNSEGMENTED, writePrimaryHeader } from '../space-packet.ts';
+import { IDLE_APID, idlePacket, MIN_PACKET_BYTES, readPrimaryHeader, packetLength } from '../space-packet.ts';
 import { FHP_NO_PACKET_START } from './tm-frame.ts';
-
-/** Smallest space packet: 6 header octets and one data octet. */
-export const MIN_PACKET_BYTES = PRIMARY_HEADER_BYTES + 1;
-
-/** An idle packet (APID 0x7FF) of `totalBytes` octets, data zero. */
-export function idlePacket(totalBytes: number): Uint8Array {
-  const p = new Uint8Array(Math.max(MIN_PACKET_BYTES, totalBytes));
-  writePrimaryHeader(p, 0, { type: 'TM', secondaryHeader: false, apid: IDLE_APID, sequenceFlags: SEQ_FLAGS_UNSEGMENTED, seq: 0, dataLength: p.length - PRIMARY_HEADER_BYTES - 1 });
-  return p;
-}
 
 /**
  * The packet side of one TM virtual channel: a FIFO of whole space packets cut into

@@ -11,9 +11,9 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { privacyAmplify, verificationHash } from '../../firmware/qkd/block.ts';
-import { cascadeBlockSizes, cascadeLocal, ecEfficiency } from '../../firmware/qkd/cascade.ts';
-import { Rng } from '../../firmware/qkd/random.ts';
+import { privacyAmplify, verificationHash } from '../../qkd/block.ts';
+import { cascadeBlockSizes, cascadeLocal, ecEfficiency } from '../../qkd/cascade.ts';
+import { Rng } from '../../qkd/random.ts';
 import type { Benchmark, Figure } from './types.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,7 +38,7 @@ function noisyPair(n: number, qber: number, seed: number): { alice: Uint8Array; 
 
 async function passInChild(progress: (m: string) => void): Promise<{ wallS: number; cpuS: number; maxRssKiB: number; finalKeyBits: number }> {
   const code = `
-    const { runPass } = await import(${JSON.stringify(pathToFileURL(join(root, 'boards/sim/run-pass.ts')).href)});
+    const { runPass } = await import(${JSON.stringify(pathToFileURL(join(root, 'hil/mission/physics-pass.ts')).href)});
     const r = runPass({ station: 'beijing', seed: 1, durationS: 300, progress: (m) => process.stderr.write(m + '\\n') });
     const u = process.resourceUsage();
     process.stdout.write(JSON.stringify({ wallS: r.summary.wallS, cpuS: (u.userCPUTime + u.systemCPUTime) / 1e6, finalKeyBits: r.summary.finalKeyBits, maxRssKiB: u.maxRSS }));

@@ -20,3 +20,10 @@ export const jsonLines = (s: string) =>
     .split('\n')
     .filter((l) => l.trim().length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/**
+ * A line a Node process prints when an error escapes: a stack frame ("    at f (file:1:2)"),
+ * node's internals, the uncaught-exception banner, or a line starting "XxxError: ".
+ * CLIs answer bad input in one line of their own ("error: ...", lower case), never this.
+ */
+export const STACK_LINE = /^\s+at .+(:\d+|\))$|node:internal|triggerUncaughtException|^\w*Error: /m;

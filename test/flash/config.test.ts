@@ -8,7 +8,7 @@ import { BOARD_NAMES } from '../../boards/definitions.ts';
 import { decodeConfigImage, decodeImageHeader, encodeConfigImage, selectBootImage } from '../../protocols/config-image.ts';
 import { crc32c } from '../../protocols/crc.ts';
 import { configToImage, configToYaml, ImageContentError, imageToConfig } from '../../hil/flash/image.ts';
-import { type BoardConfig, ConfigValidationError, configSchema, loadConfigText, parseConfigText, validateConfig } from '../../hil/flash/schema.ts';
+import { type BoardConfig, ConfigValidationError, configSchema, loadConfigText, MAX_YAML_ALIASES, parseConfigText, validateConfig } from '../../hil/flash/schema.ts';
 import { runScript } from '../cli/run.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -119,6 +119,18 @@ const arbConfig: fc.Arbitrary<BoardConfig> = fc
     const tables: BoardConfig['tables'] = pattern.length ? { pattern } : {};
     return { board: 'qsrc', configVersion: qsrc.configVersion, parameters, tables };
   });
+
+describe('YAML aliases in config files', () => {
+  // The limit is ours, not the library's default: the anchor plus MAX_YAML_ALIASES - 1
+  // aliases parse, one alias more is refused.
+  const withAliases = (n: number) => `board: qsrc\nx: &x [1, 2]\ny: [${Array(n).fill('*x').join(', ')}]\n`;
+
+  it(`an anchored node may appear MAX_YAML_ALIASES (${MAX_YAML_ALIASES}) times in all; once more is refused naming aliases`, () => {
+    expect(MAX_YAML_ALIASES).toBeGreaterThan(1);
+    expect((parseConfigText(withAliases(MAX_YAML_ALIASES - 1)).doc as { y: unknown[] }).y).toHaveLength(MAX_YAML_ALIASES - 1);
+    expect(() => parseConfigText(withAliases(MAX_YAML_ALIASES))).toThrow(/alias/i);
+  });
+});
 
 describe('config <-> image is lossless', () => {
   it('config -> image -> config gives the same config; image -> config -> image the same bytes', () => {

@@ -9,10 +9,10 @@ import { encodeCommand, encodeReport } from '../../protocols/dictionary/index.ts
 import { ProtocolError } from '../../protocols/errors.ts';
 import { scanPackets } from '../../protocols/packet-stream.ts';
 import { TmFramer } from '../../protocols/link/tm-framer.ts';
-import { idlePacket, VcPacketSender } from '../../protocols/link/vc-packet-sender.ts';
+import { VcPacketSender } from '../../protocols/link/vc-packet-sender.ts';
 import { encodeSerialFrame, findTrailingFrame } from '../../protocols/serial-frame.ts';
-import { checkIdlePacket } from '../../protocols/space-packet.ts';
-import { FUZZ_FORMATS, fuzzCaseArb } from './decoder-fuzz.ts';
+import { checkIdlePacket, idlePacket } from '../../protocols/space-packet.ts';
+import { FUZZ_FORMATS, fuzzCaseArb } from '../../hil/fuzz/decoder-audit.ts';
 import { HAND_VECTORS, hexBytes } from './vectors.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

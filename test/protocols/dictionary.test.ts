@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dictionaryJson, dictionaryMarkdown } from '../../protocols/dictionary/export.ts';
 import { DICTIONARY, decodePacket, encodeCommand, encodeEvent, encodeHousekeeping, encodeReport, type FieldDef } from '../../protocols/dictionary/index.ts';
-import { valuesArb } from './dictionary-arbitraries.ts';
+import { valuesArb } from '../../hil/fuzz/dictionary-arbitraries.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
 
 function normalise(v: Record<string, unknown>, fields: readonly FieldDef[]): Record<string, unknown> {

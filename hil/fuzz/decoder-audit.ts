@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { decodeCobsBytes } from '../../hil/decode/cobs.ts';
-import { decodeSpacePacketStream } from '../../hil/decode/spacepacket.ts';
-import { decodeTmFrameCapture } from '../../hil/decode/tmframe.ts';
-import type { DecodeRecord, DecodeResult, Emit } from '../../hil/decode/types.ts';
+import { decodeCobsBytes } from '../decode/cobs.ts';
+import { decodeSpacePacketStream } from '../decode/spacepacket.ts';
+import { decodeTmFrameCapture } from '../decode/tmframe.ts';
+import type { DecodeRecord, DecodeResult, Emit } from '../decode/types.ts';
 import { TmFramer } from '../../protocols/link/tm-framer.ts';
 import { VcPacketSender } from '../../protocols/link/vc-packet-sender.ts';
 import { encodeSerialFrame } from '../../protocols/serial-frame.ts';

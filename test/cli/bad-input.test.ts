@@ -1,0 +1,216 @@
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeCommand } from '../../protocols/dictionary/index.ts';
+import { encodeSerialFrame } from '../../protocols/serial-frame.ts';
+import { encodePng, testPattern } from '../../hil/relay/png.ts';
+import { capture, identifyHex, junk, tmCapture } from './decode-fixtures.ts';
+import { ROOT, runScript, STACK_LINE } from './run.ts';
+
+/**
+ * Issue 11 (items 8, 10, 11 and the acceptance's table-driven CLI test): every CLI in
+ * scripts/ fed bad input, as a real process. Usage errors exit 2, bad data exits 1, the
+ * answer names what was wrong (option or field, and the value), and no output line looks
+ * like a stack trace. Deeper checks of one CLI live beside it (relay --out spends no key:
+ * test/relay/relay-cli.test.ts).
+ */
+const dir = mkdtempSync(join(tmpdir(), 'bad-input-'));
+function file(name: string, content: Uint8Array | string): string {
+  const f = join(dir, name);
+  writeFileSync(f, content);
+  return f;
+}
+const aDirectory = join(dir, 'a-directory');
+mkdirSync(aDirectory);
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+interface Row {
+  cli: string;
+  /** What is wrong with the input. */
+  name: string;
+  args: string[];
+  stdin?: Uint8Array | string;
+  code: 1 | 2;
+  /** What stderr must say: the option or field, and the value. */
+  says: RegExp;
+  /** The whole output is that one line. */
+  oneLine?: true;
+  /** Output that must not appear (a null field, a port that was opened). */
+  never?: RegExp;
+}
+
+// keyrate: one JSON object; bad data on stdin or in a file is exit 1 naming the field.
+const GOOD = {
+  mu: [0.8, 0.1, 0],
+  p: [0.5, 0.25, 0.25],
+  key: { n: [1700000, 93000, 150], m: [17500, 1050, 75] },
+  test: { n: [1700000, 93000, 150], m: [17600, 1040, 74] },
+  f_ec: 1.16,
+};
+const keyrateInput = (patch: Record<string, unknown>) => JSON.stringify({ ...GOOD, ...patch });
+const NULL_FIELD = /\bnull\b/;
+
+// decode: captures cut, garbled or not captures at all.
+const tm = tmCapture();
+const pings = Buffer.concat([1, 2, 3].map((i) => encodeSerialFrame(encodeCommand('PING', {}, { seq: i }))));
+
+// flash: a YAML alias bomb ("billion laughs": nine levels of nine aliases, 9^9 strings
+// once expanded), and a port that does not exist: reaching it would fail naming the port.
+function billionLaughs(): string {
+  const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i <= 8; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);
+  lines.push('board: qsrc', 'parameters: { MU_SIGNAL: 0.6 }', 'tables: { pattern: *a8 }');
+  return lines.join('\n') + '\n';
+}
+const bomb = file('bomb.yaml', billionLaughs());
+const noTty = join(dir, 'no-such-tty');
+const flash = (...more: string[]) => ['--board', 'qsrc', '--port', noTty, '--config', bomb, '--yes', ...more];
+
+// relay: everything valid but the one option under test; nothing may be spent.
+const relay = (...more: string[]) => ['--from', 'beijing', '--to', 'stellenbosch', '--image', file('in.png', encodePng(testPattern(8, 8))), '--pool-dir', join(dir, 'pools'), '--no-pass', '--out', join(dir, 'out.png'), ...more];
+const downlinkOut = ['--out', join(dir, 'dl.bin')];
+
+const rows: Row[] = [
+  // keyrate
+  { cli: 'keyrate', name: 'n = 1e308', args: ['-'], stdin: keyrateInput({ key: { n: [1e308, 93000, 150], m: [0, 0, 0] } }), code: 1, says: /key\.n\[0\].*1e\+308/, never: NULL_FIELD },
+  { cli: 'keyrate', name: 'fractional detections', args: ['-'], stdin: keyrateInput({ test: { n: [1700000, 93000.5, 150], m: [0, 0, 0] } }), code: 1, says: /test\.n\[1\].*93000\.5/, never: NULL_FIELD },
+  { cli: 'keyrate', name: 'fractional errors', args: ['-'], stdin: keyrateInput({ key: { n: [1700000, 93000, 150], m: [0.5, 0, 0] } }), code: 1, says: /key\.m\[0\].*0\.5/, never: NULL_FIELD },
+  { cli: 'keyrate', name: 'decoy conditions broken', args: ['-'], stdin: keyrateInput({ mu: [0.3, 0.25, 0.1] }), code: 1, says: /mu.*mu1 > mu2 \+ mu3.*mu1=0\.3, mu2=0\.25, mu3=0\.1/, never: NULL_FIELD },
+  { cli: 'keyrate', name: 'eps_sec underflows', args: ['-'], stdin: keyrateInput({ eps_sec: 1e-320 }), code: 1, says: /eps_sec/, never: NULL_FIELD },
+  { cli: 'keyrate', name: 'f_ec overflows', args: ['-'], stdin: keyrateInput({ f_ec: 1e308 }), code: 1, says: /f_ec/, never: NULL_FIELD },
+  { cli: 'keyrate', name: 'not JSON', args: ['-'], stdin: '{"mu": [0.8,', code: 1, says: /not JSON/ },
+  { cli: 'keyrate', name: 'no input', args: [], code: 2, says: /exactly one input/ },
+  { cli: 'keyrate', name: 'unknown option', args: ['--n', '5'], code: 2, says: /--n/ },
+
+  // pass
+  { cli: 'pass', name: '--duration-s 0.001', args: ['--duration-s', '0.001'], code: 2, says: /--duration-s.*0\.001/ },
+  { cli: 'pass', name: '--duration-s NaN', args: ['--duration-s', 'NaN'], code: 2, says: /--duration-s.*NaN/ },
+  { cli: 'pass', name: '--duration-s Infinity', args: ['--duration-s', 'Infinity'], code: 2, says: /--duration-s.*Infinity/ },
+  { cli: 'pass', name: "--seed ''", args: ['--seed', ''], code: 2, says: /--seed.*''/ },
+  { cli: 'pass', name: '--seed 1e3', args: ['--seed', '1e3'], code: 2, says: /--seed.*'1e3'/ },
+  { cli: 'pass', name: '--seed 0x10', args: ['--seed', '0x10'], code: 2, says: /--seed.*'0x10'/ },
+  { cli: 'pass', name: '--seed -1', args: ['--seed=-1'], code: 2, says: /--seed.*'-1'/ },
+  { cli: 'pass', name: '--seed 1.5', args: ['--seed', '1.5'], code: 2, says: /--seed.*'1\.5'/ },
+
+  // decode: usage (exit 2)
+  { cli: 'decode', name: 'unknown format', args: ['--format', 'nope', '-'], stdin: '', code: 2, says: /unknown format 'nope'/ },
+  { cli: 'decode', name: 'a file that does not exist', args: ['/no/such/file'], code: 2, says: /no such file: \/no\/such\/file/ },
+  ...['spacepacket', 'cobs', 'boardlink', 'capture', 'tmframe'].map((format): Row => ({
+    cli: 'decode',
+    name: `a directory as --format ${format}`,
+    args: ['--format', format, '--frame-length', '64', aDirectory],
+    code: 2,
+    says: /not a file: .*a-directory/,
+  })),
+  { cli: 'decode', name: '--frame-length 8 (the receiver needs 13)', args: ['--format', 'tmframe', '--frame-length', '8', '-'], stdin: tm, code: 2, says: /--frame-length .*13\.\.2048.*got '8'/ },
+  { cli: 'decode', name: "--frame-length ''", args: ['--format', 'tmframe', '--frame-length', '', '-'], stdin: tm, code: 2, says: /--frame-length .*got ''/ },
+  // decode: bad data (exit 1)
+  { cli: 'decode', name: 'a capture file whose header is not JSON', args: ['--format', 'capture', file('bad-header.cap.jsonl', '{"type":"header",\n')], code: 1, says: /bad-header\.cap\.jsonl: header line is not JSON/ },
+  { cli: 'decode', name: 'a capture file with a line that is not JSON', args: ['--format', 'capture', file('bad-line.cap.jsonl', capture('{"t":1,'))], code: 1, says: /bad-line\.cap\.jsonl:2: not JSON/ },
+  {
+    cli: 'decode',
+    name: 'a capture record with hex zz11',
+    args: ['--format', 'capture', file('zz.cap.jsonl', capture(`{"t":1,"dir":"tx","hex":"${identifyHex}"}`, '{"t":2,"dir":"rx","hex":"zz11"}'))],
+    code: 1,
+    says: /recordsInvalid":1/,
+  },
+  { cli: 'decode', name: 'a capture cut mid-frame', args: ['--format', 'capture', file('cut.cap.jsonl', capture(`{"t":1,"dir":"tx","hex":"${identifyHex.slice(0, 12)}"}`))], code: 1, says: /truncatedBytes":6/ },
+  { cli: 'decode', name: '200 kB of random bytes as --format tmframe', args: ['--format', 'tmframe', '--frame-length', '64', '-'], stdin: junk(200_000, 1), code: 1, says: /200000 bytes skipped/ },
+  { cli: 'decode', name: 'a TM capture cut mid-frame', args: ['--format', 'tmframe', '--frame-length', '64', '-'], stdin: tm.subarray(0, tm.length - 30), code: 1, says: /38 bytes of a truncated last unit/ },
+  { cli: 'decode', name: 'a COBS capture cut mid-frame', args: ['--format', 'cobs', '-'], stdin: pings.subarray(0, pings.length - 5), code: 1, says: /truncatedBytes":\d+/ },
+  { cli: 'decode', name: 'a board-link capture cut mid-frame', args: ['--format', 'boardlink', '-'], stdin: Buffer.from(identifyHex.slice(0, 12), 'hex'), code: 1, says: /6 bytes of a truncated last unit/ },
+
+  // flash
+  {
+    cli: 'flash',
+    name: 'a YAML alias bomb as --config',
+    args: flash(),
+    code: 1,
+    says: new RegExp(`^flash: refused ${escape(bomb)}, nothing sent to the board: .*alias`, 'i'),
+    oneLine: true,
+    never: /no-such-tty/,
+  },
+  { cli: 'flash', name: "--baud ''", args: flash('--baud', ''), code: 2, says: /--baud.*''/, never: /no-such-tty/ },
+  { cli: 'flash', name: 'unknown board', args: ['--board', 'nope', '--port', noTty, '--config', bomb], code: 2, says: /unknown board 'nope'/, never: /no-such-tty/ },
+
+  // relay: checked before any key is spent (relay-cli.test.ts checks the pools)
+  { cli: 'relay', name: '--out a directory', args: relay('--out', aDirectory), code: 2, says: /^error: --out .*a-directory.* is a directory$/m, oneLine: true },
+  { cli: 'relay', name: "--relay-ber ''", args: relay('--relay-ber', ''), code: 2, says: /--relay-ber.*''/ },
+  { cli: 'relay', name: '--relay-ber Infinity', args: relay('--relay-ber', 'Infinity'), code: 2, says: /--relay-ber.*'Infinity'/ },
+  { cli: 'relay', name: "--seed ''", args: relay('--seed', ''), code: 2, says: /--seed.*''/ },
+  { cli: 'relay', name: '--seed 1e3', args: relay('--seed', '1e3'), code: 2, says: /--seed.*'1e3'/ },
+
+  // downlink
+  { cli: 'downlink', name: "--ber ''", args: ['--ber', '', ...downlinkOut], code: 2, says: /--ber.*''/ },
+  { cli: 'downlink', name: '--ber 0x0', args: ['--ber', '0x0', ...downlinkOut], code: 2, says: /--ber.*'0x0'/ },
+  { cli: 'downlink', name: "--duration-s ' '", args: ['--duration-s', ' ', ...downlinkOut], code: 2, says: /--duration-s.*' '/ },
+  { cli: 'downlink', name: '--duration-s 0', args: ['--duration-s', '0', ...downlinkOut], code: 2, says: /--duration-s.*\(0, 3600\].*'0'/ },
+  { cli: 'downlink', name: '--bit-rate Infinity', args: ['--bit-rate', 'Infinity', ...downlinkOut], code: 2, says: /--bit-rate.*'Infinity'/ },
+  { cli: 'downlink', name: "--seed ''", args: ['--seed', '', ...downlinkOut], code: 2, says: /--seed.*''/ },
+
+  // emulate: each would otherwise start an emulator that runs until stopped
+  { cli: 'emulate', name: "--tcp ''", args: ['qsrc', '--tcp', ''], code: 2, says: /--tcp.*''/ },
+  { cli: 'emulate', name: '--tcp 0x10', args: ['qsrc', '--tcp', '0x10'], code: 2, says: /--tcp.*'0x10'/ },
+  { cli: 'emulate', name: '--tcp 70000', args: ['qsrc', '--tcp', '70000'], code: 2, says: /--tcp.*0\.\.65535.*'70000'/ },
+  { cli: 'emulate', name: '--baud NaN', args: ['qsrc', '--baud', 'NaN'], code: 2, says: /--baud.*'NaN'/ },
+  { cli: 'emulate', name: "--seed ''", args: ['qsrc', '--seed', ''], code: 2, says: /--seed.*''/ },
+  { cli: 'emulate', name: '--seed 1e30', args: ['qsrc', '--seed', '1e30'], code: 2, says: /--seed.*'1e30'/ },
+
+  // the rest
+  { cli: 'start', name: "--seed ''", args: ['--seed', ''], code: 2, says: /--seed.*''/ },
+  { cli: 'hil', name: "--seed ''", args: ['--seed', ''], code: 2, says: /--seed.*''/ },
+  { cli: 'hil', name: 'unknown option', args: ['--nope'], code: 2, says: /--nope/ },
+  { cli: 'dict', name: 'unknown export', args: ['--export', 'yaml'], code: 2, says: /unknown export 'yaml'/ },
+  { cli: 'ports', name: 'unknown option', args: ['--nope'], code: 2, says: /--nope/ },
+  { cli: 'fuzz', name: "--streams ''", args: ['--streams', ''], code: 2, says: /--streams.*''/ },
+  { cli: 'fuzz', name: '--seed 1.5', args: ['--seed', '1.5'], code: 2, says: /--seed.*'1\.5'/ },
+  { cli: 'bench', name: 'unknown option', args: ['--nope'], code: 2, says: /--nope/ },
+  { cli: 'bench', name: 'unknown benchmark', args: ['nope'], code: 2, says: /unknown benchmark 'nope'/ },
+];
+
+describe('bad input to every CLI: exit code, what was wrong, no stack trace', () => {
+  for (const row of rows) {
+    it(`${row.cli}: ${row.name} -> exit ${row.code}`, () => {
+      const r = runScript(row.cli, row.args, row.stdin);
+      const out = `${r.stdout}\n${r.stderr}`;
+      expect(r.code, r.stderr).toBe(row.code);
+      expect(r.stderr).toMatch(row.says);
+      expect(out).not.toMatch(STACK_LINE);
+      if (row.oneLine) expect(out.split('\n').filter((l) => l.trim() !== '')).toEqual([expect.stringMatching(row.says)]);
+      if (row.never) expect(out).not.toMatch(row.never);
+    });
+  }
+
+  it('every CLI in scripts/ has a usage-error row (exit 2)', () => {
+    const clis = readdirSync(join(ROOT, 'scripts')).filter((f) => f.endsWith('.ts') && f !== 'cli.ts').map((f) => f.slice(0, -3));
+    expect(clis.length).toBeGreaterThanOrEqual(13);
+    for (const cli of clis) expect({ cli, usageRows: rows.some((r) => r.cli === cli && r.code === 2) }).toEqual({ cli, usageRows: true });
+  });
+});
+
+describe('numbers that are accepted still give sane answers', () => {
+  it('keyrate reads a file with fractional counts as bad data (exit 1), the fixture as good (exit 0)', () => {
+    const frac = file('frac.json', keyrateInput({ key: { n: [1700000, 93000, 150.25], m: [17500, 1050, 75] } }));
+    const bad = runScript('keyrate', [frac]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/key\.n\[2\].*150\.25/);
+    const good = runScript('keyrate', ['test/qkd/fixtures/keyrate-example.json']);
+    expect(good.code).toBe(0);
+    expect(Object.values(JSON.parse(good.stdout) as Record<string, number>).every(Number.isFinite)).toBe(true);
+  });
+
+  it('a pass too short to pay for its authentication nets 0 key, never negative, and says so', () => {
+    const json = runScript('pass', ['--duration-s', '1', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const s = JSON.parse(json.stdout) as Record<string, number>;
+    expect(s.finalKeyBits).toBe(0);
+    expect(s.authKeyConsumedBits).toBeGreaterThan(0);
+    expect(s.netKeyBits).toBe(0);
+    expect(s.authDeficitBits).toBe(s.authKeyConsumedBits);
+    expect(Object.values(s).some((v) => v === null)).toBe(false);
+    const text = runScript('pass', ['--duration-s', '1']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/net 0 \(the pass did not pay for its authentication: \d+ bits of stored key spent\)/);
+  });
+});
