@@ -1,8 +1,14 @@
 /**
- * Time for emulators and the bench. One interface, two clocks:
- *  - SimClock: simulated time that advances only while someone waits on it (a held
- *    clock runs its event queue in order, yielding to the event loop after each
- *    event so promise chains settle). Same seed + same script = same run, bit for bit.
+ * Time for emulators, the firmware and the bench. One interface, two clocks:
+ *  - SimClock: the bench's one simulated-time event queue (emulators, UART models,
+ *    firmware timers, world physics). Time moves only when the queue is run, in one of
+ *    two ways over the same queue and the same order of events:
+ *      - synchronously: runUntil / runUntilTrue / advanceMs, for sim-time loops (a
+ *        mission pass costs only its callbacks);
+ *      - asynchronously: while someone holds it (hold(), sleep()), the queue runs one
+ *        event at a time and yields to the event loop after each, so promise chains of
+ *        the bench suites settle between events.
+ *    Same seed + same schedule = same run, bit for bit.
  *  - WallClock: the real monotonic clock, for real boards and emulators in their own process.
  * setTimeout/clearTimeout have xstate's clock shape, so machines can run on either.
  */
@@ -26,13 +32,27 @@ interface SimEvent {
   cancelled: boolean;
 }
 
+/**
+ * Called before simulated time moves past a quantum boundary, with the next boundary
+ * (`toMs`, a multiple of the quantum): the seam for lockstep, through which a bench
+ * will grant time to emulators in other processes and wait for them to reach it. The
+ * async pump awaits a returned promise; a synchronous run cannot wait, so a hook that
+ * returns one there is an error.
+ */
+export type AdvanceHook = (toMs: number) => void | Promise<void>;
+
+/** Events run at one instant before the clock calls itself stuck (a timer re-armed for 0 ms forever). */
+export const MAX_EVENTS_PER_INSTANT = 1_000_000;
+
 export class SimClock implements Clock {
   readonly kind = 'sim' as const;
   private t = 0;
   private seq = 0;
   private heap: SimEvent[] = [];
   private holds = 0;
-  private running = false;
+  private pumping = false;
+  private atInstant = 0;
+  private advance: { quantumMs: number; hook: AdvanceHook; grantedToMs: number } | null = null;
   /** Events run so far (for diagnostics). */
   eventsRun = 0;
 
@@ -43,13 +63,68 @@ export class SimClock implements Clock {
   setTimeout(fn: () => void, ms: number): SimEvent {
     const e: SimEvent = { t: this.t + Math.max(0, ms || 0), seq: this.seq++, fn, cancelled: false };
     this.push(e);
-    if (this.holds > 0 && !this.running) void this.pump();
+    if (this.holds > 0 && !this.pumping) void this.pump();
     return e;
   }
 
   clearTimeout(handle: unknown): void {
     if (handle && typeof handle === 'object' && 'cancelled' in handle) (handle as SimEvent).cancelled = true;
   }
+
+  /** Calls `fn` every `periodMs` from now until it returns false or the returned stop is called. */
+  every(periodMs: number, fn: () => boolean | void): () => void {
+    let h: SimEvent | null = null;
+    let stopped = false;
+    const run = () => {
+      h = null;
+      if (stopped || fn() === false || stopped) return;
+      h = this.setTimeout(run, periodMs);
+    };
+    h = this.setTimeout(run, periodMs);
+    return () => {
+      stopped = true;
+      if (h) h.cancelled = true;
+    };
+  }
+
+  /**
+   * Installs the lockstep seam (see AdvanceHook): `hook(toMs)` is called before time
+   * moves past `toMs - quantumMs`, once for every quantum time enters, empty ones
+   * included (a remote emulator may have something to say in any of them). Null removes it.
+   */
+  onAdvance(quantumMs: number, hook: AdvanceHook | null): void {
+    if (hook !== null && !(quantumMs > 0)) throw new RangeError(`advance quantum must be > 0 ms (got ${quantumMs})`);
+    this.advance = hook === null ? null : { quantumMs, hook, grantedToMs: this.t };
+  }
+
+  // ------------------------------------------------------------ synchronous run
+
+  /** Runs every event due up to and including `tMs`, then sets the time to `tMs`. */
+  runUntil(tMs: number): void {
+    for (;;) {
+      const e = this.peek();
+      if (!e || e.t > tMs) break;
+      this.grantSync(e.t);
+      this.runNext();
+    }
+    if (tMs > this.t) {
+      this.grantSync(tMs);
+      this.t = tMs;
+      this.atInstant = 0;
+    }
+  }
+
+  /** Runs until `pred` holds (checked every `stepMs`) or `limitMs` passes; true when it held. */
+  runUntilTrue(pred: () => boolean, limitMs: number, stepMs = 10): boolean {
+    const end = this.t + limitMs;
+    while (this.t < end) {
+      if (pred()) return true;
+      this.runUntil(Math.min(end, this.t + stepMs));
+    }
+    return pred();
+  }
+
+  // ---------------------------------------------------------- asynchronous run
 
   hold(): () => void {
     this.holds++;
@@ -62,7 +137,7 @@ export class SimClock implements Clock {
     };
   }
 
-  /** Runs every event due up to `t` (used by tests that want to step time by hand). */
+  /** Runs every event due up to `t`, yielding between events (tests that step time by hand). */
   async advanceTo(t: number): Promise<void> {
     const release = this.hold();
     const done = new Promise<void>((resolve) => this.setTimeout(resolve, t - this.t));
@@ -71,22 +146,63 @@ export class SimClock implements Clock {
   }
 
   private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+    if (this.pumping) return;
+    this.pumping = true;
     try {
       // Let the code that took the hold register its timers first.
       await yieldToLoop();
       while (this.holds > 0) {
-        const e = this.pop();
+        const e = this.peek();
         if (!e) break;
-        if (e.cancelled) continue;
-        this.t = Math.max(this.t, e.t);
-        this.eventsRun++;
-        e.fn();
+        const grant = this.grant(e.t);
+        if (grant !== undefined) {
+          if (grant !== 'granted') await grant;
+          continue; // the hook may have scheduled or cancelled events
+        }
+        this.runNext();
         await yieldToLoop();
       }
     } finally {
-      this.running = false;
+      this.pumping = false;
+    }
+  }
+
+  // ------------------------------------------------------------------ the queue
+
+  private peek(): SimEvent | undefined {
+    while (this.heap.length > 0 && this.heap[0].cancelled) this.pop();
+    return this.heap[0];
+  }
+
+  /** Runs the head event (not cancelled: peek() was called first). */
+  private runNext(): void {
+    const e = this.pop()!;
+    if (e.t > this.t) {
+      this.t = e.t;
+      this.atInstant = 0;
+    } else if (++this.atInstant > MAX_EVENTS_PER_INSTANT) {
+      throw new Error(`simulated clock stuck: more than ${MAX_EVENTS_PER_INSTANT} events at t = ${this.t} ms (a timer re-armed for 0 ms?)`);
+    }
+    this.eventsRun++;
+    e.fn();
+  }
+
+  /**
+   * When moving to `tMs` leaves the granted time, grants the next quantum (one call of
+   * the hook); returns the hook's promise, if any. Callers repeat until nothing is left to grant.
+   */
+  private grant(tMs: number): Promise<void> | 'granted' | undefined {
+    const a = this.advance;
+    if (!a || tMs <= a.grantedToMs) return undefined;
+    const toMs = (Math.floor(a.grantedToMs / a.quantumMs) + 1) * a.quantumMs;
+    a.grantedToMs = toMs;
+    const r = a.hook(toMs);
+    return r instanceof Promise ? r : 'granted';
+  }
+
+  private grantSync(tMs: number): void {
+    for (let r = this.grant(tMs); r !== undefined; r = this.grant(tMs)) {
+      if (r !== 'granted') throw new Error('an asynchronous advance hook needs the async pump (hold/sleep), not a synchronous runUntil');
     }
   }
 
@@ -96,10 +212,11 @@ export class SimClock implements Clock {
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (before(h[p], h[i])) break;
-      [h[p], h[i]] = [h[i], h[p]];
+      if (before(h[p], e)) break;
+      h[i] = h[p];
       i = p;
     }
+    h[i] = e;
   }
 
   private pop(): SimEvent | undefined {
@@ -107,24 +224,25 @@ export class SimClock implements Clock {
     if (h.length === 0) return undefined;
     const top = h[0];
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i], h[m]];
+        const m = r < n && before(h[r], h[l]) ? r : l;
+        if (!before(h[m], last)) break;
+        h[i] = h[m];
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }
 }
 
+/** Events at the same time run in the order they were scheduled. */
 function before(a: SimEvent, b: SimEvent): boolean {
   return a.t < b.t || (a.t === b.t && a.seq < b.seq);
 }

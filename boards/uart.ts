@@ -5,16 +5,23 @@ import type { Clock } from './clock.ts';
  * Bytes reach the sink when their stop bit has left the line, so a reader sees the
  * same timing as behind a real UART. While the queue is non-empty the line stays
  * busy back to back; an idle line starts the next byte at "now".
+ *
+ * Due times are counted in whole bytes from a fixed origin (the time the line last
+ * went busy): byte n is due at origin + n x byteMs. A timer is armed for a byte index
+ * and, when it fires, delivers at least up to that index, so float rounding of the
+ * clock's time (2 Mbaud is 0.005 ms a byte; near t = 1e5 ms an ulp is 1.5e-11 ms) can
+ * never leave a byte undelivered and re-arm a timer for "the rest" that rounds to 0.
  */
 export class UartTx {
   private queue: Uint8Array[] = [];
-  private queued = 0;
-  /** Clock time when the last queued byte's stop bit ends. */
-  private lineFreeAt = 0;
-  /** Bytes already handed to the sink out of the head chunk. */
+  /** Bytes of the head chunk already handed to the sink. */
   private headSent = 0;
-  /** Clock time the head chunk's first byte started. */
-  private headStart = 0;
+  /** Clock time the first byte since the line went busy started. */
+  private originMs = 0;
+  /** Bytes written since the origin (the last one is due at lineFreeAt). */
+  private written = 0;
+  /** Bytes delivered since the origin. */
+  private delivered = 0;
   private timer: unknown = null;
   private readonly byteMs: number;
   bytesSent = 0;
@@ -38,7 +45,17 @@ export class UartTx {
   }
 
   get queuedBytes(): number {
-    return this.queued - this.headSent;
+    return this.written - this.delivered;
+  }
+
+  /** Clock time byte `n` (counted from the origin, 1-based) has left the line. */
+  private dueMs(n: number): number {
+    return this.originMs + n * this.byteMs;
+  }
+
+  /** Clock time when the last queued byte's stop bit ends. */
+  private get lineFreeAt(): number {
+    return this.dueMs(this.written);
   }
 
   /** Clock time when everything queued will have left the line. */
@@ -48,24 +65,28 @@ export class UartTx {
 
   write(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    if (this.queue.length === 0) {
-      this.headStart = Math.max(this.clock.now(), this.lineFreeAt);
+    const now = this.clock.now();
+    if (this.queue.length === 0 && now >= this.lineFreeAt) {
+      // An idle line: a new origin, so counts stay small and exact.
+      this.originMs = now;
+      this.written = 0;
+      this.delivered = 0;
       this.headSent = 0;
     }
     this.queue.push(bytes);
-    this.queued += bytes.length;
-    this.lineFreeAt = Math.max(this.clock.now(), this.lineFreeAt) + bytes.length * this.byteMs;
+    this.written += bytes.length;
     if (this.timer === null) this.schedule();
   }
 
   /** Drops everything queued (power loss, reset). */
   flush(): void {
     this.queue = [];
-    this.queued = 0;
     this.headSent = 0;
     this.cancelTimer();
     this.idleWaiters = [];
-    this.lineFreeAt = this.clock.now();
+    this.originMs = this.clock.now();
+    this.written = 0;
+    this.delivered = 0;
   }
 
   private cancelTimer(): void {
@@ -82,48 +103,42 @@ export class UartTx {
       this.timer = null;
       return;
     }
+    const now = this.clock.now();
     if (this.clock.kind === 'sim') {
       // Simulated time: deliver the whole head chunk when its last byte is done.
-      const doneAt = this.headStart + head.length * this.byteMs;
-      this.timer = this.clock.setTimeout(() => this.tick(), doneAt - this.clock.now());
+      const target = this.delivered + head.length - this.headSent;
+      this.timer = this.clock.setTimeout(() => this.tick(target), this.dueMs(target) - now);
+    } else if (this.lineFreeAt - now <= 3) {
+      // Wall time, everything queued ends within ~3 ms (a short answer on an idle line):
+      // poll the event loop instead so the answer is not held for a timer tick.
+      const h = setImmediate(() => this.tick(0));
+      this.timer = { immediate: h };
     } else {
       // Wall time: wake when the next byte is done. Timers fire >= 1 ms late; the
       // schedule stays ideal, so a late timer delivers more bytes at once, not fewer.
-      // When everything queued ends within ~3 ms (a short answer on an idle line),
-      // poll the event loop instead so the answer is not held for a timer tick.
-      const now = this.clock.now();
-      if (this.lineFreeAt - now <= 3) {
-        const h = setImmediate(() => this.tick());
-        this.timer = { immediate: h };
-      } else {
-        const nextDone = this.headStart + (this.headSent + 1) * this.byteMs;
-        this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, nextDone - now));
-      }
+      const target = this.delivered + 1;
+      this.timer = this.clock.setTimeout(() => this.tick(target), Math.max(0, this.dueMs(target) - now));
     }
   }
 
-  private tick(): void {
+  /** Delivers every byte due by now, and at least up to byte index `target` (the one the timer was armed for). */
+  private tick(target: number): void {
     this.timer = null;
-    const now = this.clock.now();
+    const dueByNow = Math.floor((this.clock.now() - this.originMs) / this.byteMs + 1e-9);
+    const upTo = Math.min(this.written, Math.max(target, dueByNow));
     const out: Uint8Array[] = [];
     let total = 0;
-    while (this.queue.length > 0) {
+    while (this.delivered < upTo) {
       const head = this.queue[0];
-      // The chunk is complete once its end time has come: the same expression schedule()
-      // waits for, so a float error in the byte count below (large `now`, short byteMs)
-      // cannot leave the last byte uncounted and re-arm a 0 ms timer forever.
-      const endAt = this.headStart + head.length * this.byteMs;
-      const done = now >= endAt ? head.length : Math.min(head.length, Math.floor((now - this.headStart) / this.byteMs + 1e-9));
-      if (done > this.headSent) {
-        out.push(head.subarray(this.headSent, done));
-        total += done - this.headSent;
-        this.headSent = done;
+      const n = Math.min(head.length - this.headSent, upTo - this.delivered);
+      out.push(head.subarray(this.headSent, this.headSent + n));
+      total += n;
+      this.delivered += n;
+      this.headSent += n;
+      if (this.headSent === head.length) {
+        this.queue.shift();
+        this.headSent = 0;
       }
-      if (this.headSent < head.length) break;
-      this.queue.shift();
-      this.queued -= head.length;
-      this.headStart += head.length * this.byteMs;
-      this.headSent = 0;
     }
     if (total > 0) {
       const bytes = out.length === 1 ? out[0].slice() : concat(out, total);

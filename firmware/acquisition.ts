@@ -50,8 +50,6 @@ export function slewActor(deps: ActorDeps) {
     const { attitude } = deps.ports;
     const plan = input.plan;
     if (plan) attitude.requestStationPointing({ latDeg: plan.latDeg, lonDeg: plan.lonDeg, altM: plan.altM, tleLine1: plan.tleLine1, tleLine2: plan.tleLine2 });
-    deps.status.bodyOffsetXUrad = 0;
-    deps.status.bodyOffsetYUrad = 0;
     attitude.setPointingOffsetUrad(0, 0);
     deps.ports.pointing.commandFsmUrad(0, 0);
     return every(deps.clock, 10, () => {
@@ -68,10 +66,10 @@ export function beaconSearchActor(deps: ActorDeps) {
     const { attitude, pointing } = deps.ports;
     const points = spiralScanPoints(input.params.ACQ_CONE_URAD, SCAN_STEP_FACTOR * CAMERA_HALF_FOV_URAD, scanPhaseRad(deps.seed, input.attempt));
     let i = 0;
-    const st = deps.status;
+    // The body offset commanded now; on a sighting it goes to the fine loop with BEACON_FOUND.
+    let offset = points[0];
     const goTo = (p: { xUrad: number; yUrad: number }) => {
-      st.bodyOffsetXUrad = p.xUrad;
-      st.bodyOffsetYUrad = p.yUrad;
+      offset = p;
       attitude.setPointingOffsetUrad(p.xUrad, p.yUrad);
     };
     goTo(points[0]);
@@ -79,8 +77,8 @@ export function beaconSearchActor(deps: ActorDeps) {
       const spot = pointing.beaconSpot();
       if (spot.visible) {
         // Put the beacon on the boresight; fine pointing takes it from there.
-        goTo({ xUrad: st.bodyOffsetXUrad + spot.xUrad, yUrad: st.bodyOffsetYUrad + spot.yUrad });
-        sendBack({ type: 'BEACON_FOUND', offsetUrad: Math.hypot(st.bodyOffsetXUrad, st.bodyOffsetYUrad) } satisfies ModeEvent);
+        goTo({ xUrad: offset.xUrad + spot.xUrad, yUrad: offset.yUrad + spot.yUrad });
+        sendBack({ type: 'BEACON_FOUND', xUrad: offset.xUrad, yUrad: offset.yUrad } satisfies ModeEvent);
         return false;
       }
       i = (i + 1) % points.length;

@@ -1,12 +1,15 @@
 import type { Params } from './params.ts';
 import type { PayloadClock, PayloadPorts } from './hal.ts';
-import type { PayloadStatus, TrackingStats } from './status.ts';
+import type { ModeStatus, Readings, TrackingStats } from './status.ts';
 
-/** What the hardware actors are built from: ports, the clock, the status board, telemetry. */
+/** What the hardware actors are built from: ports, the clock, the status, telemetry. */
 export interface ActorDeps {
   ports: PayloadPorts;
   clock: PayloadClock;
-  status: PayloadStatus;
+  /** The status the mode machine's snapshot implies now (lock, emission, bank, ...): read only. */
+  status(): ModeStatus;
+  /** Running values the actors measure; each actor writes only its own fields. */
+  readings: Readings;
   tracking: TrackingStats;
   /** Emits a dictionary event as TM(5,x). */
   event(name: string, fields?: Record<string, unknown>): void;

@@ -17,7 +17,7 @@ export function bootActor(deps: ActorDeps) {
     const boards = boardPorts(deps.ports);
     for (const b of boards) b.requestSelfTest();
     const startMs = deps.clock.now();
-    deps.status.bootMs = startMs;
+    deps.readings.bootMs = startMs;
     return every(deps.clock, 10, () => {
       const failed = boards.find((b) => b.selfTestState() === 'failed');
       const pending = boards.find((b) => b.selfTestState() !== 'passed');
@@ -29,13 +29,8 @@ export function bootActor(deps: ActorDeps) {
       sendBack({ type: 'SELF_TEST_OK' } satisfies ModeEvent);
       for (const step of loadConfigSteps(deps.ports.config)) {
         if (step.kind === 'bankFailed') sendBack({ type: 'CONFIG_BANK_FAILED', bank: step.bank, reason: step.reason } satisfies ModeEvent);
-        else if (step.kind === 'loaded') {
-          deps.status.configBank = step.bank;
-          sendBack({ type: 'CONFIG_LOADED', bank: step.bank, generation: step.generation, params: step.params } satisfies ModeEvent);
-        } else {
-          deps.status.configBank = null;
-          sendBack({ type: 'CONFIG_DEFAULTS' } satisfies ModeEvent);
-        }
+        else if (step.kind === 'loaded') sendBack({ type: 'CONFIG_LOADED', bank: step.bank, generation: step.generation, params: step.params } satisfies ModeEvent);
+        else sendBack({ type: 'CONFIG_DEFAULTS' } satisfies ModeEvent);
       }
       return false;
     });
@@ -47,7 +42,6 @@ export function safingActor(deps: ActorDeps) {
   return fromCallback<EventObject, ActorInput>(() => {
     const { source, pointing, attitude } = deps.ports;
     source.stopFrame();
-    deps.status.emitting = false;
     pointing.commandFsmUrad(0, 0);
     attitude.releasePointing();
     return undefined;
@@ -57,7 +51,6 @@ export function safingActor(deps: ActorDeps) {
 /** STANDBY: starts the pass at the plan's start time. */
 export function passStartActor(deps: ActorDeps) {
   return fromCallback<EventObject, ActorInput>(({ input, sendBack }) => {
-    deps.status.passActive = false;
     const plan = input.plan;
     if (!plan) return undefined;
     const h = deps.clock.setTimeout(() => sendBack({ type: 'PASS_START' } satisfies ModeEvent), Math.max(0, (plan.startS - deps.missionTimeS()) * 1000));
@@ -68,13 +61,11 @@ export function passStartActor(deps: ActorDeps) {
 /** PASS: ends it at the plan's end time. */
 export function passEndActor(deps: ActorDeps) {
   return fromCallback<EventObject, ActorInput>(({ input, sendBack }) => {
-    deps.status.passActive = true;
     const plan = input.plan;
     if (!plan) return undefined;
     const h = deps.clock.setTimeout(() => sendBack({ type: 'PASS_END' } satisfies ModeEvent), Math.max(0, (plan.endS - deps.missionTimeS()) * 1000));
     return () => {
       deps.clock.clearTimeout(h);
-      deps.status.passActive = false;
       deps.ports.attitude.releasePointing();
       deps.ports.pointing.commandFsmUrad(0, 0);
     };

@@ -67,10 +67,10 @@ export const RECOVERY_TABLE: readonly RecoveryRule[] = [
     action: 'REACQUIRE',
     maxRecoveries: 2,
     check: (v) => {
-      const st = v.deps.status;
+      const since = v.deps.readings.unlockedSinceMs;
       // Time engaged on the beacon without fine lock (the relock window normally acts first).
-      if (st.unlockedSinceMs === null) return null;
-      const durationMs = Math.round(v.deps.clock.now() - st.unlockedSinceMs);
+      if (since === null) return null;
+      const durationMs = Math.round(v.deps.clock.now() - since);
       return durationMs > v.params.LOCK_LOST_MAX_MS ? { fields: { durationMs }, detail: `no fine lock for ${durationMs} ms` } : null;
     },
   },
@@ -90,7 +90,7 @@ export const RECOVERY_TABLE: readonly RecoveryRule[] = [
     action: 'RECALIBRATE',
     maxRecoveries: 3,
     check: (v) => {
-      if (!v.deps.status.emitting) return null;
+      if (!v.deps.status().emitting) return null;
       const mu = v.params.MU_SIGNAL;
       const driftPct = ((v.deps.ports.source.monitorSignalMu() - mu) / mu) * 100;
       return Math.abs(driftPct) > v.params.INTENSITY_DRIFT_MAX_PCT ? { fields: { driftPct }, detail: `signal intensity off by ${driftPct.toFixed(1)} %` } : null;
@@ -103,7 +103,7 @@ export const RECOVERY_TABLE: readonly RecoveryRule[] = [
     maxRecoveries: 1,
     check: (v) => {
       // Scrubs the bank the next boot will use (only when running on a flashed configuration).
-      if (v.deps.status.configBank === null) return null;
+      if (v.deps.status().configBank === null) return null;
       const bank = v.deps.ports.config.activeBank();
       const c = checkBank(v.deps.ports.config, bank);
       return c.ok ? null : { fields: { bank }, detail: `bank ${bank}: ${c.reason}` };
@@ -164,7 +164,6 @@ export function fdirActor(deps: ActorDeps) {
       m.ticksSinceRaise = 0;
       deps.event(rule.event, v.fields);
       deps.event('RECOVERY_ACTION', { fault: rule.fault, action });
-      if (action === 'SAFE') deps.status.stopReason = 'FAULT';
       sendBack({ type: 'FAULT', fault: rule.fault, action, detail: v.detail } satisfies ModeEvent);
     };
     return every(deps.clock, FDIR_TICK_MS, () => {

@@ -95,7 +95,10 @@ export function fineLoopActor(deps: ActorDeps) {
   return fromCallback<EventObject, ActorInput>(({ input, sendBack }) => {
     const { params } = input;
     const { pointing, attitude } = deps.ports;
-    const st = deps.status;
+    const rd = deps.readings;
+    // Starts from the body offset at which the beacon search centred the beacon.
+    const body = { ...input.beaconOffsetUrad };
+    let lastErrorUrad = 0;
     const gains: PiGains = { kp: params.FSM_KP, kiPerS: params.FSM_KI, limitUrad: params.FSM_RANGE_URAD };
     const x = new PiAxis(gains);
     const y = new PiAxis(gains);
@@ -106,7 +109,7 @@ export function fineLoopActor(deps: ActorDeps) {
     const periodMs = loopPeriodMs(params);
     const dtS = periodMs / 1000;
     let n = 0;
-    st.unlockedSinceMs = deps.clock.now();
+    rd.unlockedSinceMs = deps.clock.now();
     const send = (e: ModeEvent) => sendBack(e);
     const stop = every(deps.clock, periodMs, () => {
       n++;
@@ -115,36 +118,33 @@ export function fineLoopActor(deps: ActorDeps) {
       if (spot.visible) {
         errorUrad = Math.hypot(spot.xUrad, spot.yUrad);
         pointing.commandFsmUrad(x.step(spot.xUrad, dtS), y.step(spot.yUrad, dtS));
-        st.fsmXUrad = x.outputUrad;
-        st.fsmYUrad = y.outputUrad;
-        st.lastErrorUrad = errorUrad;
+        rd.fsmXUrad = x.outputUrad;
+        rd.fsmYUrad = y.outputUrad;
+        lastErrorUrad = errorUrad;
         deps.tracking.add(errorUrad);
       }
       const change = lock.update(errorUrad);
       if (change === 'locked') {
-        st.fineLock = true;
-        st.unlockedSinceMs = null;
+        rd.unlockedSinceMs = null;
         send({ type: 'FINE_LOCKED', errorUrad: errorUrad ?? 0 });
       } else if (change === 'lost') {
-        st.fineLock = false;
-        st.unlockedSinceMs = deps.clock.now();
-        send({ type: 'FINE_LOST', errorUrad: errorUrad ?? st.lastErrorUrad });
+        rd.unlockedSinceMs = deps.clock.now();
+        send({ type: 'FINE_LOST', errorUrad: errorUrad ?? lastErrorUrad });
       }
       if (n % OFFLOAD_EVERY_SAMPLES === 0 && spot.visible) {
         // Hand part of the mirror offset to the body so the mirror stays near centre.
         const dx = OFFLOAD_FRACTION * x.outputUrad;
         const dy = OFFLOAD_FRACTION * y.outputUrad;
-        st.bodyOffsetXUrad += dx;
-        st.bodyOffsetYUrad += dy;
-        attitude.setPointingOffsetUrad(st.bodyOffsetXUrad, st.bodyOffsetYUrad);
+        body.xUrad += dx;
+        body.yUrad += dy;
+        attitude.setPointingOffsetUrad(body.xUrad, body.yUrad);
         x.shift(dx);
         y.shift(dy);
       }
     });
     return () => {
       stop();
-      st.unlockedSinceMs = null;
-      st.fineLock = false;
+      rd.unlockedSinceMs = null;
     };
   });
 }

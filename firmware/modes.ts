@@ -36,8 +36,11 @@ export interface ModeContext {
   mode: PayloadMode;
   params: Params;
   plan: PassPlan | null;
-  activeBank: BankName;
+  /** Bank the configuration in force was loaded from; null before boot and on safe defaults. */
+  configBank: BankName | null;
   configGeneration: number;
+  /** Body pointing offset at which the beacon search centred the beacon: where the fine loop starts. */
+  beaconOffsetUrad: { xUrad: number; yUrad: number };
   /** Beacon search attempt, 1-based. */
   attempt: number;
   /** Calibration attempt within the current QKD period, 1-based. */
@@ -47,6 +50,8 @@ export interface ModeContext {
   /** Faults whose cause is still present, as the monitors see it. */
   causesActive: number;
   safeReason: string;
+  /** Whether SAFE was last entered on an FDIR fault (an open source frame then ends FAULT, not STOPPED). */
+  safeOnFault: boolean;
 }
 
 export type ModeEvent =
@@ -62,7 +67,7 @@ export type ModeEvent =
   | { type: 'PASS_END' }
   | { type: 'ABORT_PASS' }
   | { type: 'SLEW_DONE' }
-  | { type: 'BEACON_FOUND'; offsetUrad: number }
+  | { type: 'BEACON_FOUND'; xUrad: number; yUrad: number }
   | { type: 'FINE_LOCKED'; errorUrad: number }
   | { type: 'FINE_LOST'; errorUrad: number }
   | { type: 'TEMP_STABLE' }
@@ -88,7 +93,11 @@ export interface ActorInput {
   params: Params;
   plan: PassPlan | null;
   attempt: number;
+  beaconOffsetUrad: { xUrad: number; yUrad: number };
 }
+
+/** What every invoked hardware actor gets from the context when it starts. */
+const actorInput = ({ context: c }: { context: ModeContext }): ActorInput => ({ params: c.params, plan: c.plan, attempt: c.attempt, beaconOffsetUrad: c.beaconOffsetUrad });
 
 /** Inert default for every hardware actor; payload.ts provides the real ones. */
 const inert = fromCallback<EventObject, ActorInput>(() => undefined);
@@ -157,11 +166,11 @@ export function createModeMachine() {
       reportBankFailed: emit(({ event }) => tmEvent('CONFIG_CRC_FAILED', { bank: event.type === 'CONFIG_BANK_FAILED' ? event.bank : 'A' })),
       applyConfig: enqueueActions(({ event, enqueue }) => {
         if (event.type !== 'CONFIG_LOADED') return;
-        enqueue.assign({ params: event.params, activeBank: event.bank, configGeneration: event.generation });
+        enqueue.assign({ params: event.params, configBank: event.bank, configGeneration: event.generation });
         enqueue.emit(tmEvent('CONFIG_LOADED', { bank: event.bank, generation: event.generation }));
       }),
       applyDefaults: enqueueActions(({ enqueue }) => {
-        enqueue.assign({ params: defaultParams(), configGeneration: 0 });
+        enqueue.assign({ params: defaultParams(), configBank: null, configGeneration: 0 });
         enqueue.emit(tmEvent('CONFIG_DEFAULTS_USED'));
       }),
       storePlan: enqueueActions(({ event, enqueue }) => {
@@ -177,8 +186,11 @@ export function createModeMachine() {
       reportAcquisitionTimeout: emit(({ context }) => tmEvent('ACQUISITION_TIMEOUT', { attempt: context.attempt })),
       reportAcquisitionFailed: emit(({ context }) => tmEvent('ACQUISITION_FAILED', { attempts: context.attempt })),
       reportBeaconAcquired: emit(({ context, event }) =>
-        tmEvent('BEACON_ACQUIRED', { attempt: context.attempt, offsetUrad: event.type === 'BEACON_FOUND' ? event.offsetUrad : 0 }),
+        tmEvent('BEACON_ACQUIRED', { attempt: context.attempt, offsetUrad: event.type === 'BEACON_FOUND' ? Math.hypot(event.xUrad, event.yUrad) : 0 }),
       ),
+      storeBeaconOffset: assign({
+        beaconOffsetUrad: ({ context, event }) => (event.type === 'BEACON_FOUND' ? { xUrad: event.xUrad, yUrad: event.yUrad } : context.beaconOffsetUrad),
+      }),
       reportFineLock: emit(({ event }) => tmEvent('FINE_LOCK_ACQUIRED', { errorUrad: event.type === 'FINE_LOCKED' ? event.errorUrad : 0 })),
       reportFineLost: emit(({ event }) => tmEvent('FINE_LOCK_LOST', { errorUrad: event.type === 'FINE_LOST' ? event.errorUrad : 0 })),
       reportRelockFailed: emit(tmEvent('RELOCK_FAILED')),
@@ -211,6 +223,7 @@ export function createModeMachine() {
       }),
       clearFaults: assign({ faultsLatched: ({ context }) => context.faultsLatched & context.causesActive }),
       noteCommandedSafe: assign({ safeReason: 'commanded by telecommand' }),
+      noteSafeCause: assign({ safeOnFault: ({ event }) => event.type === 'FAULT' }),
       reportSafeEntered: emit(({ context }) => tmEvent('SAFE_ENTERED', { reason: context.safeReason.slice(0, 120) })),
       reportSafeExited: emit(tmEvent('SAFE_EXITED')),
     },
@@ -220,13 +233,15 @@ export function createModeMachine() {
       mode: 'OFF',
       params: input?.params ?? defaultParams(),
       plan: null,
-      activeBank: 'A',
+      configBank: null,
       configGeneration: 0,
+      beaconOffsetUrad: { xUrad: 0, yUrad: 0 },
       attempt: 1,
       calAttempt: 1,
       faultsLatched: 0,
       causesActive: 0,
       safeReason: '',
+      safeOnFault: false,
     }),
     initial: 'OFF',
     on: {
@@ -243,7 +258,7 @@ export function createModeMachine() {
       },
       ON: {
         initial: 'BOOT',
-        invoke: { id: 'fdir', src: 'fdir', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+        invoke: { id: 'fdir', src: 'fdir', input: actorInput },
         on: {
           FAULT: [{ guard: 'faultWantsSafe', target: '.SAFE', actions: 'latchFault' }, { actions: 'latchFault' }],
           FAULT_CLEARED: { actions: 'noteCauseCleared' },
@@ -254,7 +269,7 @@ export function createModeMachine() {
           BOOT: {
             tags: ['BOOT'],
             entry: { type: 'enterMode', params: { mode: 'BOOT' } },
-            invoke: { id: 'boot', src: 'boot', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+            invoke: { id: 'boot', src: 'boot', input: actorInput },
             initial: 'selfTest',
             states: {
               selfTest: {
@@ -275,7 +290,7 @@ export function createModeMachine() {
           STANDBY: {
             tags: ['STANDBY'],
             entry: { type: 'enterMode', params: { mode: 'STANDBY' } },
-            invoke: { id: 'passStartTimer', src: 'passStartTimer', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+            invoke: { id: 'passStartTimer', src: 'passStartTimer', input: actorInput },
             on: {
               PLAN_UPLOADED: { target: 'STANDBY', reenter: true, actions: 'storePlan' },
               PASS_START: { guard: 'hasPlan', target: 'PASS' },
@@ -289,7 +304,7 @@ export function createModeMachine() {
             initial: 'ACQUISITION',
             entry: 'resetAttempts',
             exit: 'dropPlan',
-            invoke: { id: 'passEndTimer', src: 'passEndTimer', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+            invoke: { id: 'passEndTimer', src: 'passEndTimer', input: actorInput },
             on: {
               PASS_END: { target: 'STANDBY' },
               ABORT_PASS: { target: 'STANDBY' },
@@ -308,18 +323,18 @@ export function createModeMachine() {
                 },
                 states: {
                   slewing: {
-                    invoke: { id: 'slew', src: 'slew', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+                    invoke: { id: 'slew', src: 'slew', input: actorInput },
                     on: { SLEW_DONE: 'searching' },
                   },
                   searching: {
-                    invoke: { id: 'beaconSearch', src: 'beaconSearch', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
-                    on: { BEACON_FOUND: { target: '#modeManager.ON.PASS.ENGAGED', actions: 'reportBeaconAcquired' } },
+                    invoke: { id: 'beaconSearch', src: 'beaconSearch', input: actorInput },
+                    on: { BEACON_FOUND: { target: '#modeManager.ON.PASS.ENGAGED', actions: ['storeBeaconOffset', 'reportBeaconAcquired'] } },
                   },
                 },
               },
               ENGAGED: {
                 initial: 'FINE_POINTING',
-                invoke: { id: 'fineLoop', src: 'fineLoop', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+                invoke: { id: 'fineLoop', src: 'fineLoop', input: actorInput },
                 on: {
                   FAULT: { guard: 'faultWantsReacquire', target: 'ACQUISITION', actions: ['latchFault', 'resetAttempts'] },
                 },
@@ -352,14 +367,14 @@ export function createModeMachine() {
                         },
                         states: {
                           stabilising: {
-                            invoke: { id: 'tempControl', src: 'tempControl', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+                            invoke: { id: 'tempControl', src: 'tempControl', input: actorInput },
                             on: {
                               TEMP_STABLE: 'calibrating',
                               TEMP_FAIL: { target: '#modeManager.ON.SAFE', actions: 'reportTempNotStable' },
                             },
                           },
                           calibrating: {
-                            invoke: { id: 'calibration', src: 'calibration', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+                            invoke: { id: 'calibration', src: 'calibration', input: actorInput },
                             on: {
                               CAL_OK: { target: 'running', actions: 'reportCalibrated' },
                               CAL_FAIL: [
@@ -370,7 +385,7 @@ export function createModeMachine() {
                           },
                           running: {
                             initial: 'held',
-                            invoke: { id: 'frames', src: 'frameScheduler', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+                            invoke: { id: 'frames', src: 'frameScheduler', input: actorInput },
                             on: { RECALIBRATE: 'calibrating' },
                             states: {
                               held: { on: { EMITTING: 'emitting' } },
@@ -387,8 +402,8 @@ export function createModeMachine() {
           },
           SAFE: {
             tags: ['SAFE'],
-            entry: [{ type: 'enterMode', params: { mode: 'SAFE' } }, 'reportSafeEntered'],
-            invoke: { id: 'safing', src: 'safing', input: ({ context }) => ({ params: context.params, plan: context.plan, attempt: context.attempt }) },
+            entry: [{ type: 'enterMode', params: { mode: 'SAFE' } }, 'noteSafeCause', 'reportSafeEntered'],
+            invoke: { id: 'safing', src: 'safing', input: actorInput },
             on: {
               PLAN_UPLOADED: { actions: 'storePlan' },
               SET_MODE: [

@@ -9,7 +9,7 @@ import type { PayloadClock, PayloadPorts } from './hal.ts';
 import { createModeMachine, modeOf, type ModeEvent, type ModeMachine, type ModeSnapshot } from './modes.ts';
 import { defaultParams, type Params } from './params.ts';
 import { calibrationActor, frameSchedulerActor, tempControlActor } from './source.ts';
-import { createStatus, TrackingStats, type PayloadStatus } from './status.ts';
+import { createReadings, statusOf, TrackingStats, type PayloadStatus } from './status.ts';
 import { TcHandler } from './tc-handler.ts';
 import { HousekeepingService, TmWriter, type HkProvider } from './telemetry.ts';
 
@@ -35,6 +35,7 @@ export interface PayloadOptions {
 
 export interface Payload {
   readonly clock: PayloadClock;
+  /** The mode machine's facts (derived from its snapshot, read now) and the actors' readings. */
   readonly status: Readonly<PayloadStatus>;
   /** Power-on of the controller: OFF -> BOOT. */
   powerOn(): void;
@@ -76,7 +77,7 @@ export function bindModeMachine(deps: ActorDeps): ModeMachine {
 export function createPayload(opts: PayloadOptions): Payload {
   const clock = opts.clock ?? new SimulatedClock();
   const tm = new TmWriter(clock, opts.epochOffsetS ?? 0);
-  const status = createStatus();
+  const readings = createReadings();
   const tracking = new TrackingStats();
   const { ports } = opts;
   let actor: Actor<ModeMachine> | null = null;
@@ -85,7 +86,8 @@ export function createPayload(opts: PayloadOptions): Payload {
   const deps: ActorDeps = {
     ports,
     clock,
-    status,
+    status: () => statusOf(actor!.getSnapshot()),
+    readings,
     tracking,
     event: (name, fields) => void tm.event(name, fields ?? {}),
     missionTimeS: () => tm.missionTimeS(),
@@ -103,12 +105,13 @@ export function createPayload(opts: PayloadOptions): Payload {
   const payloadHk: HkProvider = () => {
     const s = actor!.getSnapshot();
     const c = s.context;
+    const st = statusOf(s);
     const stats = tracking.take();
     return {
-      mode: modeOf(s),
+      mode: st.mode,
       activeBank: ports.config.activeBank(),
       configGeneration: c.configGeneration,
-      uptimeS: modeOf(s) === 'OFF' ? 0 : Math.floor((clock.now() - status.bootMs) / 1000),
+      uptimeS: st.mode === 'OFF' ? 0 : Math.floor((clock.now() - readings.bootMs) / 1000),
       tcAccepted: Math.min(tcHandler?.accepted ?? 0, 0xffff),
       tcRejected: Math.min(tcHandler?.rejected ?? 0, 0xffff),
       faultsActive: c.faultsLatched,
@@ -116,13 +119,13 @@ export function createPayload(opts: PayloadOptions): Payload {
       pointingErrorMeanUrad: stats.meanUrad,
       pointingErrorRmsUrad: stats.rmsUrad,
       pointingErrorMaxUrad: stats.maxUrad,
-      fsmXUrad: status.fsmXUrad,
-      fsmYUrad: status.fsmYUrad,
-      fineLock: status.fineLock,
-      emitting: status.emitting,
-      frameNumber: Math.max(0, status.frameNumber - 1),
-      pulsesSent: status.pulsesSent,
-      elevationDeg: status.elevationDeg,
+      fsmXUrad: readings.fsmXUrad,
+      fsmYUrad: readings.fsmYUrad,
+      fineLock: st.fineLock,
+      emitting: st.emitting,
+      frameNumber: Math.max(0, readings.frameNumber - 1),
+      pulsesSent: readings.pulsesSent,
+      elevationDeg: readings.elevationDeg,
     };
   };
   const providers = new Map<number, HkProvider>([[housekeepingDef('PAYLOAD_HK').sid, payloadHk], ...(opts.hkProviders ?? [])]);
@@ -143,7 +146,9 @@ export function createPayload(opts: PayloadOptions): Payload {
 
   return {
     clock,
-    status,
+    get status(): PayloadStatus {
+      return { ...statusOf(actor!.getSnapshot()), ...readings };
+    },
     powerOn: () => actor!.send({ type: 'POWER_ON' }),
     sendTc: (bytes) => tcHandler!.handleStream(bytes),
     onTm: (l) => tm.onTm(l),

@@ -58,10 +58,9 @@ export function calibrationActor(deps: ActorDeps) {
   return fromCallback<EventObject, ActorInput>(({ input, sendBack }) => {
     const p = input.params;
     const src = deps.ports.source;
-    const st = deps.status;
-    st.calibrated = false;
+    const rd = deps.readings;
     src.configurePattern(sourcePattern(p));
-    let scale = st.intensityDriveScale > 0 ? st.intensityDriveScale : 1;
+    let scale = rd.intensityDriveScale > 0 ? rd.intensityDriveScale : 1;
     src.setIntensityLevels(intensityLevels(p, scale));
     const startMs = deps.clock.now();
     let iterations = 0;
@@ -73,8 +72,7 @@ export function calibrationActor(deps: ActorDeps) {
       if (Math.abs(errorPct) <= p.INTENSITY_TOLERANCE_PCT) {
         good++;
         if (good >= CAL_GOOD_SAMPLES) {
-          st.intensityDriveScale = scale;
-          st.calibrated = true;
+          rd.intensityDriveScale = scale;
           sendBack({ type: 'CAL_OK', errorPct, iterations: Math.min(iterations, 255) } satisfies ModeEvent);
           return false;
         }
@@ -122,7 +120,7 @@ export function frameSchedulerActor(deps: ActorDeps) {
   return fromCallback<EventObject, ActorInput>(({ input, sendBack }) => {
     const p = input.params;
     const { source, link, attitude } = deps.ports;
-    const st = deps.status;
+    const rd = deps.readings;
     const periodMs = framePeriodMs(p);
     const pulses = p.PULSES_PER_FRAME;
     const minElev = minElevationDeg(p, input.plan);
@@ -131,33 +129,30 @@ export function frameSchedulerActor(deps: ActorDeps) {
     const startedAt = new Map<number, number>();
     // Frames start only when a sync boundary is crossed, so every frame start is on the grid.
     let prevBoundary = Math.floor((deps.clock.now() - link.timeSync().epochMs) / periodMs);
-    let emittingReported = false;
-    st.stopReason = 'STOPPED';
+    let emitting = false;
 
     const account = (frame: number, reason: FrameEndReason) => {
       const r = source.frameReport();
       const count = r && r.frameNumber === frame ? r.pulsesEmitted : 0;
-      st.pulsesSent += count;
-      st.framesAccounted++;
+      rd.pulsesSent += count;
       deps.event('SOURCE_FRAME', { frameNumber: frame, pulseCount: count, reason });
       deps.frameAccounted({ frameNumber: frame, pulseCount: count, reason, startMs: startedAt.get(frame) ?? now0 });
       startedAt.delete(frame);
     };
     const now0 = deps.clock.now();
+    // The machine's running.emitting/held follows these events; status.emitting is derived from it.
     const setEmitting = (on: boolean) => {
-      st.emitting = on;
-      if (on !== emittingReported) {
-        emittingReported = on;
-        sendBack({ type: on ? 'EMITTING' : 'HELD' } satisfies ModeEvent);
-      }
+      if (on === emitting) return;
+      emitting = on;
+      sendBack({ type: on ? 'EMITTING' : 'HELD' } satisfies ModeEvent);
     };
 
     const stop = every(deps.clock, 1, () => {
       const now = deps.clock.now();
       const elev = attitude.status().stationElevationDeg;
-      st.elevationDeg = elev;
+      rd.elevationDeg = elev;
       const sync = link.timeSync();
-      const gate = closedGate(st.fineLock, elev, minElev, link.linkUp() && sync.locked);
+      const gate = closedGate(deps.status().fineLock, elev, minElev, link.linkUp() && sync.locked);
       if (closing) {
         const r = source.frameReport();
         if (r && r.frameNumber === closing.frame && r.ended) {
@@ -180,8 +175,8 @@ export function frameSchedulerActor(deps: ActorDeps) {
       const crossed = boundary > prevBoundary;
       prevBoundary = boundary;
       if (open === null && closing === null && gate === null && crossed) {
-        open = st.frameNumber;
-        st.frameNumber++;
+        open = rd.frameNumber;
+        rd.frameNumber++;
         source.startFrame(open, pulses);
         startedAt.set(open, now);
       }
@@ -191,11 +186,11 @@ export function frameSchedulerActor(deps: ActorDeps) {
       stop();
       if (open !== null) {
         source.stopFrame();
-        account(open, st.stopReason);
+        // Stopped from outside: the machine has already left running, so its snapshot says why.
+        account(open, deps.status().stopReason);
       } else if (closing) {
         account(closing.frame, closing.reason);
       }
-      st.emitting = false;
     };
   });
 }

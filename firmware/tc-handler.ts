@@ -1,12 +1,23 @@
 import { crc32c } from '../protocols/crc.ts';
-import { DICTIONARY, identifyCommand, parameterDef, APID_PAYLOAD, type FailureCode, type FieldValues, type PayloadMode, type BoardName } from '../protocols/dictionary/index.ts';
+import {
+  APID_PAYLOAD,
+  DICTIONARY,
+  identifyCommand,
+  MEMORY_IDS,
+  parameterDef,
+  type CommandArgs,
+  type CommandName,
+  type FailureCode,
+  type FieldValues,
+  type PayloadMode,
+} from '../protocols/dictionary/index.ts';
 import { isProtocolError, ProtocolError } from '../protocols/errors.ts';
 import { decodePus, type PusTc } from '../protocols/pus.ts';
 import { packetLength, PRIMARY_HEADER_BYTES, readPrimaryHeader } from '../protocols/space-packet.ts';
 import { portOf, type BankName, type PayloadPorts } from './hal.ts';
 import { explainRefusal, modeOf, faultNames, type ModeEvent, type ModeSnapshot, type PassPlan } from './modes.ts';
 import { checkBank, type Params } from './params.ts';
-import { DECOY_PARAMS, decoyParamsViolation } from './qkd/decoy-conditions.ts';
+import { DECOY_PARAMS, decoyParamsViolation } from '../qkd/decoy-conditions.ts';
 import type { HousekeepingService, TmWriter } from './telemetry.ts';
 
 /**
@@ -55,7 +66,8 @@ const SOURCE_PARAMS = new Set(['SOURCE_REP_RATE_MHZ', 'MU_SIGNAL', 'MU_DECOY', '
 
 const DECOY_KEYS = new Set([...DECOY_PARAMS.mu, ...DECOY_PARAMS.p]);
 
-const MEMORY_BANK: Record<string, BankName> = { CONFIG_A: 'A', CONFIG_B: 'B' };
+type MemoryId = (typeof MEMORY_IDS)[number];
+const MEMORY_BANK: Record<MemoryId, BankName> = { CONFIG_A: 'A', CONFIG_B: 'B' };
 
 function failureFor(e: unknown): { code: FailureCode; detail: string } {
   if (e instanceof Refusal) return { code: e.code, detail: e.detail };
@@ -157,117 +169,137 @@ export class TcHandler {
   }
 
   /** Checks that a command may start now (throws Refusal) and returns its execution. */
-  private prepare(name: string, a: FieldValues): () => void {
-    const t = this.t;
-    const snap = t.snapshot();
-    const mode = modeOf(snap);
-    const needEvent = (e: ModeEvent, code: FailureCode, why: string) => {
-      if (!snap.can(e)) refuse(code, why);
-      return () => t.send(e);
-    };
-    switch (name) {
-      case 'SET_MODE': {
-        const to = a.mode as PayloadMode;
-        const e: ModeEvent = { type: 'SET_MODE', mode: to };
-        if (to === mode || !snap.can(e)) {
-          const { code, detail } = explainRefusal(snap, to);
-          refuse(code, detail);
-        }
-        return () => t.send(e);
-      }
-      case 'UPLOAD_PASS_PLAN': {
-        const plan: PassPlan = {
-          station: a.station as string,
-          latDeg: a.latDeg as number,
-          lonDeg: a.lonDeg as number,
-          altM: a.altM as number,
-          startS: a.startS as number,
-          endS: a.endS as number,
-          minElevationDeg: a.minElevationDeg as number,
-          tleLine1: a.tleLine1 as string,
-          tleLine2: a.tleLine2 as string,
-        };
-        if (plan.endS <= plan.startS) refuse('FIELD_OUT_OF_RANGE', `field 'endS': ${plan.endS} s is not after startS ${plan.startS} s`);
-        return needEvent({ type: 'PLAN_UPLOADED', plan }, 'MODE_NOT_ALLOWED', `pass plans are accepted in STANDBY or SAFE, not ${mode}`);
-      }
-      case 'ABORT_PASS':
-        return needEvent({ type: 'ABORT_PASS' }, 'MODE_NOT_ALLOWED', `no pass in progress (mode ${mode})`);
-      case 'CLEAR_FAULTS':
-        if (mode === 'OFF') refuse('MODE_NOT_ALLOWED', 'payload is OFF');
-        return () => {
-          t.send({ type: 'CLEAR_FAULTS' });
-          const left = t.snapshot().context.faultsLatched;
-          if (left !== 0) refuse('FAULT_ACTIVE', `cause still present: ${faultNames(left).join(',')}`);
-        };
-      case 'SELECT_CONFIG_BANK': {
-        const bank = a.bank as BankName;
-        const c = checkBank(t.ports.config, bank);
-        if (!c.ok) refuse('MEMORY_ERROR', `bank ${bank} holds no valid image: ${c.reason}`);
-        return () => t.ports.config.selectBank(bank);
-      }
-      case 'RESET_BOARD':
-        if (mode === 'OFF') refuse('MODE_NOT_ALLOWED', 'boards are unpowered in OFF');
-        return () => portOf(t.ports, a.board as BoardName).reset();
-      case 'CALIBRATE_SOURCE':
-        return needEvent({ type: 'RECALIBRATE' }, 'MODE_NOT_ALLOWED', `calibration runs in QKD with the source running, not in ${mode}`);
-      case 'ENABLE_HK':
-      case 'DISABLE_HK':
-      case 'HK_ONE_SHOT':
-      case 'SET_HK_INTERVAL': {
-        const sid = a.sid as number;
-        if (!DICTIONARY.housekeeping.some((h) => h.sid === sid)) refuse('UNKNOWN_SID', `no housekeeping structure with SID ${sid}`);
-        if (name !== 'DISABLE_HK' && !t.hk.hasProvider(sid)) refuse('EXECUTION_FAILED', `SID ${sid} has no data source bound in this payload`);
-        if (name === 'ENABLE_HK') return () => t.hk.setEnabled(sid, true);
-        if (name === 'DISABLE_HK') return () => t.hk.setEnabled(sid, false);
-        if (name === 'HK_ONE_SHOT') return () => t.hk.oneShot(sid);
-        return () => t.hk.setInterval(sid, a.intervalMs as number);
-      }
-      case 'ENABLE_EVENT':
-      case 'DISABLE_EVENT': {
-        const id = a.eventId as number;
-        if (!DICTIONARY.events.some((e) => e.id === id)) refuse('UNKNOWN_EVENT', `no event with id ${id}`);
-        return () => t.tm.setEventEnabled(id, name === 'ENABLE_EVENT');
-      }
-      case 'LOAD_MEMORY':
-      case 'DUMP_MEMORY':
-      case 'CHECK_MEMORY': {
-        const bank = MEMORY_BANK[a.memoryId as string];
-        const offset = a.offset as number;
-        const length = name === 'LOAD_MEMORY' ? (a.data as Uint8Array).length : (a.length as number);
-        const size = t.ports.config.bankSizeBytes();
-        if (offset + length > size) refuse('MEMORY_ERROR', `${a.memoryId} range ${offset}+${length} exceeds the bank's ${size} octets`);
-        if (name === 'LOAD_MEMORY') {
-          // A/B discipline: write the inactive bank, check it, then SELECT_CONFIG_BANK.
-          if (bank === t.ports.config.activeBank()) {
-            refuse('MEMORY_ERROR', `bank ${bank} is the active bank: load the inactive bank, check it, then SELECT_CONFIG_BANK`);
-          }
-          return () => t.ports.config.writeBank(bank, offset, a.data as Uint8Array);
-        }
-        if (name === 'DUMP_MEMORY') {
-          return () => t.tm.report('MEMORY_DUMP', { memoryId: a.memoryId, offset, data: t.ports.config.readBank(bank).slice(offset, offset + length) });
-        }
-        return () => {
-          const crc = crc32c(t.ports.config.readBank(bank), offset, offset + length);
-          t.tm.report('MEMORY_CHECK', { memoryId: a.memoryId, offset, length, crc32c: crc });
-        };
-      }
-      case 'PING':
-        return () => t.tm.report('PONG', {});
-      case 'GET_PARAM': {
-        const p = parameterDef(a.paramId as number);
-        return () => t.tm.report('PARAM_VALUE', { paramId: p.id, value: t.params()[p.name] });
-      }
-      case 'SET_PARAM': {
-        const p = parameterDef(a.paramId as number);
-        if (SOURCE_PARAMS.has(p.name) && t.sourceBusy()) refuse('MODE_NOT_ALLOWED', `${p.name} is frozen while the source runs (pulse accounting)`);
-        const next = { ...t.params(), [p.name]: a.value as number };
-        // The key-rate bound is void outside the decoy-state conditions: the active set never leaves them.
-        const decoy = DECOY_KEYS.has(p.name) ? decoyParamsViolation(next) : null;
-        if (decoy) refuse('FIELD_OUT_OF_RANGE', `${p.name}=${a.value as number} breaks decoy conditions: ${decoy.message}`);
-        return () => t.send({ type: 'PARAMS_CHANGED', params: next });
-      }
-      default:
-        throw new ProtocolError('UNKNOWN_PACKET', `no handler for ${name}`);
-    }
+  private prepare(name: string, args: FieldValues): () => void {
+    if (!isCommandName(name)) throw new ProtocolError('UNKNOWN_PACKET', `no handler for ${name}`);
+    const snap = this.t.snapshot();
+    // The dictionary decoded and validated the arguments against this command's fields.
+    return (TC_HANDLERS[name] as Handler<CommandName>)(args as CommandArgs<CommandName>, { t: this.t, snap, mode: modeOf(snap) });
   }
 }
+
+/** What a handler sees: the payload, and the mode machine's snapshot when the TC arrived. */
+export interface HandlerContext {
+  t: TcTarget;
+  snap: ModeSnapshot;
+  mode: PayloadMode;
+}
+
+/**
+ * A telecommand handler: checks that the command may start now (throws Refusal) and
+ * returns its execution. Arguments are typed from the command's dictionary fields.
+ */
+export type Handler<K extends CommandName> = (args: CommandArgs<K>, cx: HandlerContext) => () => void;
+
+/** One handler per dictionary command: a command without a handler does not compile. */
+export type TcHandlerTable = { [K in CommandName]: Handler<K> };
+
+const COMMAND_NAMES: ReadonlySet<string> = new Set(DICTIONARY.commands.map((c) => c.name));
+const isCommandName = (name: string): name is CommandName => COMMAND_NAMES.has(name);
+
+/** Execution of a machine event the snapshot can take now, else a refusal. */
+function needEvent(cx: HandlerContext, e: ModeEvent, code: FailureCode, why: string): () => void {
+  if (!cx.snap.can(e)) refuse(code, why);
+  return () => cx.t.send(e);
+}
+
+/** ST03: refuses an unknown SID, and one without a data source where the command needs one. */
+function checkSid(t: TcTarget, sid: number, needsProvider: boolean): void {
+  if (!DICTIONARY.housekeeping.some((h) => h.sid === sid)) refuse('UNKNOWN_SID', `no housekeeping structure with SID ${sid}`);
+  if (needsProvider && !t.hk.hasProvider(sid)) refuse('EXECUTION_FAILED', `SID ${sid} has no data source bound in this payload`);
+}
+
+function eventHandler(enabled: boolean): Handler<'ENABLE_EVENT' | 'DISABLE_EVENT'> {
+  return ({ eventId }, { t }) => {
+    if (!DICTIONARY.events.some((e) => e.id === eventId)) refuse('UNKNOWN_EVENT', `no event with id ${eventId}`);
+    return () => t.tm.setEventEnabled(eventId, enabled);
+  };
+}
+
+/** ST06: the bank a memory id names and a range check against the bank size. */
+function memoryRange(t: TcTarget, memoryId: MemoryId, offset: number, length: number): BankName {
+  const size = t.ports.config.bankSizeBytes();
+  if (offset + length > size) refuse('MEMORY_ERROR', `${memoryId} range ${offset}+${length} exceeds the bank's ${size} octets`);
+  return MEMORY_BANK[memoryId];
+}
+
+export const TC_HANDLERS: TcHandlerTable = {
+  SET_MODE: ({ mode: to }, { t, snap, mode }) => {
+    const e: ModeEvent = { type: 'SET_MODE', mode: to };
+    if (to === mode || !snap.can(e)) {
+      const { code, detail } = explainRefusal(snap, to);
+      refuse(code, detail);
+    }
+    return () => t.send(e);
+  },
+  UPLOAD_PASS_PLAN: (plan: PassPlan, cx) => {
+    if (plan.endS <= plan.startS) refuse('FIELD_OUT_OF_RANGE', `field 'endS': ${plan.endS} s is not after startS ${plan.startS} s`);
+    const { station, latDeg, lonDeg, altM, startS, endS, minElevationDeg, tleLine1, tleLine2 } = plan;
+    const copy: PassPlan = { station, latDeg, lonDeg, altM, startS, endS, minElevationDeg, tleLine1, tleLine2 };
+    return needEvent(cx, { type: 'PLAN_UPLOADED', plan: copy }, 'MODE_NOT_ALLOWED', `pass plans are accepted in STANDBY or SAFE, not ${cx.mode}`);
+  },
+  ABORT_PASS: (_, cx) => needEvent(cx, { type: 'ABORT_PASS' }, 'MODE_NOT_ALLOWED', `no pass in progress (mode ${cx.mode})`),
+  CLEAR_FAULTS: (_, { t, mode }) => {
+    if (mode === 'OFF') refuse('MODE_NOT_ALLOWED', 'payload is OFF');
+    return () => {
+      t.send({ type: 'CLEAR_FAULTS' });
+      const left = t.snapshot().context.faultsLatched;
+      if (left !== 0) refuse('FAULT_ACTIVE', `cause still present: ${faultNames(left).join(',')}`);
+    };
+  },
+  SELECT_CONFIG_BANK: ({ bank }, { t }) => {
+    const c = checkBank(t.ports.config, bank);
+    if (!c.ok) refuse('MEMORY_ERROR', `bank ${bank} holds no valid image: ${c.reason}`);
+    return () => t.ports.config.selectBank(bank);
+  },
+  RESET_BOARD: ({ board }, { t, mode }) => {
+    if (mode === 'OFF') refuse('MODE_NOT_ALLOWED', 'boards are unpowered in OFF');
+    return () => portOf(t.ports, board).reset();
+  },
+  CALIBRATE_SOURCE: (_, cx) => needEvent(cx, { type: 'RECALIBRATE' }, 'MODE_NOT_ALLOWED', `calibration runs in QKD with the source running, not in ${cx.mode}`),
+  ENABLE_HK: ({ sid }, { t }) => {
+    checkSid(t, sid, true);
+    return () => t.hk.setEnabled(sid, true);
+  },
+  DISABLE_HK: ({ sid }, { t }) => {
+    checkSid(t, sid, false);
+    return () => t.hk.setEnabled(sid, false);
+  },
+  HK_ONE_SHOT: ({ sid }, { t }) => {
+    checkSid(t, sid, true);
+    return () => t.hk.oneShot(sid);
+  },
+  SET_HK_INTERVAL: ({ sid, intervalMs }, { t }) => {
+    checkSid(t, sid, true);
+    return () => t.hk.setInterval(sid, intervalMs);
+  },
+  ENABLE_EVENT: eventHandler(true),
+  DISABLE_EVENT: eventHandler(false),
+  LOAD_MEMORY: ({ memoryId, offset, data }, { t }) => {
+    const bank = memoryRange(t, memoryId, offset, data.length);
+    // A/B discipline: write the inactive bank, check it, then SELECT_CONFIG_BANK.
+    if (bank === t.ports.config.activeBank()) refuse('MEMORY_ERROR', `bank ${bank} is the active bank: load the inactive bank, check it, then SELECT_CONFIG_BANK`);
+    return () => t.ports.config.writeBank(bank, offset, data);
+  },
+  DUMP_MEMORY: ({ memoryId, offset, length }, { t }) => {
+    const bank = memoryRange(t, memoryId, offset, length);
+    return () => t.tm.report('MEMORY_DUMP', { memoryId, offset, data: t.ports.config.readBank(bank).slice(offset, offset + length) });
+  },
+  CHECK_MEMORY: ({ memoryId, offset, length }, { t }) => {
+    const bank = memoryRange(t, memoryId, offset, length);
+    return () => t.tm.report('MEMORY_CHECK', { memoryId, offset, length, crc32c: crc32c(t.ports.config.readBank(bank), offset, offset + length) });
+  },
+  PING: (_, { t }) => () => t.tm.report('PONG', {}),
+  GET_PARAM: ({ paramId }, { t }) => {
+    const p = parameterDef(paramId);
+    return () => t.tm.report('PARAM_VALUE', { paramId: p.id, value: t.params()[p.name] });
+  },
+  SET_PARAM: ({ paramId, value }, { t }) => {
+    const p = parameterDef(paramId);
+    if (SOURCE_PARAMS.has(p.name) && t.sourceBusy()) refuse('MODE_NOT_ALLOWED', `${p.name} is frozen while the source runs (pulse accounting)`);
+    const next = { ...t.params(), [p.name]: value };
+    // The key-rate bound is void outside the decoy-state conditions: the active set never leaves them.
+    const decoy = DECOY_KEYS.has(p.name) ? decoyParamsViolation(next) : null;
+    if (decoy) refuse('FIELD_OUT_OF_RANGE', `${p.name}=${value} breaks decoy conditions: ${decoy.message}`);
+    return () => t.send({ type: 'PARAMS_CHANGED', params: next });
+  },
+};

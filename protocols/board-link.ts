@@ -1,3 +1,4 @@
+import { ByteReader, ByteWriter } from './bytes.ts';
 import { ProtocolError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_PAYLOAD, encodeSerialFrame } from './serial-frame.ts';
 
@@ -133,113 +134,7 @@ export interface TelemetryMessage {
 }
 export type BoardMessage = RequestMessage | ResponseMessage | TelemetryMessage;
 
-// ---------------------------------------------------------------- writer / reader
-
-class Writer {
-  private buf: Uint8Array;
-  private view: DataView;
-  n = 0;
-  constructor(size = 64) {
-    this.buf = new Uint8Array(size);
-    this.view = new DataView(this.buf.buffer);
-  }
-  private room(k: number): void {
-    if (this.n + k <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
-    next.set(this.buf);
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-  u8(v: number): this {
-    this.room(1);
-    this.view.setUint8(this.n, v);
-    this.n += 1;
-    return this;
-  }
-  u16(v: number): this {
-    this.room(2);
-    this.view.setUint16(this.n, v);
-    this.n += 2;
-    return this;
-  }
-  u32(v: number): this {
-    this.room(4);
-    this.view.setUint32(this.n, v >>> 0);
-    this.n += 4;
-    return this;
-  }
-  f64(v: number): this {
-    this.room(8);
-    this.view.setFloat64(this.n, v);
-    this.n += 8;
-    return this;
-  }
-  bytes(b: Uint8Array): this {
-    this.room(b.length);
-    this.buf.set(b, this.n);
-    this.n += b.length;
-    return this;
-  }
-  done(): Uint8Array {
-    return this.buf.slice(0, this.n);
-  }
-}
-
-class Reader {
-  private view: DataView;
-  p = 0;
-  constructor(
-    private readonly buf: Uint8Array,
-    private readonly what: string,
-  ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  private need(k: number, field: string): void {
-    if (this.p + k > this.buf.length) {
-      throw new ProtocolError('PACKET_TOO_SHORT', `${this.what}: ${field} needs ${k} bytes at offset ${this.p}, message has ${this.buf.length}`, {
-        field,
-        offset: this.p,
-        length: this.buf.length,
-      });
-    }
-  }
-  u8(field: string): number {
-    this.need(1, field);
-    return this.view.getUint8(this.p++);
-  }
-  u16(field: string): number {
-    this.need(2, field);
-    const v = this.view.getUint16(this.p);
-    this.p += 2;
-    return v;
-  }
-  u32(field: string): number {
-    this.need(4, field);
-    const v = this.view.getUint32(this.p);
-    this.p += 4;
-    return v;
-  }
-  f64(field: string): number {
-    this.need(8, field);
-    const v = this.view.getFloat64(this.p);
-    this.p += 8;
-    return v;
-  }
-  bytes(k: number, field: string): Uint8Array {
-    this.need(k, field);
-    const v = this.buf.slice(this.p, this.p + k);
-    this.p += k;
-    return v;
-  }
-  end(): void {
-    if (this.p !== this.buf.length) {
-      throw new ProtocolError('LENGTH_MISMATCH', `${this.what}: ${this.buf.length - this.p} unexpected trailing bytes`, {
-        expected: this.p,
-        length: this.buf.length,
-      });
-    }
-  }
-}
+// ---------------------------------------------------------------- field checks (bytes: protocols/bytes.ts)
 
 function invalid(field: string, message: string, value: unknown): ProtocolError {
   return new ProtocolError('FIELD_INVALID', `${field}: ${message}`, { field, value });
@@ -255,7 +150,7 @@ function finite(field: string, v: number): void {
   if (!Number.isFinite(v)) throw invalid(field, 'not a finite number', v);
 }
 
-function header(w: Writer, kind: number, seq: number, op: number): void {
+function header(w: ByteWriter, kind: number, seq: number, op: number): void {
   range('seq', seq, 0, SEQ_MODULO - 1);
   w.u8(kind).u16(seq).u8(op);
 }
@@ -264,7 +159,7 @@ function header(w: Writer, kind: number, seq: number, op: number): void {
 
 /** Encodes a request into a board-link message (not yet framed). Throws ProtocolError on out-of-range fields. */
 export function encodeRequest(seq: number, req: BoardRequest): Uint8Array {
-  const w = new Writer();
+  const w = new ByteWriter();
   header(w, KIND_REQUEST, seq, OPCODES[req.op]);
   switch (req.op) {
     case 'IDENTIFY':
@@ -314,14 +209,14 @@ export function encodeRequest(seq: number, req: BoardRequest): Uint8Array {
   return w.done();
 }
 
-function writeRegValue(w: Writer, x: RegWrite): void {
+function writeRegValue(w: ByteWriter, x: RegWrite): void {
   range('address', x.address, 0, 0xffff);
   // Registers travel as 32 raw bits; signed values are sent two's complement.
   range(`value@0x${x.address.toString(16)}`, x.value, -0x80000000, 0xffffffff);
   w.u16(x.address).u32(x.value >>> 0);
 }
 
-function encodeSim(w: Writer, s: SimControl): void {
+function encodeSim(w: ByteWriter, s: SimControl): void {
   w.u8(SIM_KINDS[s.kind]);
   switch (s.kind) {
     case 'BEACON':
@@ -349,13 +244,13 @@ function encodeSim(w: Writer, s: SimControl): void {
   }
 }
 
-function bool(r: Reader, field: string): boolean {
+function bool(r: ByteReader, field: string): boolean {
   const v = r.u8(field);
   if (v > 1) throw invalid(field, 'boolean byte must be 0 or 1', v);
   return v === 1;
 }
 
-function decodeSim(r: Reader): SimControl {
+function decodeSim(r: ByteReader): SimControl {
   const k = r.u8('sim.kind');
   const kind = SIM_NAMES.get(k);
   switch (kind) {
@@ -374,13 +269,13 @@ function decodeSim(r: Reader): SimControl {
   }
 }
 
-function finiteRead(r: Reader, field: string): number {
+function finiteRead(r: ByteReader, field: string): number {
   const v = r.f64(field);
   finite(field, v);
   return v;
 }
 
-function decodeRequestBody(op: Opcode, r: Reader): BoardRequest {
+function decodeRequestBody(op: Opcode, r: ByteReader): BoardRequest {
   switch (op) {
     case 'IDENTIFY':
     case 'STREAM_STOP':
@@ -432,7 +327,7 @@ function decodeRequestBody(op: Opcode, r: Reader): BoardRequest {
 // ---------------------------------------------------------------- responses
 
 export function encodeResponse(seq: number, op: Exclude<Opcode, 'TLM'>, status: Status, body?: ResponseBody): Uint8Array {
-  const w = new Writer();
+  const w = new ByteWriter();
   header(w, KIND_RESPONSE, seq, OPCODES[op]);
   w.u8(STATUS[status]);
   if (status !== 'OK') return w.done();
@@ -483,7 +378,7 @@ export function encodeResponse(seq: number, op: Exclude<Opcode, 'TLM'>, status: 
   return w.done();
 }
 
-function decodeResponseBody(op: Exclude<Opcode, 'TLM'>, r: Reader): ResponseBody {
+function decodeResponseBody(op: Exclude<Opcode, 'TLM'>, r: ByteReader): ResponseBody {
   switch (op) {
     case 'IDENTIFY': {
       const boardId = r.u16('boardId');
@@ -528,7 +423,7 @@ function decodeResponseBody(op: Exclude<Opcode, 'TLM'>, r: Reader): ResponseBody
 // ---------------------------------------------------------------- telemetry
 
 export function encodeTelemetry(streamSeq: number, boardTimeMs: number, values: readonly number[]): Uint8Array {
-  const w = new Writer(12 + values.length * 4);
+  const w = new ByteWriter(12 + values.length * 4);
   header(w, KIND_TELEMETRY, streamSeq, OPCODES.TLM);
   range('boardTimeMs', boardTimeMs, 0, 0xffffffff);
   range('values.length', values.length, 0, 0xff);
@@ -544,7 +439,7 @@ export function encodeTelemetry(streamSeq: number, boardTimeMs: number, values: 
 
 /** Decodes one board-link message (a frame's payload). Throws ProtocolError, never anything else. */
 export function decodeBoardMessage(msg: Uint8Array): BoardMessage {
-  const r = new Reader(msg, 'board-link message');
+  const r = new ByteReader(msg, 'board-link message');
   const kind = r.u8('kind');
   const seq = r.u16('seq');
   const opByte = r.u8('opcode');
@@ -559,13 +454,13 @@ export function decodeBoardMessage(msg: Uint8Array): BoardMessage {
     const n = r.u8('count');
     const values: number[] = [];
     for (let i = 0; i < n; i++) values.push(r.u32('value'));
-    r.end();
+    r.finish();
     return { kind: 'telemetry', seq, boardTimeMs, values };
   }
   if (op === 'TLM') throw new ProtocolError('HEADER_INVALID', 'TLM opcode outside a telemetry message', { kind });
   if (kind === KIND_REQUEST) {
     const request = decodeRequestBody(op, r);
-    r.end();
+    r.finish();
     return { kind: 'request', seq, request };
   }
   const statusByte = r.u8('status');
@@ -573,7 +468,7 @@ export function decodeBoardMessage(msg: Uint8Array): BoardMessage {
   if (!status) throw invalid('status', `unknown status 0x${statusByte.toString(16)}`, statusByte);
   const out: ResponseMessage = { kind: 'response', seq, op, status };
   if (status === 'OK') out.body = decodeResponseBody(op, r);
-  r.end();
+  r.finish();
   return out;
 }
 

@@ -3,8 +3,9 @@
  * Alice, ground station = Bob). Pure: bytes in, typed messages out, ProtocolError on
  * anything malformed, naming the field. Authentication is a layer on top: an
  * authenticated frame is header ‖ message ‖ 8-byte Wegman-Carter tag (see
- * encodeAuthFrame); the tag itself is computed by firmware/qkd/auth.ts.
+ * encodeAuthFrame); the tag itself is computed by qkd/auth.ts.
  */
+import { ByteReader, ByteWriter } from './bytes.ts';
 import { ProtocolError } from './errors.ts';
 
 export const QKD_MESSAGE_VERSION = 1;
@@ -62,46 +63,9 @@ const TYPE_CODES: Record<QkdMessageType, number> = {
 };
 const TYPE_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([k, v]) => [v, k as QkdMessageType]));
 
-// ---------- writer / reader ----------
+// ---------- writer / reader: the shared ones (bytes.ts) plus this codec's packings ----------
 
-class Writer {
-  private buf: Uint8Array;
-  length = 0;
-  constructor(capacity = 64) {
-    this.buf = new Uint8Array(capacity);
-  }
-  private ensure(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.length + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.length++] = v;
-  }
-  /** Unsigned LEB128 for integers up to 2^53. */
-  varint(v: number): void {
-    this.ensure(8);
-    const buf = this.buf;
-    let p = this.length;
-    if (v < 0x10000000) {
-      // Common case: 32-bit arithmetic.
-      while (v >= 128) {
-        buf[p++] = (v & 127) | 128;
-        v >>>= 7;
-      }
-    } else {
-      while (v >= 128) {
-        buf[p++] = (v % 128) | 128;
-        v = Math.floor(v / 128);
-      }
-    }
-    buf[p++] = v;
-    this.length = p;
-  }
+class QkdWriter extends ByteWriter {
   /**
    * Ascending non-negative integers (< 2^53) as delta varints (gap - 1 after the first,
    * which is written + 1 from -1): the detection list. One tight loop, no per-value calls.
@@ -149,11 +113,6 @@ class Writer {
     }
     this.length = p;
   }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
   /** Values below 2^width packed LSB first, width 1 or 2. */
   packed(values: Uint8Array, width: 1 | 2): void {
     const shift = width === 1 ? 3 : 2;
@@ -179,43 +138,13 @@ class Writer {
     for (let i = full << shift; i < values.length; i++) buf[base + (i >>> shift)] |= values[i] << ((i & lane) * width);
     this.length += n;
   }
-  done(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
 }
 
-class Reader {
-  pos: number;
-  constructor(
-    private readonly buf: Uint8Array,
-    start = 0,
-    private readonly end = buf.length,
-  ) {
-    this.pos = start;
+class QkdReader extends ByteReader {
+  constructor(buf: Uint8Array, start: number, end: number) {
+    super(buf, 'qkd message', start, end);
   }
-  private need(n: number, field: string): void {
-    if (this.pos + n > this.end) {
-      throw new ProtocolError('PACKET_TOO_SHORT', `qkd message ends inside ${field}`, { field, offset: this.pos });
-    }
-  }
-  u8(field: string): number {
-    this.need(1, field);
-    return this.buf[this.pos++];
-  }
-  varint(field: string, max = Number.MAX_SAFE_INTEGER): number {
-    let v = 0;
-    let scale = 1;
-    for (let i = 0; ; i++) {
-      if (i > 7) throw new ProtocolError('FIELD_INVALID', `varint too long in ${field}`, { field });
-      const b = this.u8(field);
-      v += (b & 127) * scale;
-      scale *= 128;
-      if (b < 128) break;
-    }
-    if (v > max) throw new ProtocolError('FIELD_OUT_OF_RANGE', `${field} = ${v} exceeds ${max}`, { field, value: v, max });
-    return v;
-  }
-  /** The inverse of Writer.ascendingDeltas: `count` values, each checked below 2^53. */
+  /** The inverse of QkdWriter.ascendingDeltas: `count` values, each checked below 2^53. */
   ascendingDeltas(count: number, field: string): Float64Array {
     const out = new Float64Array(count);
     const buf = this.buf;
@@ -244,7 +173,7 @@ class Reader {
       let shift = 0;
       let b = 128;
       for (let j = 0; j < 4 && b >= 128; j++) {
-        if (p >= end) throw new ProtocolError('PACKET_TOO_SHORT', `qkd message ends inside ${field}`, { field, offset: p });
+        if (p >= end) throw this.tooShort(field, 1, p);
         b = buf[p++];
         v |= (b & 127) << shift;
         shift += 7;
@@ -254,7 +183,7 @@ class Reader {
         let scale = 268435456;
         for (let j = 4; ; j++) {
           if (j > 7) throw new ProtocolError('FIELD_INVALID', `varint too long in ${field}`, { field });
-          if (p >= end) throw new ProtocolError('PACKET_TOO_SHORT', `qkd message ends inside ${field}`, { field, offset: p });
+          if (p >= end) throw this.tooShort(field, 1, p);
           b = buf[p++];
           v += (b & 127) * scale;
           scale *= 128;
@@ -324,11 +253,6 @@ class Reader {
     this.pos += n;
     return out;
   }
-  finish(): void {
-    if (this.pos !== this.end) {
-      throw new ProtocolError('LENGTH_MISMATCH', `${this.end - this.pos} trailing bytes after qkd message`, { offset: this.pos });
-    }
-  }
 }
 
 /** Largest count accepted in one message: bounds allocations made from untrusted lengths. */
@@ -364,7 +288,7 @@ function capacityOf(m: QkdMessage): number {
 }
 
 export function encodeQkdMessage(m: QkdMessage): Uint8Array {
-  const w = new Writer(capacityOf(m));
+  const w = new QkdWriter(capacityOf(m));
   w.u8(TYPE_CODES[m.type]);
   switch (m.type) {
     case 'detections': {
@@ -437,7 +361,7 @@ export function encodeQkdMessage(m: QkdMessage): Uint8Array {
 }
 
 export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): QkdMessage {
-  const r = new Reader(buf, start, end);
+  const r = new QkdReader(buf, start, end);
   const code = r.u8('type');
   const type = TYPE_BY_CODE.get(code);
   if (!type) throw new ProtocolError('UNKNOWN_PACKET', `qkd message type ${code} unknown`, { field: 'type', value: code });
@@ -546,12 +470,7 @@ export interface AuthFrame {
 
 /** header ‖ body: the bytes the tag covers. */
 export function authCoveredBytes(direction: Direction, seq: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(AUTH_HEADER_BYTES + body.length);
-  out[0] = QKD_MESSAGE_VERSION;
-  out[1] = direction;
-  new DataView(out.buffer).setUint32(2, seq >>> 0, false);
-  out.set(body, AUTH_HEADER_BYTES);
-  return out;
+  return authBytes(direction, seq, body, 0);
 }
 
 /**
@@ -559,7 +478,12 @@ export function authCoveredBytes(direction: Direction, seq: number, body: Uint8A
  * `frame.subarray(0, frame.length - AUTH_TAG_BYTES)`; fill the tag with setAuthTag.
  */
 export function authFrameFor(direction: Direction, seq: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(AUTH_HEADER_BYTES + body.length + AUTH_TAG_BYTES);
+  return authBytes(direction, seq, body, AUTH_TAG_BYTES);
+}
+
+/** version u8 | direction u8 | seq u32 | body, then `room` zero bytes. */
+function authBytes(direction: Direction, seq: number, body: Uint8Array, room: number): Uint8Array {
+  const out = new Uint8Array(AUTH_HEADER_BYTES + body.length + room);
   out[0] = QKD_MESSAGE_VERSION;
   out[1] = direction;
   new DataView(out.buffer).setUint32(2, seq >>> 0, false);
@@ -577,9 +501,7 @@ export function setAuthTag(frame: Uint8Array, tagHi: number, tagLo: number): voi
 export function encodeAuthFrame(covered: Uint8Array, tagHi: number, tagLo: number): Uint8Array {
   const out = new Uint8Array(covered.length + AUTH_TAG_BYTES);
   out.set(covered);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(covered.length, tagHi >>> 0, false);
-  dv.setUint32(covered.length + 4, tagLo >>> 0, false);
+  setAuthTag(out, tagHi, tagLo);
   return out;
 }
 

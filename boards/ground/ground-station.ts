@@ -3,7 +3,7 @@
  * pulse indices and detector outcomes, and feed Bob's half of distillation. It holds
  * no source seed and sees Alice only through the classical channel.
  */
-import { BobDistiller, type BobOptions } from '../../firmware/qkd/bob.ts';
+import { BobDistiller, type BobOptions } from './bob.ts';
 import type { TimeTags } from '../sim/time-tags.ts';
 
 export class GroundStation {

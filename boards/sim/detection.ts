@@ -7,9 +7,9 @@
  * Detection model (physics.md): Y_k = 1 - (1 - Y0) exp(-eta mu_k),
  * E_k = (e0 Y0 + e_d (1 - exp(-eta mu_k))) / Y_k, a dead time after every click.
  */
-import type { Triple } from '../../firmware/qkd/keyrate.ts';
-import { Rng } from '../../firmware/qkd/random.ts';
-import { settingsTable, type SettingsTable } from '../../firmware/qkd/settings.ts';
+import type { Triple } from '../../qkd/keyrate.ts';
+import { Rng } from '../../qkd/random.ts';
+import { settingsTable, type SettingsTable } from '../../qkd/settings.ts';
 import { TimeTagBuffer } from './time-tags.ts';
 
 export interface SourceConfig {

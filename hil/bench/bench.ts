@@ -313,11 +313,14 @@ export class Bench {
     this.owned.push({ close: () => transport.close() });
     const line = new FaultyTransport(transport, this.clock, this.seed ^ def.identity.boardId);
     const capPath = resolve(root, this.config.captureDir, `${safe(this.runName)}.${name}.cap.jsonl`);
-    const capture = new CaptureWriter(capPath, { board: name, port: transport.description, clock: this.clock.kind, baud: bc.mode === 'tcp' ? def.serial.baud : (bc.baud ?? def.serial.baud), seed: this.seed, startedAt: new Date().toISOString() });
+    // A TCP line (ser2net) has no UART rate of its own: the board's serial rate stands in.
+    const baud = bc.mode === 'tcp' ? def.serial.baud : (bc.baud ?? def.serial.baud);
+    const capture = new CaptureWriter(capPath, { board: name, port: transport.description, clock: this.clock.kind, baud, seed: this.seed, startedAt: new Date().toISOString() });
     this.captures.push(capPath);
     this.owned.push({ close: () => capture.close() });
     const link = new FrameLink(line, this.clock, capture);
-    const driver = new BoardDriver(def, link, { clock: this.clock, timeoutMs: this.config.timeoutMs ?? def.link.timeoutMs, retries: this.config.retries ?? def.link.retries });
+    // Timeouts grow with the wire time of each exchange at the line rate.
+    const driver = new BoardDriver(def, link, { clock: this.clock, timeoutMs: this.config.timeoutMs ?? def.link.timeoutMs, retries: this.config.retries ?? def.link.retries, baud });
     this.owned.push({ close: () => driver.close() });
     transport.onClose((reason) => {
       link.note('line-closed', reason);

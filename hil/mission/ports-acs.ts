@@ -1,6 +1,6 @@
 import type { AttitudePort, AttitudeStatus, StationTarget } from '../../firmware/hal.ts';
-import type { BoardClient } from './board-client.ts';
-import type { MissionClock } from './clock.ts';
+import type { SimClock } from '../../boards/clock.ts';
+import type { RequestEngine } from '../request-engine.ts';
 import { BoundPort } from './ports-base.ts';
 
 /** Body pointing counts as settled within this error (the body jitter is ~20 urad RMS). */
@@ -23,8 +23,8 @@ export class AcsPort extends BoundPort implements AttitudePort {
   private ackAtMs = Infinity;
 
   constructor(
-    client: BoardClient,
-    clock: MissionClock,
+    client: RequestEngine,
+    clock: SimClock,
     streamPeriodMs: number,
     private readonly elevation: ElevationSource,
   ) {

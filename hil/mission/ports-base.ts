@@ -1,12 +1,11 @@
-import { packFwVersion, packHwVersion } from '../../boards/definitions.ts';
+import type { SimClock } from '../../boards/clock.ts';
 import type { BoardPort, SelfTestState } from '../../firmware/hal.ts';
 import type { BoardName } from '../../protocols/dictionary/index.ts';
-import type { BoardClient } from './board-client.ts';
-import type { MissionClock } from './clock.ts';
+import type { RequestEngine } from '../request-engine.ts';
 
 /**
- * What every bound port does over its board link: the boot self-test is an IDENTIFY
- * checked against the board definition, after which the port starts the board's
+ * What every bound port does over its board link (the callback face of the request
+ * engine): the boot self-test is the engine's identity check against the board definition, after which the port starts the board's
  * telemetry stream and applies its initial register settings; reset is a RESET
  * request followed by the same start-up; the watchdog view is the age of the last
  * frame the board sent; the board temperature comes from the stream.
@@ -17,8 +16,8 @@ export abstract class BoundPort implements BoardPort {
   resets = 0;
 
   constructor(
-    readonly client: BoardClient,
-    protected readonly clock: MissionClock,
+    readonly client: RequestEngine,
+    protected readonly clock: SimClock,
     /** Telemetry period the port asks the board for. */
     protected readonly streamPeriodMs: number,
   ) {}
@@ -28,15 +27,8 @@ export abstract class BoundPort implements BoardPort {
 
   requestSelfTest(): void {
     this.state = 'running';
-    this.client.request({ op: 'IDENTIFY' }, (r) => {
-      if (!r || r.status !== 'OK' || r.body?.op !== 'IDENTIFY') {
-        this.state = 'failed';
-        return;
-      }
-      const id = r.body.identity;
-      const want = this.client.def.identity;
-      const ok = id.boardId === want.boardId && id.hwVersion === packHwVersion(want.hwVersion) && id.fwVersion === packFwVersion(want.fwVersion);
-      if (!ok) {
+    this.client.verifyIdentity((id) => {
+      if (!id) {
         this.state = 'failed';
         return;
       }

@@ -1,6 +1,6 @@
 import type { LinkPort } from '../../firmware/hal.ts';
-import type { BoardClient } from './board-client.ts';
-import type { MissionClock } from './clock.ts';
+import type { SimClock } from '../../boards/clock.ts';
+import type { RequestEngine } from '../request-engine.ts';
 import { BoundPort } from './ports-base.ts';
 
 /**
@@ -12,8 +12,8 @@ export class LctPort extends BoundPort implements LinkPort {
   readonly board = 'lct' as const;
 
   constructor(
-    client: BoardClient,
-    clock: MissionClock,
+    client: RequestEngine,
+    clock: SimClock,
     streamPeriodMs: number,
     private readonly rates: { uplinkKbps: number; downlinkKbps: number },
   ) {

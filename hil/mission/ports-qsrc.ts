@@ -52,8 +52,8 @@ export class QsrcPort extends BoundPort implements SourcePort {
   protected startUp(): void {
     if (this.subscribed) return;
     this.subscribed = true;
-    this.client.onTelemetry((v) => {
-      if (v.get('RNG_HEALTH') === 1) this.rngFailures++;
+    this.client.onTelemetry((s) => {
+      if (s.values.RNG_HEALTH === 1) this.rngFailures++;
     });
   }
 

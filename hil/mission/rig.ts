@@ -1,12 +1,15 @@
+import { SimClock } from '../../boards/clock.ts';
 import { loadBoardDefinition, type BoardName } from '../../boards/definitions.ts';
 import { createEmulator, type BoardEmulator } from '../../boards/emulator/index.ts';
 import { createPayload, type Payload } from '../../firmware/payload.ts';
 import { defaultParams, type Params } from '../../firmware/params.ts';
 import { encodeConfigImage } from '../../protocols/config-image.ts';
 import { decodePacket, parameterDef, type DecodedPacket } from '../../protocols/dictionary/index.ts';
+import type { CaptureWriter } from '../capture.ts';
+import { BoardDriver } from '../driver.ts';
+import { FrameLink } from '../framing.ts';
+import type { RequestEngine } from '../request-engine.ts';
 import { emulatorTransport } from '../transport/memory.ts';
-import { BoardClient } from './board-client.ts';
-import { MissionClock } from './clock.ts';
 import { AcsPort, type ElevationSource } from './ports-acs.ts';
 import { AptPort } from './ports-apt.ts';
 import { ControllerFlash } from './ports-config.ts';
@@ -52,7 +55,10 @@ export function configImageFor(params: Params, generation: number): Uint8Array {
 
 export interface RigBoard {
   emu: BoardEmulator;
-  client: BoardClient;
+  /** The board's driver (promise face, for suites that talk to the board directly). */
+  driver: BoardDriver;
+  /** The callback face of the same request engine: what the firmware's HAL port is bound to. */
+  client: RequestEngine;
 }
 
 /** A TM packet the payload emitted, with its mission-clock time and its dictionary decoding. */
@@ -83,10 +89,15 @@ export interface PayloadRigOptions {
   hkEnabled?: readonly number[];
   /** Decode each TM packet as it is recorded (default true). */
   decodeTm?: boolean;
+  /**
+   * Capture taps of the board lines (every byte each way). Default none: a pass moves
+   * ~10^5 frames in a synchronous loop, so a capture costs memory until the loop ends.
+   */
+  captures?: Partial<Record<BoardName, CaptureWriter>>;
 }
 
 export interface PayloadRig {
-  clock: MissionClock;
+  clock: SimClock;
   payload: Payload;
   /** The configuration flashed into bank A. */
   params: Params;
@@ -112,8 +123,9 @@ export interface PayloadRig {
 
 /**
  * The payload firmware on the four in-process board emulators, in simulated time: the
- * emulators behind in-memory UART lines, a BoardClient per board speaking the real
- * board link, the firmware's HAL ports bound to those clients, the controller's two-bank
+ * emulators behind in-memory UART lines, a BoardDriver per board on a FrameLink (the
+ * bench's board link, capture tap included), the firmware's HAL ports bound to the
+ * callback face of each driver's request engine, the controller's two-bank
  * flash with the configuration image in bank A. Nothing is powered on; nothing of the
  * world (beacon, link loss, orbit) is simulated here: callers drive the emulators'
  * environment (`boards.apt.emu.applySim(...)`) themselves. Deterministic for a seed.
@@ -121,7 +133,7 @@ export interface PayloadRig {
 export function createPayloadRig(options: PayloadRigOptions = {}): PayloadRig {
   const seed = options.seed ?? 1;
   const params = missionParams(options.loopRateHz ?? DEFAULT_LOOP_RATE_HZ, options.params);
-  const clock = new MissionClock();
+  const clock = new SimClock();
   const loopPeriodMs = Math.max(1, Math.round(1000 / params.FINE_LOOP_RATE_HZ));
   const baud: Record<BoardName, number> = { ...RIG_BAUD, ...options.baud };
   const boards = {} as Record<BoardName, RigBoard>;
@@ -130,7 +142,9 @@ export function createPayloadRig(options: PayloadRigOptions = {}): PayloadRig {
     const emu = createEmulator(name, { clock, seed: seedOf(seed, 10 + i), baud: baud[name] });
     const t = emulatorTransport(emu, clock);
     void t.open();
-    boards[name] = { emu, client: new BoardClient(def, t, clock, { timeoutMs: def.link.timeoutMs, retries: def.link.retries }) };
+    const link = new FrameLink(t, clock, options.captures?.[name] ?? null);
+    const driver = new BoardDriver(def, link, { clock, timeoutMs: def.link.timeoutMs, retries: def.link.retries, baud: baud[name] });
+    boards[name] = { emu, driver, client: driver.engine };
   });
   const elevationFor: ElevationSource = options.elevationFor ?? (() => 45);
   const apt = new AptPort(boards.apt.client, clock, loopPeriodMs);

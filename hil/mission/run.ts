@@ -1,11 +1,11 @@
 import { GroundStation } from '../../boards/ground/ground-station.ts';
 import { DEFAULT_CHANNEL, channelTransmittance, lossDb, pointingTransmittance, type ChannelConfig } from '../../boards/sim/channel.ts';
 import { DEFAULT_DETECTOR, DetectionSampler, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
-import { preSharedKey } from '../../boards/sim/run-pass.ts';
+import { preSharedKey } from './physics-pass.ts';
 import { stationByName } from '../../boards/sim/stations.ts';
 import { AliceDistiller } from '../../firmware/qkd/alice.ts';
-import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../firmware/qkd/config.ts';
-import { KeyPool } from '../../firmware/qkd/pool.ts';
+import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../qkd/config.ts';
+import { KeyPool } from '../../qkd/pool.ts';
 import { encodeCommand, housekeepingDef } from '../../protocols/dictionary/index.ts';
 import { TC_VC, TM_VC } from '../../protocols/link/mission.ts';
 import { OpticalLink } from '../link/optical-link.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BlockRecord } from '../../firmware/qkd/records.ts';
+import type { BlockRecord } from '../../qkd/records.ts';
 import { decodePacket, type DecodedPacket, type PacketKind } from '../../protocols/dictionary/index.ts';
 import type { PassGeometry } from './geometry.ts';
 import type { MissionSummary, RecordedTm } from './types.ts';

@@ -1,9 +1,9 @@
 import type { BoardName } from '../../boards/definitions.ts';
 import type { ChannelConfig } from '../../boards/sim/channel.ts';
 import type { DetectorConfig } from '../../boards/sim/detection.ts';
-import type { DistillConfig } from '../../firmware/qkd/config.ts';
-import type { KeyPool } from '../../firmware/qkd/pool.ts';
-import type { BlockRecord } from '../../firmware/qkd/records.ts';
+import type { DistillConfig } from '../../qkd/config.ts';
+import type { KeyPool } from '../../qkd/pool.ts';
+import type { BlockRecord } from '../../qkd/records.ts';
 import type { PacketKind } from '../../protocols/dictionary/index.ts';
 import type { DirectionCounters } from './distillation-link.ts';
 

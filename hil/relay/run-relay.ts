@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { runPass } from '../../boards/sim/run-pass.ts';
+import { runPass } from '../mission/physics-pass.ts';
 import { stationByName } from '../../boards/sim/stations.ts';
-import { alignPools, type KeyPool } from '../../firmware/qkd/pool.ts';
+import { alignPools, type KeyPool } from '../../qkd/pool.ts';
 import { PoolStore } from './pool-store.ts';
 import { carryOverRelayVc } from './relay-channel.ts';
-import { checkRelayKey, decodeSealed, encodeSealed, open, relayBitsFor, relayKey, seal, type RelayPools, type SealedMessage } from './trusted-relay.ts';
+import { decodeSealed, encodeSealed, type SealedMessage } from '../../protocols/relay-message.ts';
+import { checkRelayKey, open, relayBitsFor, relayKey, seal, type RelayPools } from './trusted-relay.ts';
 
 /**
  * One trusted-relay run: QKD passes over both stations fill the satellite's pools,

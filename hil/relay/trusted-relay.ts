@@ -1,6 +1,7 @@
 import { ProtocolError } from '../../protocols/errors.ts';
-import { fe61FromWords, polyHash61 } from '../../firmware/qkd/polyhash.ts';
-import type { KeyPool } from '../../firmware/qkd/pool.ts';
+import type { SealedMessage } from '../../protocols/relay-message.ts';
+import { fe61FromWords, polyHash61 } from '../../qkd/polyhash.ts';
+import type { KeyPool } from '../../qkd/pool.ts';
 
 /**
  * The satellite as trusted relay (physics.md): it shares K_A with station A and K_B with
@@ -11,6 +12,7 @@ import type { KeyPool } from '../../firmware/qkd/pool.ts';
  *
  * All four pools advance first-in first-out, so the bits the satellite takes from its
  * pool with A are the bits A takes from its own: no key id needs to cross the link.
+ * The sealed message's bytes are protocols/relay-message.ts; this file is the crypto.
  */
 export interface RelayPools {
   /** The satellite's pool with station A, and A's pool with the satellite (equal contents). */
@@ -87,12 +89,6 @@ export function relayKey(p: RelayPools, bits: number, ref: string, downlink: (pu
   return { published, keyAtA, keyAtB, bits };
 }
 
-export interface SealedMessage {
-  ciphertext: Uint8Array;
-  tagHi: number;
-  tagLo: number;
-}
-
 /**
  * Key layout, fixed from the start of the relayed key: 64 hash-key bits, 64 tag-pad bits,
  * then one pad bit per message bit. Nothing here depends on the length received: a cut
@@ -140,20 +136,4 @@ export function open(m: SealedMessage, key: Uint32Array, keyBits: number): Uint8
   const out = new Uint8Array(n);
   for (let j = 0; j < n; j++) out[j] = m.ciphertext[j] ^ padByte(key, j);
   return out;
-}
-
-/** The sealed message on the wire: tag (hi, lo, big-endian) then the ciphertext. */
-export function encodeSealed(m: SealedMessage): Uint8Array {
-  const out = new Uint8Array(8 + m.ciphertext.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, m.tagHi);
-  v.setUint32(4, m.tagLo);
-  out.set(m.ciphertext, 8);
-  return out;
-}
-
-export function decodeSealed(bytes: Uint8Array): SealedMessage {
-  if (bytes.length < 8) throw new ProtocolError('LENGTH_MISMATCH', `sealed message of ${bytes.length} octets is shorter than its tag`, {});
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { tagHi: v.getUint32(0), tagLo: v.getUint32(4), ciphertext: bytes.slice(8) };
 }

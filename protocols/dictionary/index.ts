@@ -15,6 +15,7 @@ import {
   type ParameterDef,
   type ReportDef,
   SEVERITY_SUBTYPE,
+  type ValuesOf,
 } from './types.ts';
 
 export * from './mission.ts';
@@ -27,6 +28,12 @@ export { compileLayout, type Layout } from './codec.ts';
  * encoders and binary-parser decoders.
  */
 const PARTS: readonly DictionaryPart[] = [services, payload];
+
+type CommandDefs = (typeof services.commands)[number] | (typeof payload.commands)[number];
+/** Every telecommand name of the dictionary, as a literal union. */
+export type CommandName = CommandDefs['name'];
+/** The decoded arguments of a telecommand, typed from its field definitions. */
+export type CommandArgs<N extends CommandName> = ValuesOf<Extract<CommandDefs, { name: N }>['fields']>;
 
 export type Compiled<T> = T & { readonly layout: Layout };
 

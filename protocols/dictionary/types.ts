@@ -30,9 +30,10 @@ export interface Limits {
   red?: { low?: number; high?: number };
 }
 
-export interface FieldDef {
-  name: string;
-  type: FieldType;
+/** `N` and `T` keep a field's literal name and type where the constructors of fields.ts build it, so argument types can be derived. */
+export interface FieldDef<N extends string = string, T extends FieldType = FieldType> {
+  name: N;
+  type: T;
   /** Engineering unit, e.g. 'urad', 'degC', 'ms'. */
   unit?: string;
   /** Allowed engineering range, inclusive; commands outside it are refused. */
@@ -107,3 +108,17 @@ export interface DictionaryPart {
 
 /** Decoded field values by name: numbers, enum state names, booleans, byte strings, strings. */
 export type FieldValues = Record<string, number | string | boolean | Uint8Array>;
+
+/** The engineering value type of one field type (an enum's value is its state name). */
+export type ValueOf<T extends FieldType> = T extends { kind: 'uint' | 'int' | 'float' }
+  ? number
+  : T extends { kind: 'bool' }
+    ? boolean
+    : T extends { kind: 'enum'; states: readonly (infer S)[] }
+      ? S
+      : T extends { kind: 'bytes' }
+        ? Uint8Array
+        : string;
+
+/** Decoded values of a list of fields, by field name, typed from their definitions. */
+export type ValuesOf<F extends readonly FieldDef[]> = { [D in F[number] as D['name']]: ValueOf<D['type']> };

@@ -4,8 +4,7 @@ import { createEmulator } from '../../boards/emulator/index.ts';
 import { Bench } from '../../hil/bench/bench.ts';
 import { BoardDriver } from '../../hil/driver.ts';
 import { FrameLink } from '../../hil/framing.ts';
-import { BoardClient } from '../../hil/mission/board-client.ts';
-import { MissionClock } from '../../hil/mission/clock.ts';
+import { RequestEngine } from '../../hil/request-engine.ts';
 import { FaultyTransport } from '../../hil/transport/faulty.ts';
 import { emulatorTransport } from '../../hil/transport/memory.ts';
 import type { ResponseMessage } from '../../protocols/board-link.ts';
@@ -92,17 +91,17 @@ describe('non-idempotent requests under 1 % board-to-rig bit flips', () => {
     expect(confirmedByState).toBeGreaterThan(0);
   });
 
-  it('the mission board client resets once per RESET even when answers are lost', async () => {
+  it('the callback face (the mission ports\' engine) resets once per RESET even when answers are lost', async () => {
     const failures: string[] = [];
     let confirmed = 0;
     let lostAnswers = 0;
     for (let seed = 1; seed <= RUNS; seed++) {
-      const clock = new MissionClock();
+      const clock = new SimClock();
       const emu = createEmulator('lct', { clock, seed });
       const line = new FaultyTransport(emulatorTransport(emu, clock), clock, seed);
       await line.open();
       line.inject({ corruptRate: 0.05, direction: 'rx' });
-      const client = new BoardClient(emu.def, line, clock, { timeoutMs: emu.def.link.timeoutMs, retries: emu.def.link.retries });
+      const client = new RequestEngine(emu.def, new FrameLink(line, clock), { clock, timeoutMs: emu.def.link.timeoutMs, retries: emu.def.link.retries });
       for (let k = 1; k <= 5; k++) {
         const before = emu.persistent.resetCount;
         let answer: ResponseMessage | null | undefined;

@@ -33,7 +33,7 @@ const EVENTS: ModeEvent[] = [
   { type: 'PASS_END' },
   { type: 'ABORT_PASS' },
   { type: 'SLEW_DONE' },
-  { type: 'BEACON_FOUND', offsetUrad: 640 },
+  { type: 'BEACON_FOUND', xUrad: 640, yUrad: 0 },
   { type: 'FINE_LOCKED', errorUrad: 1.2 },
   { type: 'FINE_LOST', errorUrad: 9 },
   { type: 'TEMP_STABLE' },

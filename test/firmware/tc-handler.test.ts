@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from '../../protocols/crc.ts';
-import { encodeCommand, encodeCommandAppData, eventDef, housekeepingDef, parameterDef } from '../../protocols/dictionary/index.ts';
+import { DICTIONARY, encodeCommand, encodeCommandAppData, eventDef, housekeepingDef, parameterDef } from '../../protocols/dictionary/index.ts';
+import { TC_HANDLERS, type TcHandlerTable } from '../../firmware/tc-handler.ts';
 import { ACK_ALL, ACK_NONE, encodePusTc } from '../../protocols/pus.ts';
 import { createRig } from './fakes/bench.ts';
 import { reports } from './helpers.ts';
@@ -222,5 +223,21 @@ describe('ST06 memory on the configuration banks', () => {
     rig.tc('SELECT_CONFIG_BANK', { bank: 'B' });
     expect(reports(rig, 'VERIFY_START_FAIL').at(-1)!.fields).toMatchObject({ failureCode: 'MEMORY_ERROR' });
     expect(rig.world.config.activeBank()).toBe('A');
+  });
+});
+
+describe('handler table', () => {
+  it('has a handler for every telecommand of the dictionary, and nothing else', () => {
+    expect(Object.keys(TC_HANDLERS).sort()).toEqual(DICTIONARY.commands.map((c) => c.name).sort());
+  });
+
+  it('a table missing one command does not compile', () => {
+    const { PING: _ping, ...withoutPing } = TC_HANDLERS;
+    // @ts-expect-error PING has no handler: the table type names every dictionary command.
+    const incomplete: TcHandlerTable = withoutPing;
+    expect(Object.keys(incomplete)).not.toContain('PING');
+    // @ts-expect-error arguments are typed from the dictionary fields: SET_MODE's mode is a PayloadMode.
+    const wrongArgs: TcHandlerTable['SET_MODE'] = (a: { mode: number }) => () => void a;
+    expect(typeof wrongArgs).toBe('function');
   });
 });

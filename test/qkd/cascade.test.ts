@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CascadeOracle, PassMap, cascadeBlockSizes, cascadeLocal, ecEfficiency } from '../../firmware/qkd/cascade.ts';
-import { Rng } from '../../firmware/qkd/random.ts';
+import { CascadeOracle, PassMap, cascadeBlockSizes, cascadeLocal, ecEfficiency } from '../../qkd/cascade.ts';
+import { Rng } from '../../qkd/random.ts';
 
 function pair(n: number, q: number, seed: number) {
   const rng = new Rng(seed, 1);

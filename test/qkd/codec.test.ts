@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isProtocolError } from '../../protocols/errors.ts';
-import { ABORT_REASONS, decodeAuthFrame, decodeQkdMessage, encodeQkdMessage, type QkdMessage } from '../../protocols/qkd-messages.ts';
+import { ABORT_REASONS, authCoveredBytes, authFrameFor, decodeAuthFrame, decodeQkdMessage, encodeAuthFrame, encodeQkdMessage, setAuthTag, type QkdMessage } from '../../protocols/qkd-messages.ts';
 
 const bits = (max = 300) => fc.uint8Array({ maxLength: max, min: 0, max: 1 });
 const id = fc.nat({ max: 2 ** 40 });
@@ -49,6 +49,37 @@ function plain(m: QkdMessage): unknown {
 }
 
 describe('qkd-messages codec', () => {
+  it('encodes to hand-made vectors (type u8, LEB128 varints, bits packed LSB first)', () => {
+    const hex = (m: QkdMessage) => Buffer.from(encodeQkdMessage(m)).toString('hex');
+    const cases: [QkdMessage, string][] = [
+      // 0a abort | ac02 blockId 300 | 01 batch | 02 QBER_TOO_HIGH
+      [{ type: 'abort', blockId: 300, batch: true, reason: 'QBER_TOO_HIGH' }, '0aac020102'],
+      // 01 detections | 01 batch | 03 count | gaps-1 from -1: 00 00 7f (0, 1, 129) | bases 1,0,1 -> 0b101
+      [{ type: 'detections', batchId: 1, pulseIndex: Float64Array.of(0, 1, 129), basis: Uint8Array.of(1, 0, 1) }, '01010300007f05'],
+      // 02 sift | 02 batch | 02 count | bases 0,1 -> 0b10 | intensities 2,1 in 2-bit lanes -> 0b0110
+      [{ type: 'sift', batchId: 2, basis: Uint8Array.of(0, 1), intensity: Uint8Array.of(2, 1) }, '0202020206'],
+    ];
+    for (const [m, v] of cases) {
+      expect(hex(m)).toBe(v);
+      expect(plain(decodeQkdMessage(Uint8Array.from(Buffer.from(v, 'hex'))))).toEqual(plain(m));
+    }
+  });
+
+  it('frames an authenticated message as version | direction | seq u32 | body | tag hi, lo (hand-made vector)', () => {
+    const frame = authFrameFor(1, 0x01020304, Uint8Array.of(0x0a, 0x00, 0x00, 0x00));
+    setAuthTag(frame, 0xdeadbeef, 0x00c0ffee);
+    expect(Buffer.from(frame).toString('hex')).toBe('01' + '01' + '01020304' + '0a000000' + 'deadbeef' + '00c0ffee');
+    expect(Buffer.from(encodeAuthFrame(authCoveredBytes(1, 0x01020304, Uint8Array.of(0x0a, 0, 0, 0)), 0xdeadbeef, 0x00c0ffee)).equals(Buffer.from(frame))).toBe(true);
+    const f = decodeAuthFrame(frame);
+    expect({ direction: f.direction, seq: f.seq, tagHi: f.tagHi, tagLo: f.tagLo, body: Array.from(f.body) }).toEqual({
+      direction: 1,
+      seq: 0x01020304,
+      tagHi: 0xdeadbeef,
+      tagLo: 0x00c0ffee,
+      body: [0x0a, 0, 0, 0],
+    });
+  });
+
   it('round-trips every message type (property)', () => {
     fc.assert(
       fc.property(messageArb, (m) => {

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runPass } from '../../boards/sim/run-pass.ts';
+import { runPass } from '../../hil/mission/physics-pass.ts';
 import { AliceDistiller } from '../../firmware/qkd/alice.ts';
-import { BobDistiller } from '../../firmware/qkd/bob.ts';
-import { memoryChannelPair } from '../../firmware/qkd/channel.ts';
-import { DEFAULT_DISTILL_CONFIG } from '../../firmware/qkd/config.ts';
-import { DecoyConditionError, assertDecoyConditions, decoyViolation, type DecoyTriple } from '../../firmware/qkd/decoy-conditions.ts';
-import { keyLength, vacuumAndSinglePhoton, type Triple } from '../../firmware/qkd/keyrate.ts';
-import { KeyPool } from '../../firmware/qkd/pool.ts';
+import { BobDistiller } from '../../boards/ground/bob.ts';
+import { memoryChannelPair } from '../../qkd/channel.ts';
+import { DEFAULT_DISTILL_CONFIG } from '../../qkd/config.ts';
+import { DecoyConditionError, assertDecoyConditions, decoyViolation, type DecoyTriple } from '../../qkd/decoy-conditions.ts';
+import { keyLength, vacuumAndSinglePhoton, type Triple } from '../../qkd/keyrate.ts';
+import { KeyPool } from '../../qkd/pool.ts';
 
 /** The counter-example: mu1 = 0.3 < mu2 + mu3 = 0.35. */
 const BAD_MU: Triple = [0.3, 0.25, 0.1];

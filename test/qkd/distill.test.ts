@@ -4,12 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runPass } from '../../boards/sim/run-pass.ts';
-import { assessBlock } from '../../firmware/qkd/block.ts';
-import { memoryChannelPair } from '../../firmware/qkd/channel.ts';
-import { DEFAULT_DISTILL_CONFIG } from '../../firmware/qkd/config.ts';
-import { KeyPool } from '../../firmware/qkd/pool.ts';
-import { preSharedKey } from '../../boards/sim/run-pass.ts';
+import { runPass } from '../../hil/mission/physics-pass.ts';
+import { assessBlock } from '../../qkd/block.ts';
+import { memoryChannelPair } from '../../qkd/channel.ts';
+import { DEFAULT_DISTILL_CONFIG } from '../../qkd/config.ts';
+import { KeyPool } from '../../qkd/pool.ts';
+import { preSharedKey } from '../../hil/mission/physics-pass.ts';
 import { decodeAuthFrame, decodeQkdMessage, type QkdMessage } from '../../protocols/qkd-messages.ts';
 
 const small = { blockBits: 300_000, minBlockBits: 50_000 };
@@ -72,7 +72,7 @@ describe('real-time distillation', () => {
     expect(settingsSeen).toBe(detections);
     expect(detections).toBe(r.summary.detections);
     // Structurally: Bob's code cannot compute settings (no source seed, no settings module).
-    for (const file of ['firmware/qkd/bob.ts', 'boards/ground/ground-station.ts']) {
+    for (const file of ['boards/ground/bob.ts', 'boards/ground/ground-station.ts']) {
       const src = readFileSync(file, 'utf8');
       expect(src).not.toMatch(/settings\.ts|packedSettings|pulseSettings|sourceSeed/);
     }

@@ -7,12 +7,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler } from '../../boards/sim/detection.ts';
 import { pulseIndexOf } from '../../boards/sim/time-tags.ts';
-import { PassMap, packWords, rangeParity } from '../../firmware/qkd/cascade.ts';
-import { fe61FromWords, polyHash61 } from '../../firmware/qkd/polyhash.ts';
+import { PassMap, packWords, rangeParity } from '../../qkd/cascade.ts';
+import { fe61FromWords, polyHash61 } from '../../qkd/polyhash.ts';
 import { polyReference } from './poly-reference.ts';
-import { Rng } from '../../firmware/qkd/random.ts';
-import { packedSettings, packedSettingsInto, settingsTable } from '../../firmware/qkd/settings.ts';
-import { fft, fftDif, fftDit } from '../../firmware/qkd/toeplitz.ts';
+import { Rng } from '../../qkd/random.ts';
+import { packedSettings, packedSettingsInto, settingsTable } from '../../qkd/settings.ts';
+import { fft, fftDif, fftDit } from '../../qkd/toeplitz.ts';
 import { decodeQkdMessage, encodeQkdMessage } from '../../protocols/qkd-messages.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { KeyRateInputError, keyLength, parseKeyRateInput } from '../../firmware/qkd/keyrate.ts';
+import { KeyRateInputError, keyLength, parseKeyRateInput } from '../../qkd/keyrate.ts';
 
 /*
  * Expected values computed independently in Python straight from the formulas of

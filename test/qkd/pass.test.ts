@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHANNEL, channelTransmittance, lossDb } from '../../boards/sim/channel.ts';
 import { DEFAULT_DETECTOR } from '../../boards/sim/detection.ts';
 import { EXAMPLE_SEARCH_START, Orbit, bestPass, sampleGeometry } from '../../boards/sim/orbit.ts';
-import { runPass } from '../../boards/sim/run-pass.ts';
+import { runPass } from '../../hil/mission/physics-pass.ts';
 import { STATIONS } from '../../boards/sim/stations.ts';
 
 const small = { blockBits: 300_000, minBlockBits: 50_000 };

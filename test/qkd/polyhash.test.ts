@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fe61FromWords, polyHash61 } from '../../firmware/qkd/polyhash.ts';
+import { fe61FromWords, polyHash61 } from '../../qkd/polyhash.ts';
 import { polyReference } from './poly-reference.ts';
 
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { alignPools, decodeJournalEntry, encodeJournalEntry, KeyPool, PoolExhaustedError, PoolFormatError, type PoolJournalEntry } from '../../firmware/qkd/pool.ts';
-import { Rng } from '../../firmware/qkd/random.ts';
+import { alignPools, decodeJournalEntry, encodeJournalEntry, KeyPool, PoolExhaustedError, PoolFormatError, type PoolJournalEntry } from '../../qkd/pool.ts';
+import { Rng } from '../../qkd/random.ts';
 
 function words(n: number, seed: number): Uint32Array {
   const r = new Rng(seed);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DetectionSampler, DEFAULT_DETECTOR, DEFAULT_SOURCE } from '../../boards/sim/detection.ts';
 import { pulseIndexOf } from '../../boards/sim/time-tags.ts';
-import { pulseSettings } from '../../firmware/qkd/settings.ts';
+import { pulseSettings } from '../../qkd/settings.ts';
 
 describe('per-pulse settings', () => {
   it('are a pure function of (seed, pulse index), any index, in O(1)', () => {

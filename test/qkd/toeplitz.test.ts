@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toeplitzHash, toeplitzNaive, toeplitzSeedBits } from '../../firmware/qkd/toeplitz.ts';
+import { toeplitzHash, toeplitzNaive, toeplitzSeedBits } from '../../qkd/toeplitz.ts';
 
 const bitsArb = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max, min: 0, max: 1 });
 

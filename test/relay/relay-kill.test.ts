@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ConsumptionRecord, KeyPool } from '../../firmware/qkd/pool.ts';
-import { Rng } from '../../firmware/qkd/random.ts';
+import type { ConsumptionRecord, KeyPool } from '../../qkd/pool.ts';
+import { Rng } from '../../qkd/random.ts';
 import { readPool } from '../../hil/relay/pool-store.ts';
 import { ROOT } from '../cli/run.ts';
 

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeyPool } from '../../firmware/qkd/pool.ts';
-import { fe61FromWords, polyHash61 } from '../../firmware/qkd/polyhash.ts';
+import { KeyPool } from '../../qkd/pool.ts';
+import { fe61FromWords, polyHash61 } from '../../qkd/polyhash.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
 import { decodePng, encodePng, testPattern, bytesAsImage } from '../../hil/relay/png.ts';
-import { checkRelayKey, InsufficientKeyError, open, relayBitsFor, relayKey, seal, type RelayPools, type SealedMessage } from '../../hil/relay/trusted-relay.ts';
+import { checkRelayKey, InsufficientKeyError, open, relayBitsFor, relayKey, seal, type RelayPools } from '../../hil/relay/trusted-relay.ts';
+import type { SealedMessage } from '../../protocols/relay-message.ts';
 
 /** Deterministic key material shared by a satellite pool and a ground pool. */
 function pairedPools(station: string, bits: number, seed: number): [KeyPool, KeyPool] {

@@ -21,9 +21,10 @@ export const FAULT_IDS = [
 ] as const;
 
 const board = enum8('board', BOARD_NAMES, 'which board');
-const mode = (name: string, description: string) => enum8(name, PAYLOAD_MODES, description);
+const mode = <N extends string>(name: N, description: string) => enum8(name, PAYLOAD_MODES, description);
 
-export const payload: DictionaryPart = {
+/** `as const`: command names and fields stay literal types (the TC handler table is keyed by them). */
+export const payload = {
   commands: [
     { name: 'SET_MODE', service: 8, subtype: 1, functionId: 1, fields: [mode('mode', 'requested payload mode')], description: 'Request a payload mode change; refused where the transition is not allowed.' },
     {
@@ -211,4 +212,4 @@ export const payload: DictionaryPart = {
     { id: 54, name: 'VC_WEIGHT_HK', range: [0, 100], integer: true, default: 2, description: 'Downlink scheduler weight of housekeeping.' },
     { id: 55, name: 'VC_WEIGHT_RELAY', range: [0, 100], integer: true, default: 2, description: 'Downlink scheduler weight of relay data.' },
   ],
-};
+} as const satisfies DictionaryPart;

@@ -23,7 +23,8 @@ const failure: FieldDef[] = [
 ];
 const memoryId = enum8('memoryId', MEMORY_IDS, 'memory area: the two configuration flash banks');
 
-export const services: DictionaryPart = {
+/** `as const`: command names and fields stay literal types (the TC handler table is keyed by them). */
+export const services = {
   commands: [
     { name: 'ENABLE_HK', service: 3, subtype: 5, fields: [u16('sid', 'housekeeping structure id')], description: 'Enable periodic reporting of a housekeeping structure.' },
     { name: 'DISABLE_HK', service: 3, subtype: 6, fields: [u16('sid', 'housekeeping structure id')], description: 'Disable periodic reporting of a housekeeping structure.' },
@@ -92,4 +93,4 @@ export const services: DictionaryPart = {
     { name: 'PONG', service: 17, subtype: 2, fields: [], description: 'Are-you-alive report.' },
     { name: 'PARAM_VALUE', service: 20, subtype: 2, fields: [u16('paramId', 'parameter id'), f64('value', 'engineering value')], description: 'Parameter value report.' },
   ],
-};
+} as const satisfies DictionaryPart;

@@ -3,7 +3,7 @@
  * order. The end-to-end rig carries them on an optical-link virtual channel; tests use
  * the in-memory pair below, which queues frames and delivers them when pumped.
  */
-import type { Direction } from '../../protocols/qkd-messages.ts';
+import type { Direction } from '../protocols/qkd-messages.ts';
 
 export interface ClassicalChannel {
   send(frame: Uint8Array): void;

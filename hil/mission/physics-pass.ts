@@ -6,17 +6,17 @@
 import { createHash } from 'node:crypto';
 import type { AbortReason } from '../../protocols/qkd-messages.ts';
 import { AliceDistiller } from '../../firmware/qkd/alice.ts';
-import { memoryChannelPair, type ClassicalChannel } from '../../firmware/qkd/channel.ts';
-import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../firmware/qkd/config.ts';
-import type { Triple } from '../../firmware/qkd/keyrate.ts';
-import { KeyPool } from '../../firmware/qkd/pool.ts';
-import { Rng } from '../../firmware/qkd/random.ts';
-import type { BlockRecord } from '../../firmware/qkd/records.ts';
-import { GroundStation } from '../ground/ground-station.ts';
-import { DEFAULT_CHANNEL, DEFAULT_JITTER, channelTransmittance, lossDb, type ChannelConfig, type JitterUrad } from './channel.ts';
-import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectorConfig, type SourceConfig } from './detection.ts';
-import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit, bestPass, sampleGeometry } from './orbit.ts';
-import { stationByName, type Station } from './stations.ts';
+import { memoryChannelPair, type ClassicalChannel } from '../../qkd/channel.ts';
+import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../qkd/config.ts';
+import type { Triple } from '../../qkd/keyrate.ts';
+import { KeyPool } from '../../qkd/pool.ts';
+import { Rng } from '../../qkd/random.ts';
+import type { BlockRecord } from '../../qkd/records.ts';
+import { GroundStation } from '../../boards/ground/ground-station.ts';
+import { DEFAULT_CHANNEL, DEFAULT_JITTER, channelTransmittance, lossDb, type ChannelConfig, type JitterUrad } from '../../boards/sim/channel.ts';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
+import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit, bestPass, sampleGeometry } from '../../boards/sim/orbit.ts';
+import { stationByName, type Station } from '../../boards/sim/stations.ts';
 
 export interface ClassicalLink {
   alice: ClassicalChannel;

@@ -18,8 +18,8 @@ import {
   setAuthTag,
   type Direction,
   type QkdMessage,
-} from '../../protocols/qkd-messages.ts';
-import { ProtocolError, isProtocolError } from '../../protocols/errors.ts';
+} from '../protocols/qkd-messages.ts';
+import { ProtocolError, isProtocolError } from '../protocols/errors.ts';
 import type { ClassicalChannel } from './channel.ts';
 import { fe61FromWords, polyHash61, type Fe61 } from './polyhash.ts';
 import type { KeyPool } from './pool.ts';

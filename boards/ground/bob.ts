@@ -7,8 +7,8 @@
  */
 import type { ProtocolError } from '../../protocols/errors.ts';
 import type { AbortReason, QkdMessage } from '../../protocols/qkd-messages.ts';
-import { AuthenticatedChannel } from './auth.ts';
-import { packBits } from './bits.ts';
+import { AuthenticatedChannel } from '../../qkd/auth.ts';
+import { packBits } from '../../qkd/bits.ts';
 import {
   assessBlock,
   countByIntensity,
@@ -18,14 +18,14 @@ import {
   verificationHash,
   verifyHashBits,
   type SiftedBatch,
-} from './block.ts';
-import { cascadeBlockSizes, cascadeBob, ecEfficiency, type CascadeOutcome, type CascadeRequest } from './cascade.ts';
-import type { ClassicalChannel } from './channel.ts';
-import { checkDistillConfig, type DistillConfig } from './config.ts';
-import type { Triple } from './keyrate.ts';
-import type { KeyPool } from './pool.ts';
-import { Rng } from './random.ts';
-import { keyIdOf, newRecord, type BlockRecord } from './records.ts';
+} from '../../qkd/block.ts';
+import { cascadeBlockSizes, cascadeBob, ecEfficiency, type CascadeOutcome, type CascadeRequest } from '../../qkd/cascade.ts';
+import type { ClassicalChannel } from '../../qkd/channel.ts';
+import { checkDistillConfig, type DistillConfig } from '../../qkd/config.ts';
+import type { Triple } from '../../qkd/keyrate.ts';
+import type { KeyPool } from '../../qkd/pool.ts';
+import { Rng } from '../../qkd/random.ts';
+import { keyIdOf, newRecord, type BlockRecord } from '../../qkd/records.ts';
 
 export interface BobOptions {
   config: DistillConfig;

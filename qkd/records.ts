@@ -1,4 +1,4 @@
-import type { AbortReason } from '../../protocols/qkd-messages.ts';
+import type { AbortReason } from '../protocols/qkd-messages.ts';
 import type { Triple } from './keyrate.ts';
 
 /** What one end knows about one block when it is settled. */

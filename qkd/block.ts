@@ -3,7 +3,7 @@
  * parameter estimation (Lim et al. bound), abort rules, error verification hashes
  * and privacy amplification.
  */
-import type { AbortReason } from '../../protocols/qkd-messages.ts';
+import type { AbortReason } from '../protocols/qkd-messages.ts';
 import type { DistillConfig } from './config.ts';
 import { binaryEntropy } from './entropy.ts';
 import { keyLength, type KeyRateResult, type Triple } from './keyrate.ts';

@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A real ser2net (Debian package) exporting serial devices as raw TCP ports, the way a
+ * board farm exports its boards: one `connection` per device, no banner, no telnet, so
+ * the socket carries exactly the line's bytes.
+ */
+export function ser2netAvailable(): boolean {
+  return spawnSync('ser2net', ['-v'], { stdio: 'ignore' }).status === 0;
+}
+
+export interface ExportedLine {
+  /** Serial device ser2net opens (a real tty or an emulator's pty). */
+  device: string;
+  baud: number;
+  /** TCP port clients connect to on 127.0.0.1. */
+  tcpPort: number;
+}
+
+export interface Ser2netExport {
+  lines: ExportedLine[];
+  process: ChildProcess;
+  close(): Promise<void>;
+}
+
+/** ser2net 4 YAML: one raw TCP accepter per device, 8N1 at the board's baud rate. */
+export function ser2netConfig(lines: readonly ExportedLine[]): string {
+  return lines
+    .map((l, i) =>
+      [
+        `connection: &line${i}`,
+        `  accepter: tcp,127.0.0.1,${l.tcpPort}`,
+        '  enable: on',
+        '  options:',
+        '    kickolduser: true',
+        `  connector: serialdev,${l.device},${l.baud}n81,local`,
+        '',
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+/** A TCP port that was free a moment ago (ser2net needs a number in its config). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts ser2net in the foreground on the given devices and resolves once every port
+ * accepts. A probe connection is harmless: ser2net opens the device per session and
+ * the next client kicks the old one.
+ */
+export async function exportWithSer2net(devices: readonly { device: string; baud: number }[], timeoutMs = 10_000): Promise<Ser2netExport> {
+  const lines: ExportedLine[] = [];
+  for (const d of devices) lines.push({ ...d, tcpPort: await freePort() });
+  const dir = mkdtempSync(join(tmpdir(), 'ser2net-'));
+  const cfg = join(dir, 'ser2net.yaml');
+  writeFileSync(cfg, ser2netConfig(lines));
+  const child = spawn('ser2net', ['-n', '-d', '-c', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (const l of lines) {
+    while (!(await accepts(l.tcpPort))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await close();
+        throw new Error(`ser2net did not accept on 127.0.0.1:${l.tcpPort} for ${l.device}: ${err.trim() || `exit ${child.exitCode}`}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { lines, process: child, close };
+}
