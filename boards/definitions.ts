@@ -58,22 +58,6 @@ export function loadBoardDefinition(name: string): BoardDefinition {
   return d;
 }
 
-/** Version string "1.2" / "1.2.3" → the packed numbers IDENTIFY carries. */
-export function packHwVersion(v: string): number {
-  const [a, b] = v.split('.').map(Number);
-  return ((a & 0xff) << 8) | (b & 0xff);
-}
-export function packFwVersion(v: string): number {
-  const [a, b, c = 0] = v.split('.').map(Number);
-  return (((a & 0xff) << 16) | ((b & 0xff) << 8) | (c & 0xff)) >>> 0;
-}
-export function formatHwVersion(n: number): string {
-  return `${n >> 8}.${n & 0xff}`;
-}
-export function formatFwVersion(n: number): string {
-  return `${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
-}
-
 export function register(def: BoardDefinition, name: string): RegisterDef {
   const r = def.registers.find((x) => x.name === name);
   if (!r) throw new BoardDefinitionError(`board ${def.name} has no register ${name}`);

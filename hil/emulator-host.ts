@@ -1,28 +1,37 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import { WallClock } from '../boards/clock.ts';
+import { type Clock, SimClock, WallClock } from '../boards/clock.ts';
 import { UartTx } from '../boards/uart.ts';
 import { configFlash, loadBoardDefinition } from '../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../boards/emulator/index.ts';
+import { LockstepHost } from '../boards/emulator/lockstep-host.ts';
 import { loadPersistentState, savePersistentState } from '../boards/flash-file.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
+import { MemoryTransport } from './transport/memory.ts';
 
 export interface HostOptions {
   seed: number;
   baud?: number;
   /** Keep flash, active bank and reset counter in this file across runs. */
   flashFile?: string;
+  /**
+   * Follow the bench's simulated clock (SIM STEP grants, boards/emulator/lockstep-host.ts)
+   * instead of the wall clock: the bench wraps its end of the line in a LockstepLine.
+   */
+  lockstep?: boolean;
 }
 
 /**
- * Builds the emulator on the wall clock, with its flash file when given. The file is
- * saved (write, fsync, rename) synchronously on every change, inside the emulator's
- * handling of the request and so before its answer is queued: an acknowledged write
- * or bank switch is on disk whenever the process dies after the ack.
+ * Builds the emulator on the wall clock (or, in lockstep, on its own SimClock), with its
+ * flash file when given. The file is saved (write, fsync, rename) synchronously on every
+ * change, inside the emulator's handling of the request and so before its answer is
+ * queued: an acknowledged write or bank switch is on disk whenever the process dies after the ack.
  */
-function build(board: string, opts: HostOptions): { emulator: BoardEmulator; clock: WallClock; save: () => void } {
-  const clock = new WallClock();
+function build(board: string, opts: HostOptions): { emulator: BoardEmulator; clock: Clock; save: () => void } {
+  const clock = opts.lockstep ? new SimClock() : new WallClock();
   const g = configFlash(loadBoardDefinition(board));
   const persistent = opts.flashFile ? loadPersistentState(opts.flashFile, { base: g.base, size: g.size, pageSize: g.pageSize, banks: g.banks }) : undefined;
   // Starting the process again is a power cycle of a board that kept its flash.
@@ -36,6 +45,24 @@ function build(board: string, opts: HostOptions): { emulator: BoardEmulator; clo
   save();
   if (file) emulator.onPersistentChange(save);
   return { emulator, clock, save };
+}
+
+/**
+ * The board's end of a byte line: in lockstep a LockstepHost (it paces what it receives
+ * on the emulator's SimClock once time is granted); otherwise bytes go through a receive
+ * UART on the wall clock (a pty or socket moves bytes instantly; a UART does not, so the
+ * board gets each byte when its stop bit has arrived and request timing matches a real line).
+ * Returns what to call with bytes from the bench; `send` puts the board's bytes on the line.
+ */
+function boardEnd(emulator: BoardEmulator, clock: Clock, lockstep: boolean | undefined, send: (bytes: Uint8Array) => void): (bytes: Uint8Array) => void {
+  if (lockstep) {
+    const host = new LockstepHost(emulator, send);
+    host.onError((e) => process.stderr.write(`emulate: ${e.message}\n`));
+    return (b) => host.receive(b);
+  }
+  const rx = new UartTx(emulator.baud, clock, (b) => emulator.receive(b));
+  emulator.onTransmit(send);
+  return (b) => rx.write(b);
 }
 
 export interface HostedEmulator {
@@ -57,16 +84,13 @@ export async function hostOnPty(board: string, opts: HostOptions): Promise<Hoste
   // open, socat sees EIO on the master and backs off, and a client's first request
   // waits on that back-off. This process never reads the fd, so clients get every byte.
   const keeper = openSync(pair.userPath, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
-  // A pty moves bytes instantly; a UART does not: the board gets each byte when its
-  // stop bit has arrived, so request timing matches a real line too.
-  const rx = new UartTx(emulator.baud, clock, (b) => emulator.receive(b));
   const port = new SerialPort({ path: pair.boardPath, baudRate: emulator.baud, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-  port.on('data', (b: Buffer) => rx.write(new Uint8Array(b)));
-  port.on('error', () => {});
-  emulator.onTransmit((b) => {
+  const fromBench = boardEnd(emulator, clock, opts.lockstep, (b) => {
     if (port.isOpen) port.write(Buffer.from(b));
   });
+  port.on('data', (b: Buffer) => fromBench(new Uint8Array(b)));
+  port.on('error', () => {});
   return {
     emulator,
     address: pair.userPath,
@@ -83,9 +107,8 @@ export async function hostOnPty(board: string, opts: HostOptions): Promise<Hoste
 /** Runs an emulator behind a raw TCP port (one client at a time, as ser2net in raw mode). */
 export async function hostOnTcp(board: string, opts: HostOptions & { port: number; host?: string }): Promise<HostedEmulator> {
   const { emulator, clock, save } = build(board, opts);
-  const rx = new UartTx(emulator.baud, clock, (b) => emulator.receive(b));
   let client: Socket | null = null;
-  emulator.onTransmit((b) => client?.write(b));
+  const fromBench = boardEnd(emulator, clock, opts.lockstep, (b) => client?.write(b));
   const server: Server = createServer((sock) => {
     if (client) {
       sock.end();
@@ -93,7 +116,7 @@ export async function hostOnTcp(board: string, opts: HostOptions & { port: numbe
     }
     client = sock;
     sock.setNoDelay(true);
-    sock.on('data', (b) => rx.write(new Uint8Array(b)));
+    sock.on('data', (b) => fromBench(new Uint8Array(b)));
     sock.on('error', () => {});
     sock.on('close', () => {
       if (client === sock) client = null;
@@ -116,4 +139,69 @@ export async function hostOnTcp(board: string, opts: HostOptions & { port: numbe
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * A lockstep host in this process on an unpaced memory pipe: the same host code as
+ * `npm run emulate -- BOARD --lockstep`, only the pipe differs. Wrap `transport` in a
+ * LockstepLine; a grant then completes inside its write, so the bench's SimClock can run
+ * synchronously.
+ */
+export function lockstepInProcess(board: string, opts: Omit<HostOptions, 'lockstep' | 'flashFile'>): { emulator: BoardEmulator; host: LockstepHost; transport: MemoryTransport } {
+  const emulator = createEmulator(board, { clock: new SimClock(), seed: opts.seed, baud: opts.baud });
+  const transport = MemoryTransport.unpaced(`in-process lockstep ${board}`);
+  let back: (bytes: Uint8Array) => void = () => {};
+  const host = new LockstepHost(emulator, (b) => back(b));
+  back = transport.attach((b) => host.receive(b));
+  return { emulator, host, transport };
+}
+
+export interface EmulatorProcessOptions {
+  seed: number;
+  baud?: number;
+  /** Serve on TCP 127.0.0.1 at this port (0 = any free one) instead of a pty. */
+  tcpPort?: number;
+  lockstep?: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * Starts `npm run emulate` for one board as a child process and resolves with the address
+ * it prints (a pty path, or host:port with `tcpPort`).
+ */
+export function spawnEmulatorProcess(root: string, board: string, o: EmulatorProcessOptions): Promise<{ address: string; child: ChildProcess }> {
+  const args = [
+    '--import',
+    'tsx',
+    join(root, 'scripts', 'emulate.ts'),
+    board,
+    '--seed',
+    String(o.seed),
+    ...(o.baud ? ['--baud', String(o.baud)] : []),
+    ...(o.tcpPort !== undefined ? ['--tcp', String(o.tcpPort)] : []),
+    ...(o.lockstep ? ['--lockstep'] : []),
+  ];
+  const timeoutMs = o.timeoutMs ?? 15_000;
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`emulator process for ${board} printed no address within ${timeoutMs} ms: ${err.trim()}`));
+    }, timeoutMs);
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve({ address: out.slice(0, nl).trim(), child });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`emulator process for ${board} exited (${code}): ${err.trim()}`));
+    });
+  });
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, it, type TestFunction } from 'vitest';
 import type { BoardName } from '../boards/definitions.ts';
 import { Bench } from './bench/bench.ts';
 import { applyPortOverrides, loadBenchConfig } from './bench/config.ts';
@@ -15,12 +15,72 @@ import type { PayloadEndpoint } from './bench/payload.ts';
  */
 export interface BenchContext {
   readonly bench: Bench;
+  /** `it` for a test that needs `need` of `boards` (default: the suite's boards); see Need. */
+  needs(need: Need, boards?: readonly BoardName[]): NeedyIt;
 }
 
 export function benchConfigFromEnv() {
   const root = process.env.HIL_ROOT ?? process.cwd();
   const file = resolve(root, process.env.HIL_BENCH ?? 'hil/benches/emulated.json');
   return applyPortOverrides(loadBenchConfig(file), process.env.HIL_PORTS);
+}
+
+/**
+ * Why this run's bench cannot give emulator-only control (environment, fault injection,
+ * the in-process world) over `boards`, or null when every one of them is an in-process
+ * emulator. Decided from the bench config, so it is known when the tests are collected.
+ */
+export function emulatorMissing(boards: readonly BoardName[]): string | null {
+  const cfg = benchConfigFromEnv();
+  const other = boards.filter((b) => cfg.boards[b]?.mode !== 'emulated');
+  if (other.length === 0) return null;
+  return `needs in-process emulators; bench ${cfg.name} has ${other.map((b) => `${b} ${cfg.boards[b] ? describeLine(cfg.boards[b]!) : 'absent'}`).join(', ')}`;
+}
+
+function describeLine(bc: NonNullable<ReturnType<typeof benchConfigFromEnv>['boards'][BoardName]>): string {
+  if (bc.mode === 'port') return `on ${bc.path}`;
+  if (bc.mode === 'tcp') return `on tcp ${bc.host}:${bc.port}`;
+  return `on a ${bc.mode}`;
+}
+
+/**
+ * What a test needs of the bench beyond its lines:
+ *   'emulator'  every board an in-process emulator (the in-process world, direct access
+ *               to the emulators): known from the bench config when tests are collected;
+ *   'sim'       every board answers simulation control (environment, faults, power): an
+ *               emulator on any line, known from each board's IDENTIFY when the test runs.
+ * On a bench without it the test is reported skipped with the reason (in its name, or
+ * as the skip note), never silently skipped and never run in-process instead.
+ */
+export type Need = 'emulator' | 'sim';
+export type NeedyIt = (name: string, fn: () => unknown, timeoutMs?: number) => void;
+
+function needIt(need: Need, boards: readonly BoardName[], bench: () => Bench): NeedyIt {
+  if (need === 'emulator') {
+    const why = emulatorMissing(boards);
+    return (name, fn, timeoutMs) => (why ? it.skip(`${name} [skipped: ${why}]`, fn, timeoutMs) : it(name, fn, timeoutMs));
+  }
+  return (name, fn, timeoutMs) =>
+    it(
+      name,
+      async (t) => {
+        const why = await simMissing(bench(), boards);
+        if (why) t.skip(why);
+        return fn();
+      },
+      timeoutMs,
+    );
+}
+
+/** Why some of `boards` do not answer simulation control (their identity says real hardware), or null. */
+export async function simMissing(bench: Bench, boards: readonly BoardName[]): Promise<string | null> {
+  const real: string[] = [];
+  for (const n of boards) {
+    const b = bench.board(n);
+    b.identity ??= await b.driver.verifyIdentity();
+    if (!b.identity.emulated) real.push(`${n} on ${b.port}`);
+  }
+  return real.length === 0 ? null : `needs emulated boards (simulation control); real hardware: ${real.join(', ')}`;
 }
 
 /**
@@ -41,12 +101,14 @@ export function useBench(opts: { boards: BoardName[]; suite: string; payload?: (
     writeReportData(root, opts.suite, bench);
     await bench.close();
   }, 30_000);
-  return {
+  const ctx: BenchContext = {
     get bench(): Bench {
       if (!bench) throw new Error('bench not open (beforeAll failed?)');
       return bench;
     },
+    needs: (need, boards = opts.boards) => needIt(need, boards, () => ctx.bench),
   };
+  return ctx;
 }
 
 export function writeReportData(root: string, suite: string, bench: Bench): string {
@@ -60,7 +122,7 @@ export function writeReportData(root: string, suite: string, bench: Bench): stri
     clock: bench.clock.kind,
     seed: bench.seed,
     endMs: bench.now(),
-    boards: bench.boards.map((b) => ({ name: b.name, port: b.port, capture: b.capture.path, rejectedFrames: b.rejectedFrames, driver: b.driver.stats })),
+    boards: bench.boards.map((b) => ({ name: b.name, port: b.port, capture: b.capture?.path ?? null, rejectedFrames: b.rejectedFrames, driver: b.driver.stats })),
     items,
     events: bench.store.events,
     limits: bench.limits.transitions,

@@ -1,13 +1,17 @@
 import type { Clock } from '../boards/clock.ts';
-import { type BoardDefinition, formatFwVersion, formatHwVersion, fromRaw, packFwVersion, packHwVersion, register, registerAt, toRaw } from '../boards/definitions.ts';
+import { type BoardDefinition, fromRaw, register, registerAt, toRaw } from '../boards/definitions.ts';
 import {
   type BoardMessage,
   type BoardRequest,
   encodeRequest,
   encodeResponse,
+  formatFwVersion,
+  formatHwVersion,
   frameMessage,
   type Identity,
   MAX_BOARD_NAME,
+  packFwVersion,
+  packHwVersion,
   type ResponseBody,
   type ResponseMessage,
   SEQ_MODULO,

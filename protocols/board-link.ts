@@ -55,7 +55,7 @@ export const STATUS = {
 export type Status = keyof typeof STATUS;
 const STATUS_NAMES = new Map<number, Status>(Object.entries(STATUS).map(([k, v]) => [v, k as Status]));
 
-export const SIM_KINDS = { BEACON: 0x01, LINK: 0x02, TEMPERATURE: 0x03, FAULT: 0x04, POWER_LOSS: 0x05 } as const;
+export const SIM_KINDS = { BEACON: 0x01, LINK: 0x02, TEMPERATURE: 0x03, FAULT: 0x04, POWER_LOSS: 0x05, STEP: 0x06 } as const;
 export type SimKind = keyof typeof SIM_KINDS;
 const SIM_NAMES = new Map<number, SimKind>(Object.entries(SIM_KINDS).map(([k, v]) => [v, k as SimKind]));
 
@@ -66,7 +66,13 @@ export type SimControl =
   | { kind: 'TEMPERATURE'; ambientC: number }
   | { kind: 'FAULT'; faultId: number; active: boolean }
   /** Power is cut when `afterRxBytes` more bytes have arrived (0 = right after this response); back after offMs. */
-  | { kind: 'POWER_LOSS'; afterRxBytes: number; offMs: number };
+  | { kind: 'POWER_LOSS'; afterRxBytes: number; offMs: number }
+  /**
+   * Lockstep: the bench grants simulated time up to `toMs` (f64 ms, the bench clock's own
+   * number, so both ends agree to the bit). Only a lockstep host answers it, with OK and
+   * the time its board now stands at (`reachedMs`); a plain emulator answers NOT_SUPPORTED.
+   */
+  | { kind: 'STEP'; toMs: number };
 
 export interface RegWrite {
   address: number;
@@ -109,7 +115,8 @@ export type ResponseBody =
   | { op: 'RESET' }
   | { op: 'STREAM_START'; items: number }
   | { op: 'STREAM_STOP' }
-  | { op: 'SIM' };
+  /** `reachedMs` (f64) only in the answer to a SIM STEP: the time the board's clock stands at. */
+  | { op: 'SIM'; reachedMs?: number };
 
 export interface RequestMessage {
   kind: 'request';
@@ -241,7 +248,22 @@ function encodeSim(w: ByteWriter, s: SimControl): void {
       range('offMs', s.offMs, 0, 0xffffffff);
       w.u32(s.afterRxBytes).u32(s.offMs);
       break;
+    case 'STEP':
+      stepTime('toMs', s.toMs);
+      w.f64(s.toMs);
+      break;
   }
+}
+
+/** A lockstep time: finite and not negative. */
+function stepTime(field: string, v: number): void {
+  if (!Number.isFinite(v) || v < 0) throw invalid(field, 'must be a finite time >= 0 ms', v);
+}
+
+function stepTimeRead(r: ByteReader, field: string): number {
+  const v = r.f64(field);
+  stepTime(field, v);
+  return v;
 }
 
 function bool(r: ByteReader, field: string): boolean {
@@ -264,6 +286,8 @@ function decodeSim(r: ByteReader): SimControl {
       return { kind, faultId: r.u8('faultId'), active: bool(r, 'active') };
     case 'POWER_LOSS':
       return { kind, afterRxBytes: r.u32('afterRxBytes'), offMs: r.u32('offMs') };
+    case 'STEP':
+      return { kind, toMs: stepTimeRead(r, 'toMs') };
     default:
       throw invalid('sim.kind', `unknown simulation control 0x${k.toString(16)}`, k);
   }
@@ -370,9 +394,14 @@ export function encodeResponse(seq: number, op: Exclude<Opcode, 'TLM'>, status: 
       range('items', body.items, 0, 0xff);
       w.u8(body.items);
       break;
+    case 'SIM':
+      if (body.reachedMs !== undefined) {
+        stepTime('reachedMs', body.reachedMs);
+        w.f64(body.reachedMs);
+      }
+      break;
     case 'RESET':
     case 'STREAM_STOP':
-    case 'SIM':
       break;
   }
   return w.done();
@@ -413,9 +442,11 @@ function decodeResponseBody(op: Exclude<Opcode, 'TLM'>, r: ByteReader): Response
       return { op, address: r.u32('address'), length: r.u32('length'), crc32c: r.u32('crc32c') };
     case 'STREAM_START':
       return { op, items: r.u8('items') };
+    case 'SIM':
+      // Empty, or the time a lockstep host reached (answer to STEP).
+      return r.remaining > 0 ? { op, reachedMs: stepTimeRead(r, 'reachedMs') } : { op };
     case 'RESET':
     case 'STREAM_STOP':
-    case 'SIM':
       return { op };
   }
 }
@@ -494,4 +525,37 @@ export function rawToInt(raw: number, widthBits: 8 | 16 | 32, signed: boolean): 
 /** Wire time of a frame of `encodedBytes` at `baud` (8N1: 10 bits a byte), in ms. */
 export function wireTimeMs(encodedBytes: number, baud: number): number {
   return (encodedBytes * 10 * 1000) / baud;
+}
+
+// ---------------------------------------------------------------- header peek and IDENTIFY versions
+
+/**
+ * Seq and opcode of a request whose body did not decode: the header alone is enough to
+ * answer it BAD_REQUEST. Null when the bytes are not a request header of a known opcode.
+ */
+export function peekRequestHeader(msg: Uint8Array): { seq: number; op: Exclude<Opcode, 'TLM'> } | null {
+  if (msg.length < HEADER_BYTES || msg[0] !== KIND_REQUEST) return null;
+  const op = OPCODE_NAMES.get(msg[3]);
+  if (!op || op === 'TLM') return null;
+  return { seq: (msg[1] << 8) | msg[2], op };
+}
+
+/** Hardware version "major.minor" → IDENTIFY's hwVersion u16 (major << 8 | minor). */
+export function packHwVersion(v: string): number {
+  const [a, b] = v.split('.').map(Number);
+  return ((a & 0xff) << 8) | (b & 0xff);
+}
+
+/** Firmware version "major.minor[.patch]" → IDENTIFY's fwVersion u32 (major << 16 | minor << 8 | patch). */
+export function packFwVersion(v: string): number {
+  const [a, b, c = 0] = v.split('.').map(Number);
+  return (((a & 0xff) << 16) | ((b & 0xff) << 8) | (c & 0xff)) >>> 0;
+}
+
+export function formatHwVersion(n: number): string {
+  return `${n >> 8}.${n & 0xff}`;
+}
+
+export function formatFwVersion(n: number): string {
+  return `${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
 }

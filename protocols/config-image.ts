@@ -84,7 +84,7 @@ export function decodeConfigImage(bytes: Uint8Array): ConfigImage & { length: nu
   const length = h.length;
   if (bytes.length < length) invalid(`image of ${length} octets truncated to ${bytes.length}`, { field: 'length', length });
   const end = IMAGE_HEADER_BYTES + payloadLength;
-  const crcGot = v.getUint32(end);
+  const crcGot = storedImageCrc(bytes, end);
   const crcWant = crc32c(bytes, 0, end);
   if (crcGot !== crcWant) invalid(`CRC-32C 0x${crcGot.toString(16)} != computed 0x${crcWant.toString(16)}`, { field: 'crc', got: crcGot, want: crcWant });
   const params = new Map<number, number>();
@@ -126,6 +126,16 @@ export function decodeImageHeader(bytes: Uint8Array): ImageHeader {
   const payloadLength = v.getUint32(16);
   if (payloadLength !== count * IMAGE_RECORD_BYTES) invalid(`payload length ${payloadLength} != ${count} records`, { field: 'payloadLength' });
   return { boardId: v.getUint16(6), configVersion: v.getUint16(8), generation: v.getUint32(12), recordCount: count, length: imageLength(count) };
+}
+
+/**
+ * The CRC-32C stored in an image's CRC field (4 octets, big-endian) at `offset`: a
+ * flasher reads just that field from a bank (at length − IMAGE_CRC_BYTES) and compares
+ * it with the CRC the board computes (MEM_CRC). Throws IMAGE_INVALID when the field is cut short.
+ */
+export function storedImageCrc(bytes: Uint8Array, offset = 0): number {
+  if (bytes.length - offset < IMAGE_CRC_BYTES) invalid(`${bytes.length - offset} octets where the 4-octet CRC-32C field should be`, { field: 'crc', length: bytes.length - offset });
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
 }
 
 // ---------------------------------------------------------------- boot rule

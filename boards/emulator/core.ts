@@ -5,7 +5,9 @@ import {
   encodeTelemetry,
   frameMessage,
   type Opcode,
-  opcodeName,
+  packFwVersion,
+  packHwVersion,
+  peekRequestHeader,
   type ResponseBody,
   type SimControl,
   type Status,
@@ -14,7 +16,7 @@ import { crc32c } from '../../protocols/crc.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
 import { decodeSerialFrame, DelimitedSplitter } from '../../protocols/serial-frame.ts';
 import type { Clock } from '../clock.ts';
-import { configFlash, fromRaw, inWriteRange, packFwVersion, packHwVersion, registerAt, toRaw, type BoardDefinition, type RegisterDef } from '../definitions.ts';
+import { configFlash, fromRaw, inWriteRange, registerAt, toRaw, type BoardDefinition, type RegisterDef } from '../definitions.ts';
 import { FlashMemory } from '../flash.ts';
 import { hash32, nameHash, Prng } from '../prng.ts';
 import { UartTx } from '../uart.ts';
@@ -297,6 +299,10 @@ export class BoardEmulator {
           this.cutOffMs = s.offMs;
         }
         return 'OK';
+      case 'STEP':
+        // Time is granted to a lockstep host (lockstep-host.ts), which consumes STEP before
+        // the board sees it; a board that gets one runs on its own clock.
+        return 'NOT_SUPPORTED';
     }
   }
 
@@ -409,7 +415,8 @@ export class BoardEmulator {
       this.rxFrameErrors++;
       this.stats.frameErrors++;
       // A well-framed message with a bad body still names its opcode and seq: answer it.
-      if (payload.length >= 4 && payload[0] === 0x11) this.answerBadRequest(payload);
+      const head = peekRequestHeader(payload);
+      if (head) this.reply(head.seq, head.op, 'BAD_REQUEST', undefined, payload);
       return;
     }
     if (msg.kind !== 'request') {
@@ -425,13 +432,6 @@ export class BoardEmulator {
     }
     this.advance();
     this.execute(msg.seq, msg.request, payload);
-  }
-
-  private answerBadRequest(payload: Uint8Array): void {
-    const seq = (payload[1] << 8) | payload[2];
-    const op = opcodeName(payload[3]);
-    if (!op || op === 'TLM') return;
-    this.reply(seq, op, 'BAD_REQUEST', undefined, payload);
   }
 
   private reply(seq: number, op: Exclude<Opcode, 'TLM'>, status: Status, body: ResponseBody | undefined, requestBytes: Uint8Array): void {

@@ -33,6 +33,19 @@ export interface LinkChannelCounters {
 
 export type ElevationProfile = (tS: number) => number;
 
+/**
+ * One direction of the optical link as the link's ends use it. LinkChannel is the
+ * physical model; decorators (injected drop-outs, hil/mission/channel-faults.ts) wrap
+ * one and implement the same interface, so nothing patches a channel in place.
+ */
+export interface OctetChannel {
+  readonly counters: LinkChannelCounters;
+  /** Seconds on the wire for n octets. */
+  durationS(bytes: number): number;
+  /** Sends `bytes` from time tS (calls in time order); returns what the receiver gets. */
+  transmit(bytes: Uint8Array, tS: number): Uint8Array;
+}
+
 export function berAtElevation(elevationDeg: number, cfg: Pick<LinkChannelConfig, 'berZenith' | 'berDecadesPerAirmass'>): number {
   if (cfg.berZenith <= 0) return 0;
   const e = Math.max(0.5, Math.min(90, elevationDeg));
@@ -48,7 +61,7 @@ export function symmetricPass(durationS: number, maxDeg: number, minDeg = 10): E
   };
 }
 
-export class LinkChannel {
+export class LinkChannel implements OctetChannel {
   readonly counters: LinkChannelCounters = { bitsIn: 0, bitErrors: 0, bursts: 0, dropouts: 0, bytesDropped: 0 };
   private readonly rng: SeededRandom;
   private nextBurstS: number;

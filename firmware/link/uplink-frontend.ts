@@ -1,7 +1,7 @@
 import { encodeClcw } from '../../protocols/link/clcw.ts';
 import { countError, type ErrorCounts, isProtocolError, ProtocolError, type ProtocolErrorCode } from '../../protocols/errors.ts';
 import { farmClcw, type FarmState, farmStep, type FarmVerdict, initialFarmState } from '../../protocols/link/farm1.ts';
-import { type SecurityAssociation, SdlsVerifier } from '../../protocols/link/sdls.ts';
+import { peekSpi, type SecurityAssociation, SdlsVerifier } from '../../protocols/link/sdls.ts';
 import { type ControlCommand, decodeControlCommand, decodeTcFrame } from '../../protocols/link/tc-frame.ts';
 import { TcSegmentReassembler } from '../../protocols/link/tc-segment.ts';
 import type { SaStateStore } from './sa-state.ts';
@@ -115,7 +115,8 @@ export class UplinkFrontEnd {
     const vc = this.vcs.get(h.vcid);
     if (!vc) return this.reject(res, 'FRAME', new ProtocolError('HEADER_INVALID', `no uplink virtual channel ${h.vcid}`, { field: 'vcid', value: h.vcid }), h.vcid);
     // SPI must belong to this channel: checked before verification so no state moves.
-    const spi = frame.length >= 7 ? (frame[5] << 8) | frame[6] : -1;
+    const spi = peekSpi(frame);
+    if (spi === null) return this.reject(res, 'SECURITY', new ProtocolError('FRAME_TOO_SHORT', `TC frame of ${frame.length} octets has no security header`, { length: frame.length }), h.vcid);
     if (!vc.spis.has(spi)) return this.reject(res, 'SECURITY', new ProtocolError('UNKNOWN_SPI', `SPI ${spi} not allowed on VC ${h.vcid}`, { spi }), h.vcid);
     let data: Uint8Array;
     let command: ControlCommand | undefined;

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { type Clock, SimClock, WallClock } from '../../boards/clock.ts';
 import { type BoardDefinition, type BoardName, loadBoardDefinition, register } from '../../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../../boards/emulator/index.ts';
-import type { SimControl } from '../../protocols/board-link.ts';
+import type { Identity, SimControl } from '../../protocols/board-link.ts';
 import { APID_PAYLOAD, encodeCommand } from '../../protocols/dictionary/index.ts';
 import { SequenceCounter } from '../../protocols/space-packet.ts';
 import { CaptureWriter } from '../capture.ts';
@@ -16,6 +16,7 @@ import { SerialTransport } from '../transport/serial.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { type ByteTransport, TransportError } from '../transport/types.ts';
 import type { BenchConfig, BoardConfig } from './config.ts';
+import { boardSeed } from './seeds.ts';
 import { LimitMonitor } from './limits.ts';
 import { ingestPayloadTm } from './tm-ingest.ts';
 import type { PayloadEndpoint } from './payload.ts';
@@ -27,12 +28,16 @@ export class BenchTimeout extends Error {
 
 /** One board on the bench: its driver, its line, and (when emulated) the environment controls. */
 export class BenchBoard {
+  /** What the board said at its identity check when the bench opened (null until then). */
+  identity: Identity | null = null;
+
   constructor(
     readonly name: BoardName,
     readonly def: BoardDefinition,
     readonly driver: BoardDriver,
     readonly line: FaultyTransport,
-    readonly capture: CaptureWriter,
+    /** The capture file of this line; null when the bench was opened without captures. */
+    readonly capture: CaptureWriter | null,
     private readonly bench: Bench,
     /** Present only for in-process emulators. */
     readonly emulator: BoardEmulator | undefined,
@@ -110,10 +115,22 @@ export interface BenchOptions {
   /** Repository root (for spawning emulator processes). */
   root?: string;
   payload?: PayloadEndpoint;
+  /**
+   * Write a capture file per board line (default true). A synchronous sim-time loop that
+   * moves ~10^5 frames (the mission pass) turns them off: the file stream would only
+   * drain after the loop.
+   */
+  capture?: boolean;
 }
 
 interface Owned {
   close(): Promise<void> | void;
+}
+
+/** A board resource turned into a byte line: the transport, and the emulator when it is in this process. */
+interface Line {
+  transport: ByteTransport;
+  emulator?: BoardEmulator;
 }
 
 /**
@@ -137,26 +154,65 @@ export class Bench {
     readonly clock: Clock,
     readonly seed: number,
     readonly runName: string,
+    private readonly captureFiles: boolean,
   ) {
     this.limits.onTransition((tr) => this.store.addEvent({ t: tr.t, name: `limit:${tr.item}`, severity: tr.to, fields: { value: tr.value, from: tr.from, to: tr.to, detail: tr.detail } }));
   }
 
-  static async open(config: BenchConfig, opts: BenchOptions = {}): Promise<Bench> {
+  /** Checks the boards and picks the clock: simulated when every board is in-process (clock auto), else wall. */
+  private static create(config: BenchConfig, opts: BenchOptions): { bench: Bench; names: BoardName[]; root: string } {
     const names = (opts.boards ?? (Object.keys(config.boards) as BoardName[])).slice();
     for (const n of names) if (!config.boards[n]) throw new BoardError('PORT_NOT_FOUND', n, '(none)', `bench '${config.name}' has no board ${n}`);
     const allInProcess = names.every((n) => config.boards[n]!.mode === 'emulated');
     const clockKind = config.clock === 'auto' ? (allInProcess ? 'sim' : 'wall') : config.clock;
     if (clockKind === 'sim' && !allInProcess) throw new BoardError('PORT_OPEN_FAILED', names.join(','), '(bench)', 'simulated time needs every board in-process (mode "emulated")');
     const clock: Clock = clockKind === 'sim' ? new SimClock() : new WallClock();
-    const bench = new Bench(config, clock, opts.seed ?? 1, opts.runName ?? `${config.name}-${Date.now()}`);
+    const bench = new Bench(config, clock, opts.seed ?? 1, opts.runName ?? `${config.name}-${Date.now()}`, opts.capture ?? true);
+    return { bench, names, root: opts.root ?? process.cwd() };
+  }
+
+  /**
+   * Opens every board's line (the one factory: in-process emulator, emulator process on a
+   * pty, serial port, TCP), checks each board's identity and starts its telemetry stream
+   * when the config says so. A line that cannot be opened fails naming board, port and cause.
+   */
+  static async open(config: BenchConfig, opts: BenchOptions = {}): Promise<Bench> {
+    const { bench, names, root } = Bench.create(config, opts);
     try {
-      for (const n of names) await bench.connect(n, config.boards[n]!, opts.root ?? process.cwd());
+      for (const n of names) {
+        const board = bench.attach(n, await bench.openLine(n, config.boards[n]!, root), root);
+        board.identity = await board.driver.verifyIdentity();
+        if (config.stream) await board.driver.startStream();
+        bench.boardsByName.set(n, board);
+      }
       if (opts.payload) bench.attachPayload(opts.payload);
     } catch (e) {
       await bench.close();
       throw e;
     }
     return bench;
+  }
+
+  /**
+   * The same bench opened without awaiting anything, for synchronous sim-time loops (the
+   * mission pass): every board must be an in-process emulator, whose memory line is open
+   * at once. Drivers are built by the same code as open(); boards are not identified and
+   * no stream is started (the payload's self-test, or the strategy's 'powered', does that).
+   */
+  static openInProcess(config: BenchConfig, opts: BenchOptions = {}): Bench {
+    const { bench, names, root } = Bench.create(config, opts);
+    if (bench.clock.kind !== 'sim') throw new BoardError('PORT_OPEN_FAILED', names.join(','), '(bench)', `bench '${config.name}' runs on the wall clock: open it with Bench.open`);
+    for (const n of names) {
+      const line = bench.memoryLine(n, config.boards[n]!);
+      if (!line) throw new BoardError('PORT_OPEN_FAILED', n, '(bench)', `board ${n} is not in-process (mode ${config.boards[n]!.mode}): open the bench with Bench.open`);
+      bench.boardsByName.set(n, bench.attach(n, line, root));
+    }
+    return bench;
+  }
+
+  /** Every board is an emulator in this process (environment, faults and physics can be reached directly). */
+  get inProcess(): boolean {
+    return this.boards.length > 0 && this.boards.every((b) => b.emulator !== undefined);
   }
 
   board(name: BoardName): BenchBoard {
@@ -288,21 +344,31 @@ export class Bench {
 
   // ------------------------------------------------------------ connection
 
-  private async connect(name: BoardName, bc: BoardConfig, root: string): Promise<void> {
+  /** An in-process board: its emulator on a memory line (open at once); null for any other mode. */
+  private memoryLine(name: BoardName, bc: BoardConfig): Line | null {
+    if (bc.mode !== 'emulated') return null;
+    const emulator = createEmulator(name, { clock: this.clock, seed: boardSeed(this.seed, name), baud: bc.baud });
+    const transport = emulatorTransport(emulator, this.clock);
+    void transport.open(); // a memory line has nothing to wait for
+    return { transport, emulator };
+  }
+
+  /** A board resource as an open line; errors name the board, the port and the cause. */
+  private async openLine(name: BoardName, bc: BoardConfig, root: string): Promise<Line> {
+    const memory = this.memoryLine(name, bc);
+    if (memory) return memory;
     const def = loadBoardDefinition(name);
     let transport: ByteTransport;
-    let emulator: BoardEmulator | undefined;
-    if (bc.mode === 'emulated') {
-      emulator = createEmulator(name, { clock: this.clock, seed: this.seed, baud: bc.baud });
-      transport = emulatorTransport(emulator, this.clock);
-    } else if (bc.mode === 'pty') {
-      const { path, child } = await spawnEmulator(root, name, this.seed, bc.baud);
+    if (bc.mode === 'pty') {
+      const { path, child } = await spawnEmulator(root, name, boardSeed(this.seed, name), bc.baud);
       this.owned.push({ close: () => stopChild(child) });
       transport = new SerialTransport({ path, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
     } else if (bc.mode === 'port') {
       transport = new SerialTransport({ path: bc.path, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
-    } else {
+    } else if (bc.mode === 'tcp') {
       transport = new TcpTransport(bc.host, bc.port);
+    } else {
+      throw new Error(`unreachable: board ${name} mode ${bc.mode}`);
     }
     try {
       await transport.open();
@@ -310,14 +376,25 @@ export class Bench {
       const code = e instanceof TransportError && (e.code === 'PORT_NOT_FOUND' || e.code === 'CONNECT_FAILED') ? e.code : 'PORT_OPEN_FAILED';
       throw new BoardError(code, name, transport.description, (e as Error).message);
     }
+    return { transport };
+  }
+
+  /** Puts a board on an open line: fault injection, capture, framing, its driver, telemetry into the histories (the caller adds it to the bench). */
+  private attach(name: BoardName, { transport, emulator }: Line, root: string): BenchBoard {
+    const def = loadBoardDefinition(name);
+    const bc = this.config.boards[name]!;
     this.owned.push({ close: () => transport.close() });
     const line = new FaultyTransport(transport, this.clock, this.seed ^ def.identity.boardId);
-    const capPath = resolve(root, this.config.captureDir, `${safe(this.runName)}.${name}.cap.jsonl`);
     // A TCP line (ser2net) has no UART rate of its own: the board's serial rate stands in.
-    const baud = bc.mode === 'tcp' ? def.serial.baud : (bc.baud ?? def.serial.baud);
-    const capture = new CaptureWriter(capPath, { board: name, port: transport.description, clock: this.clock.kind, baud, seed: this.seed, startedAt: new Date().toISOString() });
-    this.captures.push(capPath);
-    this.owned.push({ close: () => capture.close() });
+    const baud = bc.mode === 'tcp' ? def.serial.baud : (bc.baud ?? emulator?.baud ?? def.serial.baud);
+    let capture: CaptureWriter | null = null;
+    if (this.captureFiles) {
+      const capPath = resolve(root, this.config.captureDir, `${safe(this.runName)}.${name}.cap.jsonl`);
+      const writer = new CaptureWriter(capPath, { board: name, port: transport.description, clock: this.clock.kind, baud, seed: this.seed, startedAt: new Date().toISOString() });
+      this.captures.push(capPath);
+      this.owned.push({ close: () => writer.close() });
+      capture = writer;
+    }
     const link = new FrameLink(line, this.clock, capture);
     // Timeouts grow with the wire time of each exchange at the line rate.
     const driver = new BoardDriver(def, link, { clock: this.clock, timeoutMs: this.config.timeoutMs ?? def.link.timeoutMs, retries: this.config.retries ?? def.link.retries, baud });
@@ -327,7 +404,6 @@ export class Bench {
       this.store.addEvent({ t: this.clock.now(), name: `board:${name}:line-closed`, fields: { reason } });
       this.store.notify();
     });
-    await driver.verifyIdentity();
     driver.onTelemetrySample((s) => {
       for (const [k, v] of Object.entries(s.values)) {
         const item = `${name}.${k}`;
@@ -337,8 +413,7 @@ export class Bench {
       }
       this.store.notify();
     });
-    if (this.config.stream) await driver.startStream();
-    this.boardsByName.set(name, new BenchBoard(name, def, driver, line, capture, this, emulator));
+    return new BenchBoard(name, def, driver, line, capture, this, emulator);
   }
 
   /** Stops streams, closes lines, stops emulator processes, flushes captures. Never throws. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../../boards/clock.ts';
 import { fromRaw, register } from '../../boards/definitions.ts';
 import type { BoardRequest, Identity } from '../../protocols/board-link.ts';
-import { type BankView, type BootSelection, decodeConfigImage, decodeImageHeader, IMAGE_CRC_BYTES, IMAGE_HEADER_BYTES, type ImageHeader, selectBootImage } from '../../protocols/config-image.ts';
+import { type BankView, type BootSelection, decodeConfigImage, decodeImageHeader, IMAGE_CRC_BYTES, IMAGE_HEADER_BYTES, type ImageHeader, selectBootImage, storedImageCrc } from '../../protocols/config-image.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
 import type { BoardDriver } from '../driver.ts';
 import { imageToConfig } from './image.ts';
@@ -42,7 +42,7 @@ export async function checkIdentity(driver: BoardDriver, schema: ConfigSchema): 
 
 /** Judges a bank from its header and the CRC the board computed over it (no record crosses the line). */
 function bankFromCrc(header: ImageHeader, computed: number, storedBytes: Uint8Array): BankView {
-  const stored = new DataView(storedBytes.buffer, storedBytes.byteOffset, storedBytes.byteLength).getUint32(0);
+  const stored = storedImageCrc(storedBytes);
   if (computed !== stored) return { ok: false, reason: `CRC-32C 0x${stored.toString(16)} != computed 0x${computed.toString(16)}` };
   return { ok: true, header, image: null };
 }

@@ -2,7 +2,8 @@ import { SeededRandom } from '../../boards/link-sim/prng.ts';
 import { symmetricPass } from '../../boards/link-sim/channel.ts';
 import { encodeEvent, encodeHousekeeping } from '../../protocols/dictionary/index.ts';
 import { DEFAULT_TM_FRAME_BYTES, LINK_APID, TM_VC } from '../../protocols/link/mission.ts';
-import { PRIMARY_HEADER_BYTES, SEQ_FLAGS_UNSEGMENTED, SequenceCounter, writePrimaryHeader } from '../../protocols/space-packet.ts';
+import { encodeOpaquePacket } from '../../protocols/link/opaque-packet.ts';
+import { readPrimaryHeader, SequenceCounter } from '../../protocols/space-packet.ts';
 import { OpticalLink } from './optical-link.ts';
 
 /**
@@ -63,24 +64,23 @@ function tally(into: Record<string, VcTally>, vcid: number, packet: Uint8Array):
   const t = (into[vcid] ??= { name: VC_NAMES[vcid] ?? `vc${vcid}`, packets: 0, bytes: 0, apids: {} });
   t.packets++;
   t.bytes += packet.length;
-  const apid = ((packet[0] & 7) << 8) | packet[1];
-  const seq = ((packet[2] & 0x3f) << 8) | packet[3];
+  const { apid, seq } = readPrimaryHeader(packet);
   const a = (t.apids[apid] ??= { packets: 0, firstSeq: seq, lastSeq: seq });
   a.packets++;
   a.lastSeq = seq;
 }
 
+/** An opaque packet of `dataBytes` seeded random octets (each u32 drawn little-endian). */
 function opaquePacket(apid: number, seq: number, dataBytes: number, rng: SeededRandom): Uint8Array {
-  const p = new Uint8Array(PRIMARY_HEADER_BYTES + dataBytes);
-  writePrimaryHeader(p, 0, { type: 'TM', secondaryHeader: false, apid, sequenceFlags: SEQ_FLAGS_UNSEGMENTED, seq, dataLength: dataBytes - 1 });
-  for (let i = PRIMARY_HEADER_BYTES; i < p.length; i += 4) {
+  const data = new Uint8Array(dataBytes);
+  for (let i = 0; i < data.length; i += 4) {
     const r = rng.nextU32();
-    p[i] = r;
-    if (i + 1 < p.length) p[i + 1] = r >>> 8;
-    if (i + 2 < p.length) p[i + 2] = r >>> 16;
-    if (i + 3 < p.length) p[i + 3] = r >>> 24;
+    data[i] = r;
+    if (i + 1 < data.length) data[i + 1] = r >>> 8;
+    if (i + 2 < data.length) data[i + 2] = r >>> 16;
+    if (i + 3 < data.length) data[i + 3] = r >>> 24;
   }
-  return p;
+  return encodeOpaquePacket('TM', apid, seq, data);
 }
 
 export function simulateDownlinkPass(o: DownlinkPassOptions): { chunks: Uint8Array[]; summary: DownlinkPassSummary } {

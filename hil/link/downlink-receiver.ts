@@ -1,7 +1,7 @@
 import { type Clcw, decodeClcw } from '../../protocols/link/clcw.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
 import { type ReceivedPacket, type ReceivedTmFrame, TmReceiver, type TmReceiverConfig } from '../../protocols/link/tm-receiver.ts';
-import { SequenceTracker } from '../../protocols/space-packet.ts';
+import { readPrimaryHeader, SequenceTracker } from '../../protocols/space-packet.ts';
 
 /**
  * Ground downlink receiver: byte stream in, per-VC packet streams and CLCWs out
@@ -52,8 +52,9 @@ export class DownlinkReceiver {
     for (const p of f.packets) {
       out.packets.push(p);
       this.packetsByVc.set(p.vcid, (this.packetsByVc.get(p.vcid) ?? 0) + 1);
-      const apid = ((p.bytes[0] & 0x07) << 8) | p.bytes[1];
-      this.sequence.observe(p.bytes[0] & 0x10 ? 'TC' : 'TM', apid, ((p.bytes[2] & 0x3f) << 8) | p.bytes[3]);
+      // The reassembler delivers only whole packets with a version-0 header: this cannot throw.
+      const h = readPrimaryHeader(p.bytes);
+      this.sequence.observe(h.type, h.apid, h.seq);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { type ElevationProfile, LinkChannel, type LinkChannelConfig } from '../../boards/link-sim/channel.ts';
+import { type ElevationProfile, LinkChannel, type LinkChannelConfig, type OctetChannel } from '../../boards/link-sim/channel.ts';
 import { DownlinkScheduler, type DownlinkChannelConfig } from '../../firmware/link/downlink-scheduler.ts';
 import { type AcceptedPacket, UplinkFrontEnd, type UplinkEvent } from '../../firmware/link/uplink-frontend.ts';
 import { MemorySaStateStore, type SaStateStore } from '../../firmware/link/sa-state.ts';
@@ -54,6 +54,8 @@ export interface OpticalLinkConfig {
   elevationDeg: ElevationProfile;
   downlink?: Omit<LinkChannelConfig, 'bitRate'>;
   uplink?: Omit<LinkChannelConfig, 'bitRate'>;
+  /** Wraps each direction's channel model (fault injection by decoration); default none. */
+  decorateChannel?: (channel: OctetChannel, direction: 'downlink' | 'uplink') => OctetChannel;
   /** Keys: one per association; defaults derive test keys from the seed (simulation only). */
   associations?: SecurityAssociation[];
   channels?: DownlinkChannelConfig[];
@@ -104,8 +106,8 @@ export class OpticalLink {
   readonly board: UplinkFrontEnd;
   readonly ground: DownlinkReceiver;
   readonly fops: Map<number, FopDriver>;
-  readonly downlink: LinkChannel;
-  readonly uplink: LinkChannel;
+  readonly downlink: OctetChannel;
+  readonly uplink: OctetChannel;
   readonly frameTimeS: number;
   nowS = 0;
   private readonly frameBuf: Uint8Array;
@@ -153,8 +155,9 @@ export class OpticalLink {
       [TC_VC.distillation, fop(TC_VC.distillation, SPI.distillation)],
     ]);
     const downBitRate = cfg.downlinkBitRate ?? 10e6;
-    this.downlink = new LinkChannel({ berZenith: 0, ...cfg.downlink, bitRate: downBitRate }, cfg.elevationDeg, cfg.seed * 2 + 1);
-    this.uplink = new LinkChannel({ berZenith: 0, ...cfg.uplink, bitRate: cfg.uplinkBitRate ?? 1e6 }, cfg.elevationDeg, cfg.seed * 2 + 2);
+    const decorate = cfg.decorateChannel ?? ((ch: OctetChannel) => ch);
+    this.downlink = decorate(new LinkChannel({ berZenith: 0, ...cfg.downlink, bitRate: downBitRate }, cfg.elevationDeg, cfg.seed * 2 + 1), 'downlink');
+    this.uplink = decorate(new LinkChannel({ berZenith: 0, ...cfg.uplink, bitRate: cfg.uplinkBitRate ?? 1e6 }, cfg.elevationDeg, cfg.seed * 2 + 2), 'uplink');
     this.frameTimeS = (this.scheduler.channelFrameBytes * 8) / downBitRate;
     this.reliableTx = new ReliableDownlinkSender(TM_VC.distillation, { windowK: ARQ_WINDOW_K, t1Ms: cfg.fopT1Ms ?? 500, transmissionLimit: 1000 });
     this.reliableRx = new ReliableDownlinkReceiver(TM_VC.distillation, ARQ_ACK_APID, ARQ_FARM_WINDOW_WIDTH);

@@ -17,6 +17,7 @@ import { DEFAULT_CHANNEL, DEFAULT_JITTER, channelTransmittance, lossDb, type Cha
 import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
 import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit, bestPass, sampleGeometry } from '../../boards/sim/orbit.ts';
 import { stationByName, type Station } from '../../boards/sim/stations.ts';
+import type { PassSummaryBase } from './types.ts';
 
 export interface ClassicalLink {
   alice: ClassicalChannel;
@@ -51,22 +52,9 @@ export interface PassOptions {
   progress?: (message: string) => void;
 }
 
-export interface PassSummary {
-  station: string;
-  seed: number;
-  passStartUtc: string;
-  passEndUtc: string;
-  durationS: number;
-  maxElevationDeg: number;
-  lossDbMin: number;
-  lossDbMax: number;
+export interface PassSummary extends PassSummaryBase {
   pulses: number;
-  detections: number;
-  /** Key-basis sifted bits. */
-  siftedBits: number;
   siftedTestBits: number;
-  /** Key-basis QBER of the signal intensity found by error correction (fraction). */
-  qber: number;
   qberByIntensity: Triple;
   qberTestByIntensity: Triple;
   s0: number;
@@ -76,7 +64,6 @@ export interface PassSummary {
   blocks: number;
   blocksDelivered: number;
   abortReasons: Partial<Record<AbortReason, number>>;
-  finalKeyBits: number;
   authKeyConsumedBits: number;
   /** Frames rejected by authentication or decoding, both ends. */
   authRejectedFrames: number;
@@ -86,9 +73,6 @@ export interface PassSummary {
   authDeficitBits: number;
   classicalBytes: number;
   classicalFrames: number;
-  keySha256: string;
-  keysEqual: boolean;
-  wallS: number;
 }
 
 export interface PassResult {

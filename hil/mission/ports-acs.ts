@@ -1,5 +1,5 @@
 import type { AttitudePort, AttitudeStatus, StationTarget } from '../../firmware/hal.ts';
-import type { SimClock } from '../../boards/clock.ts';
+import type { Clock } from '../../boards/clock.ts';
 import type { RequestEngine } from '../request-engine.ts';
 import { BoundPort } from './ports-base.ts';
 
@@ -24,7 +24,7 @@ export class AcsPort extends BoundPort implements AttitudePort {
 
   constructor(
     client: RequestEngine,
-    clock: SimClock,
+    clock: Clock,
     streamPeriodMs: number,
     private readonly elevation: ElevationSource,
   ) {

@@ -1,4 +1,4 @@
-import type { SimClock } from '../../boards/clock.ts';
+import type { Clock } from '../../boards/clock.ts';
 import type { BoardPort, SelfTestState } from '../../firmware/hal.ts';
 import type { BoardName } from '../../protocols/dictionary/index.ts';
 import type { RequestEngine } from '../request-engine.ts';
@@ -17,7 +17,7 @@ export abstract class BoundPort implements BoardPort {
 
   constructor(
     readonly client: RequestEngine,
-    protected readonly clock: SimClock,
+    protected readonly clock: Clock,
     /** Telemetry period the port asks the board for. */
     protected readonly streamPeriodMs: number,
   ) {}

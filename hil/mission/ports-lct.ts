@@ -1,5 +1,5 @@
 import type { LinkPort } from '../../firmware/hal.ts';
-import type { SimClock } from '../../boards/clock.ts';
+import type { Clock } from '../../boards/clock.ts';
 import type { RequestEngine } from '../request-engine.ts';
 import { BoundPort } from './ports-base.ts';
 
@@ -13,7 +13,7 @@ export class LctPort extends BoundPort implements LinkPort {
 
   constructor(
     client: RequestEngine,
-    clock: SimClock,
+    clock: Clock,
     streamPeriodMs: number,
     private readonly rates: { uplinkKbps: number; downlinkKbps: number },
   ) {

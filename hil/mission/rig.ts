@@ -1,22 +1,21 @@
-import { SimClock } from '../../boards/clock.ts';
-import { loadBoardDefinition, type BoardName } from '../../boards/definitions.ts';
-import { createEmulator, type BoardEmulator } from '../../boards/emulator/index.ts';
+import { type Clock, SimClock } from '../../boards/clock.ts';
+import type { BoardName } from '../../boards/definitions.ts';
+import type { BoardEmulator } from '../../boards/emulator/index.ts';
 import { createPayload, type Payload } from '../../firmware/payload.ts';
 import { defaultParams, type Params } from '../../firmware/params.ts';
 import { encodeConfigImage } from '../../protocols/config-image.ts';
 import { decodePacket, parameterDef, type DecodedPacket } from '../../protocols/dictionary/index.ts';
-import type { CaptureWriter } from '../capture.ts';
-import { BoardDriver } from '../driver.ts';
-import { FrameLink } from '../framing.ts';
+import { Bench } from '../bench/bench.ts';
+import type { BenchConfig } from '../bench/config.ts';
+import type { BoardDriver } from '../driver.ts';
 import type { RequestEngine } from '../request-engine.ts';
-import { emulatorTransport } from '../transport/memory.ts';
 import { AcsPort, type ElevationSource } from './ports-acs.ts';
 import { AptPort } from './ports-apt.ts';
 import { ControllerFlash } from './ports-config.ts';
 import { LctPort } from './ports-lct.ts';
 import { QsrcPort } from './ports-qsrc.ts';
 
-/** Board order of creation: fixes which seed each emulator gets (and so the bytes it sends). */
+/** The payload's boards, in the order the rig's bench creates them: it fixes the order of their events on the one clock (seeds: boardSeed). */
 export const RIG_BOARDS = ['qsrc', 'apt', 'lct', 'acs'] as const satisfies readonly BoardName[];
 /** Default UART rates of the in-process lines (the apt carries a telemetry frame and a mirror write per loop period). */
 export const RIG_BAUD: Record<BoardName, number> = { qsrc: 921_600, apt: 2_000_000, lct: 115_200, acs: 115_200 };
@@ -35,13 +34,7 @@ export function missionParams(loopRateHz: number, overrides: Record<string, numb
   return { ...defaultParams(), FINE_LOOP_RATE_HZ: loopRateHz, FSM_KI: 100, UPLINK_RATE_KBPS: 5000, DOWNLINK_RATE_MBPS: 2, ...overrides };
 }
 
-/** A counter-based hash of (seed, salt): independent seeds for the parts of one run. */
-export function seedOf(seed: number, salt: number): number {
-  let h = (seed ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
+export { seedOf } from '../bench/seeds.ts';
 
 /** The controller's config image for a parameter set (the format BOOT checks). */
 export function configImageFor(params: Params, generation: number): Uint8Array {
@@ -53,12 +46,18 @@ export function configImageFor(params: Params, generation: number): Uint8Array {
   });
 }
 
-export interface RigBoard {
-  emu: BoardEmulator;
+export interface HostedBoard {
+  /** The board's emulator when it runs in this process (environment, faults and physics reached directly); else undefined. */
+  emu: BoardEmulator | undefined;
   /** The board's driver (promise face, for suites that talk to the board directly). */
   driver: BoardDriver;
   /** The callback face of the same request engine: what the firmware's HAL port is bound to. */
   client: RequestEngine;
+}
+
+/** A board of the in-process rig: its emulator is always there. */
+export interface RigBoard extends HostedBoard {
+  emu: BoardEmulator;
 }
 
 /** A TM packet the payload emitted, with its mission-clock time and its dictionary decoding. */
@@ -70,7 +69,7 @@ export interface RigTm {
 }
 
 export interface PayloadRigOptions {
-  /** Seeds the emulators and the firmware. Default 1. */
+  /** Seeds the firmware (the bench seeds the emulators from the same seed). Default: the bench's seed, else 1. */
   seed?: number;
   /** Overrides of the flashed configuration, by dictionary parameter name. */
   params?: Record<string, number>;
@@ -80,6 +79,7 @@ export interface PayloadRigOptions {
   elevationFor?: ElevationSource;
   /** FINE_LOOP_RATE_HZ flashed (unless `params` sets it). Default 200. */
   loopRateHz?: number;
+  /** UART rates of the in-process lines createPayloadRig opens (a hosted payload uses the bench's lines as they are). */
   baud?: Partial<Record<BoardName, number>>;
   /** Mission time (s since the PUS epoch) at clock 0. */
   epochOffsetS?: number;
@@ -89,68 +89,89 @@ export interface PayloadRigOptions {
   hkEnabled?: readonly number[];
   /** Decode each TM packet as it is recorded (default true). */
   decodeTm?: boolean;
-  /**
-   * Capture taps of the board lines (every byte each way). Default none: a pass moves
-   * ~10^5 frames in a synchronous loop, so a capture costs memory until the loop ends.
-   */
-  captures?: Partial<Record<BoardName, CaptureWriter>>;
 }
 
-export interface PayloadRig {
-  clock: SimClock;
+/** The parts of the payload on a bench that do not depend on how time is run. */
+interface PayloadParts {
+  bench: Bench;
   payload: Payload;
   /** The configuration flashed into bank A. */
   params: Params;
   /** The flashed image (bank A). */
   image: Uint8Array;
-  boards: Record<BoardName, RigBoard>;
   ports: { apt: AptPort; acs: AcsPort; qsrc: QsrcPort; lct: LctPort; config: ControllerFlash };
   flash: ControllerFlash;
   /** Every TM packet, in order. */
   tm: RigTm[];
   /** Sends PUS TC bytes to the payload (as the bus would deliver them). */
   sendTc(bytes: Uint8Array): void;
-  /** Runs simulated time forward by `ms`. */
-  advanceMs(ms: number): void;
-  /** Runs until `pred` holds (checked every `stepMs`) or `limitMs` passes; true when it held. */
-  runUntilTrue(pred: () => boolean, limitMs: number, stepMs?: number): boolean;
-  /** Powers the controller on at the current time and runs until STANDBY (or SAFE); throws if neither comes within `limitMs`. */
-  boot(limitMs?: number): void;
   /** Decoded TM recorded since index `from` (a mark is `rig.tm.length`). */
   since(from: number): RigTm[];
   stop(): void;
 }
 
 /**
- * The payload firmware on the four in-process board emulators, in simulated time: the
- * emulators behind in-memory UART lines, a BoardDriver per board on a FrameLink (the
- * bench's board link, capture tap included), the firmware's HAL ports bound to the
- * callback face of each driver's request engine, the controller's two-bank
- * flash with the configuration image in bank A. Nothing is powered on; nothing of the
- * world (beacon, link loss, orbit) is simulated here: callers drive the emulators'
- * environment (`boards.apt.emu.applySim(...)`) themselves. Deterministic for a seed.
+ * The payload firmware hosted by a bench, on any lines (promise face, for suites). Time
+ * runs through the bench: on an in-process bench synchronously and at once (the promise
+ * is already settled); otherwise by waiting bench time (`bench.sleep`: the wall clock
+ * today, the lockstep clock once emulators in other processes follow it).
  */
-export function createPayloadRig(options: PayloadRigOptions = {}): PayloadRig {
-  const seed = options.seed ?? 1;
+export interface HostedPayload extends PayloadParts {
+  clock: Clock;
+  boards: Record<BoardName, HostedBoard>;
+  /** Runs bench time forward by `ms`. */
+  advanceMs(ms: number): Promise<void>;
+  /** Runs until `pred` holds (checked every `stepMs`, default 10) or `limitMs` passes; true when it held. */
+  runUntilTrue(pred: () => boolean, limitMs: number, stepMs?: number): Promise<boolean>;
+  /** Powers the controller on at the current time and runs until STANDBY (or SAFE); throws if neither comes within `limitMs`. */
+  boot(limitMs?: number): Promise<void>;
+}
+
+/** The payload on the in-process bench (synchronous face, for sim-time loops such as the mission pass). */
+export interface PayloadRig extends PayloadParts {
+  clock: SimClock;
+  boards: Record<BoardName, RigBoard>;
+  /** Runs simulated time forward by `ms`. */
+  advanceMs(ms: number): void;
+  /** Runs until `pred` holds (checked every `stepMs`) or `limitMs` passes; true when it held. */
+  runUntilTrue(pred: () => boolean, limitMs: number, stepMs?: number): boolean;
+  /** Powers the controller on at the current time and runs until STANDBY (or SAFE); throws if neither comes within `limitMs`. */
+  boot(limitMs?: number): void;
+}
+
+/** The in-process bench the rig opens: the four boards as emulators at the rig's line rates, no streams (the payload starts them). */
+export function inProcessBenchConfig(baud: Partial<Record<BoardName, number>> = {}): BenchConfig {
+  const rates = { ...RIG_BAUD, ...baud };
+  return {
+    name: 'in-process',
+    description: 'the payload rig: every board an in-process emulator',
+    clock: 'sim',
+    boards: Object.fromEntries(RIG_BOARDS.map((n) => [n, { mode: 'emulated', baud: rates[n] }])),
+    stream: false,
+    captureDir: 'reports/captures',
+  };
+}
+
+/**
+ * Binds the payload firmware to the boards of a bench: its HAL ports on the callback face
+ * of each board's request engine (`bench.board(n).driver.engine`), its timers on
+ * `bench.clock`, the controller's two-bank flash with the configuration image in bank A.
+ * Nothing is powered on; nothing of the world (beacon, link loss, orbit) is simulated
+ * here. Deterministic for a seed on an in-process bench.
+ */
+function bindPayload(bench: Bench, options: PayloadRigOptions): PayloadParts {
+  const missing = RIG_BOARDS.filter((n) => !bench.boards.some((b) => b.name === n));
+  if (missing.length > 0) throw new Error(`the payload needs boards ${RIG_BOARDS.join(', ')} on the bench; '${bench.config.name}' lacks ${missing.join(', ')}`);
+  const clock = bench.clock;
+  const seed = options.seed ?? bench.seed;
   const params = missionParams(options.loopRateHz ?? DEFAULT_LOOP_RATE_HZ, options.params);
-  const clock = new SimClock();
   const loopPeriodMs = Math.max(1, Math.round(1000 / params.FINE_LOOP_RATE_HZ));
-  const baud: Record<BoardName, number> = { ...RIG_BAUD, ...options.baud };
-  const boards = {} as Record<BoardName, RigBoard>;
-  RIG_BOARDS.forEach((name, i) => {
-    const def = loadBoardDefinition(name);
-    const emu = createEmulator(name, { clock, seed: seedOf(seed, 10 + i), baud: baud[name] });
-    const t = emulatorTransport(emu, clock);
-    void t.open();
-    const link = new FrameLink(t, clock, options.captures?.[name] ?? null);
-    const driver = new BoardDriver(def, link, { clock, timeoutMs: def.link.timeoutMs, retries: def.link.retries, baud: baud[name] });
-    boards[name] = { emu, driver, client: driver.engine };
-  });
+  const engine = (n: BoardName) => bench.board(n).driver.engine;
   const elevationFor: ElevationSource = options.elevationFor ?? (() => 45);
-  const apt = new AptPort(boards.apt.client, clock, loopPeriodMs);
-  const acs = new AcsPort(boards.acs.client, clock, 100, elevationFor);
-  const qsrc = new QsrcPort(boards.qsrc.client, clock, 100);
-  const lct = new LctPort(boards.lct.client, clock, 100, { uplinkKbps: params.UPLINK_RATE_KBPS, downlinkKbps: params.DOWNLINK_RATE_MBPS * 1000 });
+  const apt = new AptPort(engine('apt'), clock, loopPeriodMs);
+  const acs = new AcsPort(engine('acs'), clock, 100, elevationFor);
+  const qsrc = new QsrcPort(engine('qsrc'), clock, 100);
+  const lct = new LctPort(engine('lct'), clock, 100, { uplinkKbps: params.UPLINK_RATE_KBPS, downlinkKbps: params.DOWNLINK_RATE_MBPS * 1000 });
   const flash = new ControllerFlash();
   const image = configImageFor(params, options.configGeneration ?? 1);
   flash.flash('A', image);
@@ -176,76 +197,92 @@ export function createPayloadRig(options: PayloadRigOptions = {}): PayloadRig {
     }
     tm.push({ tMs: clock.now(), bytes, packet });
   });
-
   return {
-    clock,
+    bench,
     payload,
     params,
     image,
-    boards,
     ports: { apt, acs, qsrc, lct, config: flash },
     flash,
     tm,
     sendTc: (bytes) => payload.sendTc(bytes),
-    advanceMs: (ms) => clock.runUntil(clock.now() + ms),
-    runUntilTrue: (pred, limitMs, stepMs) => clock.runUntilTrue(pred, limitMs, stepMs),
-    boot(limitMs = 5000) {
-      payload.powerOn();
-      const up = clock.runUntilTrue(() => payload.mode() === 'STANDBY' || payload.mode() === 'SAFE', limitMs);
-      if (!up) throw new Error(`payload did not reach STANDBY after power-on (mode ${payload.mode()})`);
-    },
     since: (from) => tm.slice(from),
     stop: () => payload.stop(),
   };
 }
 
-export interface BenchWorldOptions {
-  /** Where the beacon really is relative to the ACS's nominal station pointing. Default (300, -200) urad. */
-  beaconBiasUrad?: { x: number; y: number };
-  /** Loss the apt camera sees on the beacon, dB. Default 28. */
-  beaconLossDb?: number;
-  /** Loss of the laser-terminal link, dB. Default 30. */
-  linkLossDb?: number;
-  /** Time constant of the payload's vibration isolation, s. Default 0.3. */
-  isolationTauS?: number;
+function boardsOf(bench: Bench): Record<BoardName, HostedBoard> {
+  return Object.fromEntries(RIG_BOARDS.map((n) => [n, { emu: bench.board(n).emulator, driver: bench.board(n).driver, client: bench.board(n).driver.engine }])) as Record<BoardName, HostedBoard>;
 }
 
-/** What a suite toggles in the bench world. */
-export interface BenchWorld {
-  beaconVisible: boolean;
-  linkDropout: boolean;
-  stop(): void;
+const booted = (p: Payload) => p.mode() === 'STANDBY' || p.mode() === 'SAFE';
+const bootFailed = (p: Payload) => new Error(`payload did not reach STANDBY after power-on (mode ${p.mode()})`);
+
+/** The payload hosted by `bench` (any lines), with time run through the bench (see HostedPayload). */
+export function hostPayload(bench: Bench, options: PayloadRigOptions = {}): HostedPayload {
+  const parts = bindPayload(bench, options);
+  const sim = bench.clock instanceof SimClock && bench.inProcess ? bench.clock : null;
+  // The seam for lockstep: only an all-in-process bench runs its clock synchronously.
+  const advanceMs = async (ms: number): Promise<void> => {
+    if (sim) sim.runUntil(sim.now() + ms);
+    else await bench.sleep(ms);
+  };
+  const runUntilTrue = async (pred: () => boolean, limitMs: number, stepMs = 10): Promise<boolean> => {
+    if (sim) return sim.runUntilTrue(pred, limitMs, stepMs);
+    const end = bench.now() + limitMs;
+    while (bench.now() < end) {
+      if (pred()) return true;
+      await bench.sleep(Math.min(stepMs, end - bench.now()));
+    }
+    return pred();
+  };
+  return {
+    ...parts,
+    clock: bench.clock,
+    boards: boardsOf(bench),
+    advanceMs,
+    runUntilTrue,
+    async boot(limitMs = 5000) {
+      parts.payload.powerOn();
+      if (!(await runUntilTrue(() => booted(parts.payload), limitMs))) throw bootFailed(parts.payload);
+    },
+  };
 }
 
 /**
- * A ground beacon and a laser link that are always there (a bench on the ground, not a
- * pass): every fine-loop period the apt camera sees the beacon at its bias minus the
- * body line of sight (the ACS's target plus its isolated jitter), and the lct sees a
- * fixed link loss. `beaconVisible` / `linkDropout` hide the beacon or cut the link.
+ * The synchronous face of a payload hosted on an all-in-process bench (its SimClock run
+ * in a plain loop, every board's emulator at hand): for sim-time loops such as the
+ * mission pass and the bench world. Throws on any other bench.
  */
-export function attachBenchWorld(rig: PayloadRig, o: BenchWorldOptions = {}): BenchWorld {
-  const bias = o.beaconBiasUrad ?? { x: 300, y: -200 };
-  const acs = rig.boards.acs.emu;
-  const apt = rig.boards.apt.emu;
-  const lct = rig.boards.lct.emu;
-  const periodMs = Math.max(1, Math.round(1000 / rig.params.FINE_LOOP_RATE_HZ));
-  const isoA = 1 - Math.exp(-periodMs / 1000 / (o.isolationTauS ?? 0.3));
-  const world: BenchWorld = { beaconVisible: true, linkDropout: false, stop: () => {} };
-  let jitX = 0;
-  let jitY = 0;
-  let lastLink: string | null = null;
-  apt.env.link.lossDb = o.beaconLossDb ?? 28;
-  world.stop = rig.clock.every(periodMs, () => {
-    const tx = acs.readRegister('TARGET_X_MRAD') * 1000;
-    const ty = acs.readRegister('TARGET_Y_MRAD') * 1000;
-    jitX += (acs.readRegister('ATT_X_MRAD') * 1000 - tx - jitX) * isoA;
-    jitY += (acs.readRegister('ATT_Y_MRAD') * 1000 - ty - jitY) * isoA;
-    apt.applySim({ kind: 'BEACON', xUrad: bias.x - tx - jitX, yUrad: bias.y - ty - jitY, visible: world.beaconVisible });
-    const link = `${world.linkDropout}`;
-    if (link !== lastLink) {
-      lastLink = link;
-      lct.applySim({ kind: 'LINK', lossDb: o.linkLossDb ?? 30, dropout: world.linkDropout });
-    }
-  });
-  return world;
+export function inProcessRig(rig: HostedPayload): PayloadRig {
+  const { bench } = rig;
+  if (!(bench.clock instanceof SimClock) || !bench.inProcess) throw new Error(`bench '${bench.config.name}' is not all in-process emulators on simulated time: it has no synchronous face`);
+  const clock = bench.clock;
+  return {
+    ...rig,
+    clock,
+    boards: rig.boards as Record<BoardName, RigBoard>,
+    advanceMs: (ms) => clock.runUntil(clock.now() + ms),
+    runUntilTrue: (pred, limitMs, stepMs) => clock.runUntilTrue(pred, limitMs, stepMs),
+    boot(limitMs = 5000) {
+      rig.payload.powerOn();
+      if (!clock.runUntilTrue(() => booted(rig.payload), limitMs)) throw bootFailed(rig.payload);
+    },
+  };
 }
+
+/**
+ * The payload firmware on the four in-process board emulators, in simulated time: a
+ * bench opened synchronously on in-memory UART lines at RIG_BAUD (the same factory as
+ * every bench: emulators, board links with their capture tap, drivers), the payload
+ * hosted on it, its synchronous face. Callers drive the emulators' environment
+ * (`boards.apt.emu.applySim(...)`) themselves. Deterministic for a seed.
+ */
+export function createPayloadRig(options: PayloadRigOptions = {}): PayloadRig {
+  const seed = options.seed ?? 1;
+  const bench = Bench.openInProcess(inProcessBenchConfig(options.baud), { seed, boards: [...RIG_BOARDS], runName: `payload-rig-seed${seed}`, capture: false });
+  return inProcessRig(hostPayload(bench, { ...options, seed }));
+}
+
+// The bench world (beacon and link always there) lives with the mission's world parts.
+export { attachBenchWorld, type BenchWorld, type BenchWorldOptions } from './bench-world.ts';

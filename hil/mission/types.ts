@@ -84,23 +84,36 @@ export interface RecordedTm {
   bytes: Uint8Array;
 }
 
-export interface MissionSummary {
+/**
+ * What every pass summary starts with, whichever engine ran the pass (the mission with
+ * the payload in the loop, MissionSummary; the physics-only pass, PassSummary in
+ * physics-pass.ts): the pass window, the channel loss and the key.
+ */
+export interface PassSummaryBase {
   station: string;
   seed: number;
   passStartUtc: string;
   passEndUtc: string;
   durationS: number;
   maxElevationDeg: number;
-  /** Channel loss (detector efficiency included) over the slices with emission. */
+  /** Channel loss (detector efficiency included) over the pass's slices (the mission: those with emission), dB. */
   lossDbMin: number;
   lossDbMax: number;
   /** Key-basis QBER of the signal intensity (fraction), from error correction. */
   qber: number;
   detections: number;
+  /** Key-basis sifted bits. */
   siftedBits: number;
   finalKeyBits: number;
+  /** SHA-256 of the delivered key blocks, in order (hex). */
   keySha256: string;
+  /** The payload's and the ground's delivered keys are equal. */
   keysEqual: boolean;
+  /** Wall-clock seconds the run took. */
+  wallS: number;
+}
+
+export interface MissionSummary extends PassSummaryBase {
   /** RMS of the true line-of-sight residual (beacon - mirror) while emitting, urad. */
   pointingRmsUrad: number;
   /** Median of the fine loop's own per-interval RMS error in PAYLOAD_HK while locked in QKD, urad (includes camera noise). */
@@ -142,7 +155,6 @@ export interface MissionSummary {
   };
   boardLinks: Record<string, { requests: number; coalesced: number; timeouts: number; telemetryFrames: number; telemetryLost: number }>;
   simS: number;
-  wallS: number;
 }
 
 export interface MissionPassResult {

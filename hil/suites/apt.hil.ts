@@ -8,6 +8,8 @@ import { useBench } from '../fixture.ts';
  * (tests that need environment control are emulator-only by nature).
  */
 const ctx = useBench({ boards: ['apt'], suite: import.meta.filename });
+/** Environment, faults and power through simulation control: an emulator on any line; skipped with the reason on a real board. */
+const withSim = ctx.needs('sim');
 
 describe('apt board', () => {
   it('identifies and round-trips its registers', async () => {
@@ -26,7 +28,7 @@ describe('apt board', () => {
     expect(await apt.driver.readReg('FSM_CMD_X_URAD')).toBe(12.34);
   });
 
-  it('sees the beacon through the mirror and centres it by steering the mirror', async () => {
+  withSim('sees the beacon through the mirror and centres it by steering the mirror', async () => {
     const { bench } = ctx;
     const apt = bench.board('apt');
     await apt.write({ FSM_CMD_X_URAD: 0, FSM_CMD_Y_URAD: 0, CAM_EXPOSURE_US: 1000 });
@@ -49,7 +51,7 @@ describe('apt board', () => {
     expect(pos.FSM_POS_Y_URAD).toBeCloseTo(-90, -1);
   });
 
-  it('loses the spot when the link drops out and finds it again', async () => {
+  withSim('loses the spot when the link drops out and finds it again', async () => {
     const { bench } = ctx;
     const apt = bench.board('apt');
     const m = bench.mark();
@@ -60,7 +62,7 @@ describe('apt board', () => {
     expect(bench.history('apt.SPOT_VALID', m).some((s) => s.value === 0)).toBe(true);
   });
 
-  it('a stuck mirror no longer follows its command (fault injection)', async () => {
+  withSim('a stuck mirror no longer follows its command (fault injection)', async () => {
     const { bench } = ctx;
     const apt = bench.board('apt');
     await apt.fault('MIRROR_STUCK');
@@ -73,7 +75,7 @@ describe('apt board', () => {
     await bench.waitTlm('apt.FSM_POS_X_URAD', (v) => Math.abs(Number(v) - (before + 200)) < 1, { timeoutMs: 2000 });
   });
 
-  it('survives a power loss: reboots with reset counter up, registers back to defaults', async () => {
+  withSim('survives a power loss: reboots with reset counter up, registers back to defaults', async () => {
     const { bench } = ctx;
     const apt = bench.board('apt');
     const resets = await apt.driver.readReg('RESET_COUNT');

@@ -6,6 +6,8 @@ import { useBench } from '../fixture.ts';
  * firmware depends on, with limits monitoring watching as it runs.
  */
 const ctx = useBench({ boards: ['qsrc', 'lct', 'acs'], suite: import.meta.filename });
+/** Environment and faults through simulation control: an emulator on any line; skipped with the reason on a real board. */
+const withSim = (board: 'qsrc' | 'lct' | 'acs') => ctx.needs('sim', [board]);
 
 describe('quantum source (qsrc)', () => {
   it('stabilises the laser temperature at its set point and emits numbered frames', async () => {
@@ -25,7 +27,7 @@ describe('quantum source (qsrc)', () => {
     expect(Number(bench.latest('qsrc.MONITOR_PD_UW'))).toBeGreaterThan(50);
   });
 
-  it('a stuck random-number source shows in health and trips the bias limit', async () => {
+  withSim('qsrc')('a stuck random-number source shows in health and trips the bias limit', async () => {
     const { bench } = ctx;
     const q = bench.board('qsrc');
     const m = bench.mark();
@@ -37,7 +39,7 @@ describe('quantum source (qsrc)', () => {
 });
 
 describe('laser terminal (lct)', () => {
-  it('locks the uplink, counts bits and errors, and loses lock on a drop-out', async () => {
+  withSim('lct')('locks the uplink, counts bits and errors, and loses lock on a drop-out', async () => {
     const { bench } = ctx;
     const l = bench.board('lct');
     await l.write({ LINK_ENABLE: 1 });
@@ -68,7 +70,7 @@ describe('attitude control interface (acs)', () => {
     expect(r.ATT_ERR_URAD).toBeLessThan(200);
   });
 
-  it('a wheel fault stops slewing', async () => {
+  withSim('acs')('a wheel fault stops slewing', async () => {
     const { bench } = ctx;
     const a = bench.board('acs');
     await a.fault('WHEEL_FAULT');

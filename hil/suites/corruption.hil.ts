@@ -45,8 +45,8 @@ describe('apt link under byte corruption', () => {
     const { bench } = ctx;
     const apt = bench.board('apt');
     await bench.sleep(10);
-    await apt.capture.close().catch(() => undefined);
-    const rejects = rejectedFrames(readCapture(apt.capture.path));
+    await apt.capture!.close().catch(() => undefined);
+    const rejects = rejectedFrames(readCapture(apt.capture!.path));
     expect(rejects.length).toBe(apt.rejectedFrames);
     expect(rejects.some((r) => r.reject === 'CRC_MISMATCH' || r.reject === 'COBS_INVALID')).toBe(true);
   });

@@ -3,6 +3,7 @@ import { crc16 } from '../../protocols/crc.ts';
 import { decodePacket, encodeCommand } from '../../protocols/dictionary/index.ts';
 import { TC_VC } from '../../protocols/link/mission.ts';
 import type { AcceptedPacket, UplinkEvent } from '../../firmware/link/uplink-frontend.ts';
+import { useBench } from '../fixture.ts';
 import { OpticalLink } from '../link/optical-link.ts';
 
 /**
@@ -12,7 +13,9 @@ import { OpticalLink } from '../link/optical-link.ts';
  * rejected, counted and reported; nothing reaches the payload; the genuine command
  * stream carries on.
  */
-const seed = Number(process.env.HIL_SEED ?? 1);
+// The optical link is simulated and no board is involved, so the bench opens no line;
+// it gives the run's seed (and the report its data).
+const ctx = useBench({ boards: [], suite: import.meta.filename });
 
 function withFecf(frame: Uint8Array): Uint8Array {
   const c = crc16(frame, 0, frame.length - 2);
@@ -25,7 +28,7 @@ describe('uplink security', () => {
   it('rejects replayed, forged, truncated and unknown-SPI TC frames; genuine commands still arrive', () => {
     const delivered: AcceptedPacket[] = [];
     const events: UplinkEvent[] = [];
-    const link = new OpticalLink({ seed, elevationDeg: () => 60, onBoardPacket: (p) => delivered.push(p), onBoardEvent: (e) => events.push(e) });
+    const link = new OpticalLink({ seed: ctx.bench.seed, elevationDeg: () => 60, onBoardPacket: (p) => delivered.push(p), onBoardEvent: (e) => events.push(e) });
     const onAir: Uint8Array[] = [];
     const transmit = link.uplink.transmit.bind(link.uplink);
     link.uplink.transmit = (bytes: Uint8Array, tS: number) => {

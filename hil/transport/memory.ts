@@ -6,22 +6,31 @@ import { type ByteTransport, Listeners, TransportError } from './types.ts';
 /**
  * In-memory byte pipe between the bench and something in the same process. Writes
  * from the bench go through a UART model on the bench clock (paced at the line's
- * baud rate, in simulated time on a SimClock) and arrive at the far end's `deliver`.
+ * baud rate, in simulated time on a SimClock) and arrive at the far end's `deliver`;
+ * an `unpaced` pipe hands them over at once, as a pty or socket does (a lockstep host
+ * paces on its own clock).
  */
 export class MemoryTransport implements ByteTransport {
   private readonly data = new Listeners<[Uint8Array]>();
   private readonly closed = new Listeners<[string]>();
   private open_ = false;
-  private readonly tx: UartTx;
+  private readonly tx: UartTx | null;
   /** Where bench writes end up (the emulator's receive line). */
   private far: ((bytes: Uint8Array) => void) | null = null;
 
+  constructor(description: string, clock: Clock, baud: number);
+  constructor(description: string, clock: null, baud: null);
   constructor(
     readonly description: string,
-    clock: Clock,
-    baud: number,
+    clock: Clock | null,
+    baud: number | null,
   ) {
-    this.tx = new UartTx(baud, clock, (b) => this.far?.(b));
+    this.tx = clock && baud ? new UartTx(baud, clock, (b) => this.far?.(b)) : null;
+  }
+
+  /** A pipe without pacing: a write reaches the far end synchronously, in the same call. */
+  static unpaced(description: string): MemoryTransport {
+    return new MemoryTransport(description, null, null);
   }
 
   get isOpen(): boolean {
@@ -42,12 +51,13 @@ export class MemoryTransport implements ByteTransport {
 
   async close(): Promise<void> {
     this.open_ = false;
-    this.tx.flush();
+    this.tx?.flush();
   }
 
   write(bytes: Uint8Array): void {
     if (!this.open_) throw new TransportError('NOT_OPEN', `${this.description} is not open`);
-    this.tx.write(bytes.slice());
+    if (this.tx) this.tx.write(bytes.slice());
+    else this.far?.(bytes.slice());
   }
 
   onData(cb: (bytes: Uint8Array) => void): () => void {

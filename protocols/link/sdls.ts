@@ -101,6 +101,16 @@ function computeMac(sa: ResolvedSa, authData: Uint8Array, arsn: number): Buffer 
   return gcm.getAuthTag();
 }
 
+/**
+ * The SPI of a secured TC frame (the first two octets after the primary header), read
+ * before any check so a receiver can refuse an SPI not allowed on a channel. Null when
+ * the frame has no room for one between header and FECF.
+ */
+export function peekSpi(frame: Uint8Array): number | null {
+  if (frame.length < TC_PRIMARY_HEADER_BYTES + SPI_BYTES + TC_FECF_BYTES) return null;
+  return (frame[TC_PRIMARY_HEADER_BYTES] << 8) | frame[TC_PRIMARY_HEADER_BYTES + 1];
+}
+
 function readArsn(buf: Uint8Array, offset: number, n: number): number {
   let v = 0;
   for (let i = 0; i < n; i++) v = v * 256 + buf[offset + i];
@@ -192,10 +202,10 @@ export class SdlsVerifier {
 
   private check(frame: Uint8Array): VerifiedTcFrame {
     const base = TC_PRIMARY_HEADER_BYTES;
-    if (frame.length < base + SPI_BYTES + TC_FECF_BYTES) {
+    const spi = peekSpi(frame);
+    if (spi === null) {
       throw new ProtocolError('FRAME_TOO_SHORT', `TC frame of ${frame.length} octets has no room for a security header`, { length: frame.length });
     }
-    const spi = (frame[base] << 8) | frame[base + 1];
     const sa = this.sas.get(spi);
     if (!sa) throw new ProtocolError('UNKNOWN_SPI', `no security association with SPI ${spi}`, { spi });
     const secHdr = SPI_BYTES + sa.arsnBytes;

@@ -7,10 +7,11 @@
  * with the channels kept full of 1000-octet packets.
  */
 import { DEFAULT_TM_FRAME_BYTES, MISSION_SCID } from '../../protocols/link/mission.ts';
+import { encodeOpaquePacket } from '../../protocols/link/opaque-packet.ts';
 import { TmFramer } from '../../protocols/link/tm-framer.ts';
 import { TmReceiver } from '../../protocols/link/tm-receiver.ts';
 import { VcPacketSender } from '../../protocols/link/vc-packet-sender.ts';
-import { PRIMARY_HEADER_BYTES, SEQ_FLAGS_UNSEGMENTED, writePrimaryHeader } from '../../protocols/space-packet.ts';
+import { PRIMARY_HEADER_BYTES } from '../../protocols/space-packet.ts';
 import type { Benchmark } from './types.ts';
 
 const FRAMES = 40_000;
@@ -18,10 +19,9 @@ const PACKET_BYTES = 1000;
 const CHUNK = 1 << 16;
 
 function makePacket(seq: number): Uint8Array {
-  const p = new Uint8Array(PACKET_BYTES);
-  writePrimaryHeader(p, 0, { type: 'TM', secondaryHeader: false, apid: 0x0d0, sequenceFlags: SEQ_FLAGS_UNSEGMENTED, seq, dataLength: PACKET_BYTES - PRIMARY_HEADER_BYTES - 1 });
-  for (let i = PRIMARY_HEADER_BYTES; i < p.length; i++) p[i] = (i * 29 + seq) & 0xff;
-  return p;
+  const data = new Uint8Array(PACKET_BYTES - PRIMARY_HEADER_BYTES);
+  for (let i = 0; i < data.length; i++) data[i] = ((i + PRIMARY_HEADER_BYTES) * 29 + seq) & 0xff;
+  return encodeOpaquePacket('TM', 0x0d0, seq, data);
 }
 
 const bench: Benchmark = async (ctx) => {

@@ -180,7 +180,7 @@ describe('bench, in-memory tier (simulated time)', () => {
     await bench.close();
     const history = bench.history('apt.SPOT_X_URAD');
     const rejected = apt.rejectedFrames;
-    const cap = readCapture(apt.capture.path);
+    const cap = readCapture(apt.capture!.path);
     expect(cap.header.board).toBe('apt');
     expect(rejectedFrames(cap).length).toBe(rejected);
     expect(rejected).toBeGreaterThan(0);

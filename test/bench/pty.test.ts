@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Bench, spawnEmulator, stopChild } from '../../hil/bench/bench.ts';
+import { PayloadStrategy } from '../../hil/bench/strategy.ts';
+import { RIG_BOARDS } from '../../hil/mission/rig.ts';
 import { createPtyPair, socatAvailable } from '../../hil/pty.ts';
 import { config } from './helpers.ts';
 
@@ -64,6 +66,25 @@ describe.runIf(HAVE_SOCAT)('pseudo-terminal tier (emulator processes, serialport
       await bench.waitTlm('lct.UPLINK_LOCK', (v) => v === 1, { timeoutMs: 3000 });
       expect(await bench.board('qsrc').driver.readReg('REP_RATE_MHZ')).toBe(625);
     } finally {
+      await bench.close();
+    }
+  });
+
+  it('hosts the payload firmware on four emulator processes (the wall clock): the strategy boots it to STANDBY over the ptys', async () => {
+    const bench = await Bench.open(config({ qsrc: { mode: 'pty' }, apt: { mode: 'pty', baud: 2_000_000 }, lct: { mode: 'pty' }, acs: { mode: 'pty' } }), { seed: 1, runName: 'pty-payload' });
+    const strategy = new PayloadStrategy(bench);
+    try {
+      expect(bench.inProcess).toBe(false);
+      const rig = (await strategy.transition('booted'))!;
+      expect(rig.clock.kind).toBe('wall');
+      expect(rig.payload.mode()).toBe('STANDBY');
+      expect(rig.tm.map((t) => t.packet?.name)).toContain('SELF_TEST_PASSED');
+      for (const n of RIG_BOARDS) {
+        expect(rig.boards[n].emu, n).toBeUndefined();
+        expect(rig.boards[n].client.stats.telemetryFrames, `${n} telemetry`).toBeGreaterThan(0);
+      }
+    } finally {
+      strategy.off();
       await bench.close();
     }
   });

@@ -6,13 +6,20 @@ import {
   encodeRequest,
   encodeResponse,
   encodeTelemetry,
+  formatFwVersion,
+  formatHwVersion,
   frameMessage,
   MAX_MEM_CHUNK,
+  packFwVersion,
+  packHwVersion,
+  peekRequestHeader,
   rawToInt,
   type ResponseBody,
 } from '../../protocols/board-link.ts';
+import { SimClock } from '../../boards/clock.ts';
+import { createEmulator } from '../../boards/emulator/index.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
-import { decodeSerialFrame } from '../../protocols/serial-frame.ts';
+import { decodeSerialFrame, DelimitedSplitter } from '../../protocols/serial-frame.ts';
 
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -38,6 +45,7 @@ const request: fc.Arbitrary<BoardRequest> = fc.oneof(
       fc.record({ kind: fc.constant('TEMPERATURE' as const), ambientC: finite }),
       fc.record({ kind: fc.constant('FAULT' as const), faultId: fc.integer({ min: 0, max: 255 }), active: fc.boolean() }),
       fc.record({ kind: fc.constant('POWER_LOSS' as const), afterRxBytes: u32, offMs: u32 }),
+      fc.record({ kind: fc.constant('STEP' as const), toMs: fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }) }),
     ),
   }),
 );
@@ -53,6 +61,7 @@ const okBody: fc.Arbitrary<ResponseBody> = fc.oneof(
   fc.record({ op: fc.constant('MEM_CRC' as const), address: u32, length: u32, crc32c: u32 }),
   fc.record({ op: fc.constant('STREAM_START' as const), items: fc.integer({ min: 0, max: 255 }) }),
   fc.constant({ op: 'SIM' as const }),
+  fc.record({ op: fc.constant('SIM' as const), reachedMs: fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }) }),
 );
 
 describe('board-link codec', () => {
@@ -160,3 +169,110 @@ function splitZero(b: Uint8Array): Uint8Array[] {
   }
   return out;
 }
+
+describe('board-link header peek and IDENTIFY versions (hand-made vectors)', () => {
+  const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/ /g, ''), 'hex'));
+
+  it('peeks seq and opcode of a request, also one whose body does not decode', () => {
+    // 11: request | 1234: seq | 10: MEM_READ | 00010000: address | 0010: length 16
+    expect(peekRequestHeader(hex('11 1234 10 00010000 0010'))).toEqual({ seq: 0x1234, op: 'MEM_READ' });
+    // MEM_READ of length 0: the body is refused, the header still names seq 7 and the opcode
+    const bad = hex('11 0007 10 00000000 0000');
+    expect(() => decodeBoardMessage(bad)).toThrow(/length = 0/);
+    expect(peekRequestHeader(bad)).toEqual({ seq: 7, op: 'MEM_READ' });
+    // IDENTIFY, header only, highest seq
+    expect(peekRequestHeader(hex('11 ffff 01'))).toEqual({ seq: 0xffff, op: 'IDENTIFY' });
+  });
+
+  it('peeks nothing from what is not a request header of a known request opcode', () => {
+    expect(peekRequestHeader(hex('12 0001 01 00'))).toBeNull(); // a response
+    expect(peekRequestHeader(hex('13 0002 80 00000000 00'))).toBeNull(); // telemetry
+    expect(peekRequestHeader(hex('11 0003 80'))).toBeNull(); // TLM is no request
+    expect(peekRequestHeader(hex('11 0003 7f'))).toBeNull(); // unknown opcode
+    expect(peekRequestHeader(hex('11 0003'))).toBeNull(); // cut short
+  });
+
+  it('peeks the seq and opcode every encoded request carries', () => {
+    fc.assert(
+      fc.property(u16, request, (seq, req) => {
+        expect(peekRequestHeader(encodeRequest(seq, req))).toEqual({ seq, op: req.op });
+      }),
+      { seed: 12, numRuns: 300 },
+    );
+  });
+
+  it('an emulator answers a request with a bad body BAD_REQUEST under its seq and opcode', () => {
+    const clock = new SimClock();
+    const emu = createEmulator('apt', { clock, seed: 1 });
+    const split = new DelimitedSplitter();
+    const answers: Uint8Array[] = [];
+    emu.onTransmit((b) => answers.push(...split.push(b).filter((c) => c.length > 0).map((c) => decodeSerialFrame(c))));
+    emu.receive(frameMessage(hex('11 0007 10 00000000 0000')));
+    clock.runUntil(clock.now() + 100);
+    // 12: response | 0007: seq | 10: MEM_READ | 02: BAD_REQUEST
+    expect(answers.map((a) => Buffer.from(a).toString('hex'))).toEqual(['12000710' + '02']);
+  });
+
+  it('packs and formats the IDENTIFY version fields', () => {
+    expect(packHwVersion('1.2')).toBe(0x0102);
+    expect(packHwVersion('3.17')).toBe(0x0311);
+    expect(packFwVersion('2.10.3')).toBe(0x00020a03);
+    expect(packFwVersion('1.4')).toBe(0x00010400); // patch defaults to 0
+    expect(packFwVersion('255.255.255')).toBe(0x00ffffff);
+    expect(formatHwVersion(0x0311)).toBe('3.17');
+    expect(formatFwVersion(0x00020a03)).toBe('2.10.3');
+  });
+
+  it('reads the versions of a hand-made IDENTIFY answer', () => {
+    // 12 0005 01 00: OK response to IDENTIFY, seq 5 | 0042: board id | 0102: hw 1.2
+    // 00020a03: fw 2.10.3 | 0000beef: serial | 01: emulated | 03 617074: name "apt"
+    const m = decodeBoardMessage(hex('12 0005 01 00 0042 0102 00020a03 0000beef 01 03 617074'));
+    if (m.kind !== 'response' || m.body?.op !== 'IDENTIFY') throw new Error('not an IDENTIFY answer');
+    expect(m.body.identity.hwVersion).toBe(packHwVersion('1.2'));
+    expect(m.body.identity.fwVersion).toBe(packFwVersion('2.10.3'));
+    expect(formatHwVersion(m.body.identity.hwVersion)).toBe('1.2');
+    expect(formatFwVersion(m.body.identity.fwVersion)).toBe('2.10.3');
+  });
+
+  it('format undoes pack for every version the fields can hold', () => {
+    const part = fc.integer({ min: 0, max: 255 });
+    fc.assert(
+      fc.property(part, part, part, (a, b, c) => {
+        expect(formatHwVersion(packHwVersion(`${a}.${b}`))).toBe(`${a}.${b}`);
+        expect(formatFwVersion(packFwVersion(`${a}.${b}.${c}`))).toBe(`${a}.${b}.${c}`);
+      }),
+      { seed: 12, numRuns: 200 },
+    );
+  });
+});
+
+describe('SIM STEP, the lockstep grant (hand-made vectors)', () => {
+  const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/ /g, ''), 'hex'));
+
+  it('encodes STEP to toMs as an f64 of milliseconds', () => {
+    // 11: request | 002a: seq 42 | 40: SIM | 06: STEP | 3ff8000000000000: 1.5 (f64 big-endian)
+    expect(Buffer.from(encodeRequest(42, { op: 'SIM', sim: { kind: 'STEP', toMs: 1.5 } })).toString('hex')).toBe('11002a4006' + '3ff8000000000000');
+    // 1000 ms = 1.953125 x 2^9: exponent 1023 + 9 = 0x408, fraction .953125 = 0xf4 in the top bits
+    expect(decodeBoardMessage(hex('11 ffff 40 06 408f400000000000'))).toEqual({ kind: 'request', seq: 0xffff, request: { op: 'SIM', sim: { kind: 'STEP', toMs: 1000 } } });
+  });
+
+  it('answers STEP with OK and the time reached; other SIM answers stay bodiless', () => {
+    // 12: response | 002a: seq | 40: SIM | 00: OK | 408f400000000000: reached 1000 ms
+    expect(Buffer.from(encodeResponse(42, 'SIM', 'OK', { op: 'SIM', reachedMs: 1000 })).toString('hex')).toBe('12002a4000' + '408f400000000000');
+    expect(decodeBoardMessage(hex('12 002a 40 00 3ff8000000000000'))).toEqual({ kind: 'response', seq: 42, op: 'SIM', status: 'OK', body: { op: 'SIM', reachedMs: 1.5 } });
+    expect(decodeBoardMessage(hex('12 0007 40 00'))).toEqual({ kind: 'response', seq: 7, op: 'SIM', status: 'OK', body: { op: 'SIM' } });
+    // A plain emulator refuses STEP: 08 = NOT_SUPPORTED, no body
+    expect(decodeBoardMessage(hex('12 002a 40 08'))).toEqual({ kind: 'response', seq: 42, op: 'SIM', status: 'NOT_SUPPORTED' });
+  });
+
+  it('refuses a STEP time that is negative, not finite or cut short', () => {
+    expect(() => encodeRequest(1, { op: 'SIM', sim: { kind: 'STEP', toMs: -1 } })).toThrow(/toMs/);
+    expect(() => encodeRequest(1, { op: 'SIM', sim: { kind: 'STEP', toMs: Infinity } })).toThrow(/toMs/);
+    // bff0000000000000 = -1.0
+    expect(() => decodeBoardMessage(hex('11 0001 40 06 bff0000000000000'))).toThrow(/toMs/);
+    // 7ff8000000000000 = NaN
+    expect(() => decodeBoardMessage(hex('12 0001 40 00 7ff8000000000000'))).toThrow(/reachedMs/);
+    expect(() => decodeBoardMessage(hex('11 0001 40 06 3ff8'))).toThrow(/toMs/);
+    expect(() => decodeBoardMessage(hex('12 0001 40 00 3ff8'))).toThrow(/reachedMs/);
+  });
+});

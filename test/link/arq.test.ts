@@ -2,13 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ReliableDownlinkSender } from '../../firmware/link/reliable-downlink.ts';
 import { ReliableDownlinkReceiver } from '../../hil/link/reliable-downlink-receiver.ts';
 import { decodeArqAck, encodeArqAck, withSequenceCount } from '../../protocols/link/arq.ts';
-import { readPrimaryHeader, PRIMARY_HEADER_BYTES, SEQ_FLAGS_UNSEGMENTED, writePrimaryHeader } from '../../protocols/space-packet.ts';
+import { encodeOpaquePacket } from '../../protocols/link/opaque-packet.ts';
+import { readPrimaryHeader, PRIMARY_HEADER_BYTES } from '../../protocols/space-packet.ts';
 
 function packet(n: number): Uint8Array {
-  const p = new Uint8Array(PRIMARY_HEADER_BYTES + 8);
-  writePrimaryHeader(p, 0, { type: 'TM', secondaryHeader: false, apid: 0x0d0, sequenceFlags: SEQ_FLAGS_UNSEGMENTED, seq: 0, dataLength: 7 });
-  p.fill(n, PRIMARY_HEADER_BYTES);
-  return p;
+  return encodeOpaquePacket('TM', 0x0d0, 0, new Uint8Array(8).fill(n));
 }
 
 describe('reliable downlink (COP-1 over packets)', () => {

@@ -2,15 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OpticalLink } from '../../hil/link/optical-link.ts';
 import { withSequenceCount } from '../../protocols/link/arq.ts';
-import { PRIMARY_HEADER_BYTES, SEQ_FLAGS_UNSEGMENTED, writePrimaryHeader } from '../../protocols/space-packet.ts';
+import { encodeOpaquePacket } from '../../protocols/link/opaque-packet.ts';
+import { PRIMARY_HEADER_BYTES } from '../../protocols/space-packet.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function packet(type: 'TM' | 'TC', apid: number, seq: number, dataBytes: number): Uint8Array {
-  const p = new Uint8Array(PRIMARY_HEADER_BYTES + dataBytes);
-  writePrimaryHeader(p, 0, { type, secondaryHeader: false, apid, sequenceFlags: SEQ_FLAGS_UNSEGMENTED, seq: seq & 0x3fff, dataLength: dataBytes - 1 });
-  for (let i = PRIMARY_HEADER_BYTES; i < p.length; i++) p[i] = (seq * 131 + i * 7) & 0xff;
-  return p;
+  const data = Uint8Array.from({ length: dataBytes }, (_, j) => (seq * 131 + (PRIMARY_HEADER_BYTES + j) * 7) & 0xff);
+  return encodeOpaquePacket(type, apid, seq & 0x3fff, data);
 }
 
 type Route = 'tc' | 'reply' | 'hk' | 'dist' | 'relay';

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { berAtElevation, LinkChannel, symmetricPass } from '../../boards/link-sim/channel.ts';
 import { DownlinkScheduler } from '../../firmware/link/downlink-scheduler.ts';
-import { PRIMARY_HEADER_BYTES, SEQ_FLAGS_UNSEGMENTED, writePrimaryHeader } from '../../protocols/space-packet.ts';
+import { encodeOpaquePacket } from '../../protocols/link/opaque-packet.ts';
+import { PRIMARY_HEADER_BYTES } from '../../protocols/space-packet.ts';
 
 function packet(apid: number, bytes: number): Uint8Array {
-  const p = new Uint8Array(bytes);
-  writePrimaryHeader(p, 0, { type: 'TM', secondaryHeader: false, apid, sequenceFlags: SEQ_FLAGS_UNSEGMENTED, seq: 0, dataLength: bytes - PRIMARY_HEADER_BYTES - 1 });
-  return p;
+  return encodeOpaquePacket('TM', apid, 0, new Uint8Array(bytes - PRIMARY_HEADER_BYTES));
 }
 
 function scheduler() {

@@ -11,22 +11,18 @@ import { FopDriver } from '../../hil/link/fop-driver.ts';
 import { crc16 } from '../../protocols/crc.ts';
 import { farmClcw, type FarmState } from '../../protocols/link/farm1.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
-import { encodeSecuredTcFrame, type SecurityAssociation, SdlsSender, SdlsVerifier } from '../../protocols/link/sdls.ts';
+import { encodeSecuredTcFrame, peekSpi, type SecurityAssociation, SdlsSender, SdlsVerifier } from '../../protocols/link/sdls.ts';
 import { TC_VC } from '../../protocols/link/mission.ts';
 import { encodeCommand } from '../../protocols/dictionary/index.ts';
-import { encodeControlCommand } from '../../protocols/link/tc-frame.ts';
-import { PRIMARY_HEADER_BYTES, SEQ_FLAGS_UNSEGMENTED, writePrimaryHeader } from '../../protocols/space-packet.ts';
-
+import { encodeControlCommand, encodeTcFrame, readTcHeader } from '../../protocols/link/tc-frame.ts';
+import { encodeOpaquePacket } from '../../protocols/link/opaque-packet.ts';
 const key = (b: number) => Uint8Array.from({ length: 32 }, (_, i) => (b * 17 + i * 5) & 0xff);
 const HMAC: SecurityAssociation = { spi: 1, algorithm: 'HMAC-SHA256', key: key(1), windowSize: 16 };
 const GMAC: SecurityAssociation = { spi: 2, algorithm: 'AES-GMAC', key: key(2), windowSize: 16 };
 const SCID = 0x1a5;
 
 function tcPacket(seq: number, n = 20): Uint8Array {
-  const p = new Uint8Array(PRIMARY_HEADER_BYTES + n);
-  writePrimaryHeader(p, 0, { type: 'TC', secondaryHeader: false, apid: 0x65, sequenceFlags: SEQ_FLAGS_UNSEGMENTED, seq, dataLength: n - 1 });
-  p.fill(seq & 0xff, PRIMARY_HEADER_BYTES);
-  return p;
+  return encodeOpaquePacket('TC', 0x65, seq, new Uint8Array(n).fill(seq & 0xff));
 }
 
 /** Data unit: segment header (unsegmented, MAP 0) + one packet. */
@@ -334,5 +330,44 @@ describe('SDLS security association checks (issue 11)', () => {
     for (const arsnBytes of [4, 6]) expect(() => new SdlsVerifier([{ ...GMAC, arsnBytes }])).not.toThrow();
     // HMAC does not derive an IV from the ARSN: a short counter stays allowed (the wrap test above).
     expect(() => new SdlsVerifier([{ ...HMAC, arsnBytes: 1, windowSize: 8 }])).not.toThrow();
+  });
+});
+
+describe('SDLS SPI peek (hand-made vectors)', () => {
+  const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/ /g, ''), 'hex'));
+
+  it('reads the SPI right after the primary header', () => {
+    // 01 a5: version 00, type A, data, SCID 0x1a5 | 04 0d: VCID 1, length 14-1 | 07: N(S)
+    // 0002: SPI 2 | 00000009: ARSN | 3c: data | ffff: FECF (not checked by the peek)
+    const v = hex('01a5 040d 07 0002 00000009 3c ffff');
+    expect(readTcHeader(v)).toMatchObject({ scid: 0x1a5, vcid: 1, frameLengthBytes: v.length, seq: 7 });
+    expect(peekSpi(v)).toBe(2);
+    // the smallest frame with room for an SPI: header, SPI 0xfffe, FECF
+    expect(peekSpi(hex('01a5 0008 00 fffe ffff'))).toBe(0xfffe);
+  });
+
+  it('peeks no SPI where header and FECF leave no room for one', () => {
+    expect(peekSpi(hex('01a5 0007 00 c0 ffff'))).toBeNull(); // 8 octets: one data octet
+    expect(peekSpi(hex('01a5 0006 00 ffff'))).toBeNull(); // 7 octets: no data field
+  });
+
+  it('peeks the SPI every secured frame carries', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ minLength: 0, maxLength: 40 }), (spi, arsn, data) => {
+        const f = encodeSecuredTcFrame({ bypass: false, controlCommand: false, scid: SCID, vcid: 0, seq: 0 }, data, { ...HMAC, spi }, arsn);
+        expect(peekSpi(f)).toBe(spi);
+      }),
+      { seed: 12, numRuns: 200 },
+    );
+  });
+
+  it('the front end refuses a frame too short for a security header, changing nothing', () => {
+    const b = board();
+    const before = snapshot(b);
+    const f = encodeTcFrame({ bypass: false, controlCommand: false, scid: SCID, vcid: 0, seq: 0 }, Uint8Array.of(0xc0));
+    expect(f.length).toBe(8);
+    expect(b.receive(f).events).toEqual([expect.objectContaining({ kind: 'FRAME_REJECTED', stage: 'SECURITY', code: 'FRAME_TOO_SHORT', vcid: 0 })]);
+    expect(snapshot(b)).toBe(before);
+    expect(b.sdls.counters).toEqual({ accepted: 0, rejected: 0 });
   });
 });

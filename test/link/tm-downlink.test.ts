@@ -6,15 +6,14 @@ import { FrameSynchronizer } from '../../protocols/link/frame-sync.ts';
 import { TmFramer } from '../../protocols/link/tm-framer.ts';
 import { TmReceiver } from '../../protocols/link/tm-receiver.ts';
 import { VcPacketSender } from '../../protocols/link/vc-packet-sender.ts';
-import { PRIMARY_HEADER_BYTES, SEQ_FLAGS_UNSEGMENTED, writePrimaryHeader } from '../../protocols/space-packet.ts';
+import { encodeOpaquePacket } from '../../protocols/link/opaque-packet.ts';
+import { PRIMARY_HEADER_BYTES } from '../../protocols/space-packet.ts';
 import { crc16Bitwise, hex, packBits, randomiserBytes } from './vectors.ts';
 
 /** A space packet with recognisable content. */
 function packet(apid: number, seq: number, dataBytes: number, fill = seq): Uint8Array {
-  const p = new Uint8Array(PRIMARY_HEADER_BYTES + dataBytes);
-  writePrimaryHeader(p, 0, { type: 'TM', secondaryHeader: false, apid, sequenceFlags: SEQ_FLAGS_UNSEGMENTED, seq, dataLength: dataBytes - 1 });
-  for (let i = PRIMARY_HEADER_BYTES; i < p.length; i++) p[i] = (fill * 31 + i) & 0xff;
-  return p;
+  const data = Uint8Array.from({ length: dataBytes }, (_, j) => (fill * 31 + PRIMARY_HEADER_BYTES + j) & 0xff);
+  return encodeOpaquePacket('TM', apid, seq, data);
 }
 
 /**

@@ -1,0 +1,52 @@
+import type { BoardName } from '../../boards/definitions.ts';
+import type { BoardEmulator } from '../../boards/emulator/index.ts';
+
+/** The body attitude the acs board holds: the commanded target and the actual attitude, mrad. */
+export interface AttitudeMrad {
+  targetX: number;
+  targetY: number;
+  x: number;
+  y: number;
+}
+
+/**
+ * The only ways the world touches the boards: what it reads of them (attitude, mirror)
+ * and what it sets in their environment (beacon on the camera, link losses). In process
+ * these call the emulators directly; in lockstep a board-link implementation sends SIM
+ * requests and reads registers instead, so the world does not know which.
+ */
+export interface BoardEnvironment {
+  /** acs: TARGET_X/Y_MRAD and ATT_X/Y_MRAD (read in that order). */
+  attitudeMrad(): AttitudeMrad;
+  /** apt: FSM_POS_X/Y_URAD, the fast-steering mirror's position. */
+  fsmPositionUrad(): { x: number; y: number };
+  /** apt: the beacon on the camera, relative to the mirror's zero (SIM BEACON). */
+  setBeacon(xUrad: number, yUrad: number, visible: boolean): void;
+  /** apt: loss of the beacon's path to the camera, dB (sets the camera signal). */
+  setBeaconLossDb(lossDb: number): void;
+  /** lct: loss of the laser-terminal link and whether it is cut (SIM LINK). */
+  setLinkLoss(lossDb: number, dropout: boolean): void;
+}
+
+/** The board environment of in-process emulators. */
+export function inProcessEnvironment(boards: Record<BoardName, { emu: BoardEmulator }>): BoardEnvironment {
+  const acs = boards.acs.emu;
+  const apt = boards.apt.emu;
+  const lct = boards.lct.emu;
+  return {
+    attitudeMrad: () => ({
+      targetX: acs.readRegister('TARGET_X_MRAD'),
+      targetY: acs.readRegister('TARGET_Y_MRAD'),
+      x: acs.readRegister('ATT_X_MRAD'),
+      y: acs.readRegister('ATT_Y_MRAD'),
+    }),
+    fsmPositionUrad: () => ({ x: apt.readRegister('FSM_POS_X_URAD'), y: apt.readRegister('FSM_POS_Y_URAD') }),
+    setBeacon: (xUrad, yUrad, visible) => void apt.applySim({ kind: 'BEACON', xUrad, yUrad, visible }),
+    // Set in place, not by applySim: SIM LINK would also step the apt's models to now
+    // first, and the passes' recorded results (TM bytes, key) come from this order.
+    setBeaconLossDb: (lossDb) => {
+      apt.env.link.lossDb = lossDb;
+    },
+    setLinkLoss: (lossDb, dropout) => void lct.applySim({ kind: 'LINK', lossDb, dropout }),
+  };
+}
