@@ -13,6 +13,8 @@ import { DelimitedSplitter, SerialFrameReceiver } from '../protocols/serial-fram
  *   {"t":13.9,"dir":"rx","hex":"..."}                           bytes the bench received
  *   {"t":13.9,"dir":"rx","reject":"CRC_MISMATCH","message":"...","hex":"<chunk>"}   a frame the framing dropped
  *   {"t":20.0,"event":"disconnect","detail":"..."}              faults, resets, power loss
+ *   {"t":0,"event":"lockstep","detail":"quantum 1 ms"}          a lockstep line: its grant quantum (the STEP
+ *                                                               traffic itself is not recorded)
  * `t` is bench time in ms (simulated or wall). Readable by people, by `readCapture`,
  * by the replay transport, and exportable per direction as a raw byte stream (the
  * COBS/0x00 stream `npm run decode -- --format cobs` reads).

@@ -9,6 +9,7 @@ import { configFlash, loadBoardDefinition } from '../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../boards/emulator/index.ts';
 import { LockstepHost } from '../boards/emulator/lockstep-host.ts';
 import { loadPersistentState, savePersistentState } from '../boards/flash-file.ts';
+import { BoardError } from './errors.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
 import { MemoryTransport } from './transport/memory.ts';
 
@@ -166,8 +167,10 @@ export interface EmulatorProcessOptions {
 }
 
 /**
- * Starts `npm run emulate` for one board as a child process and resolves with the address
- * it prints (a pty path, or host:port with `tcpPort`).
+ * Starts `npm run emulate` for one board as a child process (what bench mode "pty"
+ * does, and the tools that need a board in another process) and resolves with the
+ * address it prints: a pty path, or host:port with `tcpPort`. A process that prints
+ * nothing in time or exits fails naming the board.
  */
 export function spawnEmulatorProcess(root: string, board: string, o: EmulatorProcessOptions): Promise<{ address: string; child: ChildProcess }> {
   const args = [
@@ -182,13 +185,14 @@ export function spawnEmulatorProcess(root: string, board: string, o: EmulatorPro
     ...(o.lockstep ? ['--lockstep'] : []),
   ];
   const timeoutMs = o.timeoutMs ?? 15_000;
+  const line = o.tcpPort !== undefined ? 'tcp' : 'pty';
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
-      reject(new Error(`emulator process for ${board} printed no address within ${timeoutMs} ms: ${err.trim()}`));
+      reject(new BoardError('PORT_OPEN_FAILED', board, line, `emulator process printed no address within ${timeoutMs} ms: ${err.trim()}`));
     }, timeoutMs);
     child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
     child.stdout!.on('data', (b: Buffer) => {
@@ -201,7 +205,22 @@ export function spawnEmulatorProcess(root: string, board: string, o: EmulatorPro
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`emulator process for ${board} exited (${code}): ${err.trim()}`));
+      reject(new BoardError('PORT_OPEN_FAILED', board, line, `emulator process exited (${code}): ${err.trim()}`));
     });
+  });
+}
+
+/** Ends a process started by spawnEmulatorProcess: SIGTERM (it closes cleanly), SIGKILL after `timeoutMs`. */
+export function stopChild(child: ChildProcess, timeoutMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
   });
 }

@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, it, type TestFunction } from 'vitest';
 import type { BoardName } from '../boards/definitions.ts';
 import { Bench } from './bench/bench.ts';
-import { applyPortOverrides, loadBenchConfig } from './bench/config.ts';
+import { applyPortOverrides, describeBoardLine, loadBenchConfig } from './bench/config.ts';
 import type { PayloadEndpoint } from './bench/payload.ts';
 
 /**
@@ -34,13 +34,7 @@ export function emulatorMissing(boards: readonly BoardName[]): string | null {
   const cfg = benchConfigFromEnv();
   const other = boards.filter((b) => cfg.boards[b]?.mode !== 'emulated');
   if (other.length === 0) return null;
-  return `needs in-process emulators; bench ${cfg.name} has ${other.map((b) => `${b} ${cfg.boards[b] ? describeLine(cfg.boards[b]!) : 'absent'}`).join(', ')}`;
-}
-
-function describeLine(bc: NonNullable<ReturnType<typeof benchConfigFromEnv>['boards'][BoardName]>): string {
-  if (bc.mode === 'port') return `on ${bc.path}`;
-  if (bc.mode === 'tcp') return `on tcp ${bc.host}:${bc.port}`;
-  return `on a ${bc.mode}`;
+  return `needs in-process emulators; bench ${cfg.name} has ${other.map((b) => `${b} ${cfg.boards[b] ? describeBoardLine(cfg.boards[b]!) : 'absent'}`).join(', ')}`;
 }
 
 /**

@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BoardName } from '../boards/definitions.ts';
+import { clockPlan } from '../hil/bench/bench.ts';
 import { applyPortOverrides, BenchConfigError, loadBenchConfig } from '../hil/bench/config.ts';
 import { decodeCapture, directionBytes, exportDirection, readCapture, rejectedFrames } from '../hil/capture.ts';
 import { buildReport } from '../hil/report/html.ts';
@@ -75,7 +77,9 @@ const benchFile = resolve(v.bench ?? join(root, 'hil/benches/emulated.json'));
 const seed = String(seedOption(v.seed, usage) ?? 1);
 try {
   const cfg = applyPortOverrides(loadBenchConfig(benchFile), v.port);
-  process.stderr.write(`hil: bench ${cfg.name} (${Object.entries(cfg.boards).map(([b, c]) => `${b}: ${c.mode}${'path' in c ? ` ${c.path}` : ''}`).join(', ')}), seed ${seed}\n`);
+  const plan = clockPlan(cfg, Object.keys(cfg.boards) as BoardName[]);
+  const time = plan.clock === 'wall' ? 'wall clock' : plan.lockstepQuantumMs === null ? 'simulated time' : `simulated time, lockstep ${plan.lockstepQuantumMs} ms`;
+  process.stderr.write(`hil: bench ${cfg.name} (${Object.entries(cfg.boards).map(([b, c]) => `${b}: ${c.mode}${'path' in c ? ` ${c.path}` : ''}`).join(', ')}), seed ${seed}, ${time}\n`);
 } catch (e) {
   console.error(`hil: ${e instanceof BenchConfigError ? e.message : (e as Error).message}`);
   process.exit(2);

@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { type Clock, SimClock, WallClock } from '../../boards/clock.ts';
+import { resolve } from 'node:path';
+import { type Clock, SimClock, sleep, WallClock } from '../../boards/clock.ts';
 import { type BoardDefinition, type BoardName, loadBoardDefinition, register } from '../../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../../boards/emulator/index.ts';
 import type { Identity, SimControl } from '../../protocols/board-link.ts';
@@ -8,14 +7,16 @@ import { APID_PAYLOAD, encodeCommand } from '../../protocols/dictionary/index.ts
 import { SequenceCounter } from '../../protocols/space-packet.ts';
 import { CaptureWriter } from '../capture.ts';
 import { BoardDriver } from '../driver.ts';
+import { lockstepInProcess, spawnEmulatorProcess, stopChild } from '../emulator-host.ts';
 import { BoardError } from '../errors.ts';
 import { FrameLink } from '../framing.ts';
 import { type ByteFaults, FaultyTransport } from '../transport/faulty.ts';
+import { DEFAULT_QUANTUM_MS, installLockstep, LockstepLine } from '../transport/lockstep.ts';
 import { emulatorTransport } from '../transport/memory.ts';
 import { SerialTransport } from '../transport/serial.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { type ByteTransport, TransportError } from '../transport/types.ts';
-import type { BenchConfig, BoardConfig } from './config.ts';
+import { type BenchConfig, type BoardConfig, describeBoardLine } from './config.ts';
 import { boardSeed } from './seeds.ts';
 import { LimitMonitor } from './limits.ts';
 import { ingestPayloadTm } from './tm-ingest.ts';
@@ -155,35 +156,48 @@ export class Bench {
     readonly seed: number,
     readonly runName: string,
     private readonly captureFiles: boolean,
+    /** The lockstep quantum when emulated boards follow the bench clock through lockstep hosts, else null. */
+    readonly lockstepQuantumMs: number | null,
   ) {
     this.limits.onTransition((tr) => this.store.addEvent({ t: tr.t, name: `limit:${tr.item}`, severity: tr.to, fields: { value: tr.value, from: tr.from, to: tr.to, detail: tr.detail } }));
   }
 
-  /** Checks the boards and picks the clock: simulated when every board is in-process (clock auto), else wall. */
+  /**
+   * Checks the boards and picks the clock: simulated when the bench emulates every board
+   * itself (modes emulated and pty; clock auto), else wall. On simulated time, boards in
+   * processes the bench starts follow the clock in lockstep (see `lockstepQuantumMs`).
+   */
   private static create(config: BenchConfig, opts: BenchOptions): { bench: Bench; names: BoardName[]; root: string } {
     const names = (opts.boards ?? (Object.keys(config.boards) as BoardName[])).slice();
     for (const n of names) if (!config.boards[n]) throw new BoardError('PORT_NOT_FOUND', n, '(none)', `bench '${config.name}' has no board ${n}`);
-    const allInProcess = names.every((n) => config.boards[n]!.mode === 'emulated');
-    const clockKind = config.clock === 'auto' ? (allInProcess ? 'sim' : 'wall') : config.clock;
-    if (clockKind === 'sim' && !allInProcess) throw new BoardError('PORT_OPEN_FAILED', names.join(','), '(bench)', 'simulated time needs every board in-process (mode "emulated")');
-    const clock: Clock = clockKind === 'sim' ? new SimClock() : new WallClock();
-    const bench = new Bench(config, clock, opts.seed ?? 1, opts.runName ?? `${config.name}-${Date.now()}`, opts.capture ?? true);
+    const plan = clockPlan(config, names);
+    const clock: Clock = plan.clock === 'sim' ? new SimClock() : new WallClock();
+    const quantumMs = plan.lockstepQuantumMs;
+    const bench = new Bench(config, clock, opts.seed ?? 1, opts.runName ?? `${config.name}-${Date.now()}`, opts.capture ?? true, quantumMs);
     return { bench, names, root: opts.root ?? process.cwd() };
   }
 
   /**
    * Opens every board's line (the one factory: in-process emulator, emulator process on a
    * pty, serial port, TCP), checks each board's identity and starts its telemetry stream
-   * when the config says so. A line that cannot be opened fails naming board, port and cause.
+   * when the config says so. A line that cannot be opened fails naming board, port and
+   * cause. Lines off the bench clock open together (emulator processes start in
+   * parallel); boards are then attached and identified in board order, an in-process
+   * emulator on the bench's own clock created in its turn.
    */
   static async open(config: BenchConfig, opts: BenchOptions = {}): Promise<Bench> {
     const { bench, names, root } = Bench.create(config, opts);
     try {
-      for (const n of names) {
-        const board = bench.attach(n, await bench.openLine(n, config.boards[n]!, root), root);
+      const opened = await Promise.allSettled(names.map((n) => bench.openLine(n, config.boards[n]!, root)));
+      const failed = opened.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const lines = opened.map((r) => (r as PromiseFulfilledResult<Line | null>).value);
+      bench.startLockstep(lines);
+      for (const [i, n] of names.entries()) {
+        const board = bench.attach(n, lines[i] ?? bench.memoryLine(n, config.boards[n]!)!, root);
+        bench.boardsByName.set(n, board);
         board.identity = await board.driver.verifyIdentity();
         if (config.stream) await board.driver.startStream();
-        bench.boardsByName.set(n, board);
       }
       if (opts.payload) bench.attachPayload(opts.payload);
     } catch (e) {
@@ -196,17 +210,19 @@ export class Bench {
   /**
    * The same bench opened without awaiting anything, for synchronous sim-time loops (the
    * mission pass): every board must be an in-process emulator, whose memory line is open
-   * at once. Drivers are built by the same code as open(); boards are not identified and
-   * no stream is started (the payload's self-test, or the strategy's 'powered', does that).
+   * at once (behind a lockstep host with \`lockstep: "always"\`: its grants complete
+   * inside their write). Drivers are built by the same code as open(); boards are not
+   * identified and no stream is started (the payload's self-test, or the strategy's
+   * 'powered', does that).
    */
   static openInProcess(config: BenchConfig, opts: BenchOptions = {}): Bench {
     const { bench, names, root } = Bench.create(config, opts);
     if (bench.clock.kind !== 'sim') throw new BoardError('PORT_OPEN_FAILED', names.join(','), '(bench)', `bench '${config.name}' runs on the wall clock: open it with Bench.open`);
-    for (const n of names) {
-      const line = bench.memoryLine(n, config.boards[n]!);
-      if (!line) throw new BoardError('PORT_OPEN_FAILED', n, '(bench)', `board ${n} is not in-process (mode ${config.boards[n]!.mode}): open the bench with Bench.open`);
-      bench.boardsByName.set(n, bench.attach(n, line, root));
-    }
+    const other = names.find((n) => config.boards[n]!.mode !== 'emulated');
+    if (other) throw new BoardError('PORT_OPEN_FAILED', other, '(bench)', `board ${other} is not in-process (mode ${config.boards[other]!.mode}): open the bench with Bench.open`);
+    const lockstepLines = names.map((n) => bench.lockstepHostLine(n, config.boards[n]!));
+    bench.startLockstep(lockstepLines);
+    for (const [i, n] of names.entries()) bench.boardsByName.set(n, bench.attach(n, lockstepLines[i] ?? bench.memoryLine(n, config.boards[n]!)!, root));
     return bench;
   }
 
@@ -235,14 +251,9 @@ export class Bench {
     return this.clock.now();
   }
 
+  /** Waits `ms` of bench time (a SimClock runs held meanwhile, awaiting lockstep grants). */
   sleep(ms: number): Promise<void> {
-    const release = this.clock.hold();
-    return new Promise((resolve) =>
-      this.clock.setTimeout(() => {
-        release();
-        resolve();
-      }, ms),
-    );
+    return sleep(this.clock, ms);
   }
 
   /**
@@ -344,7 +355,7 @@ export class Bench {
 
   // ------------------------------------------------------------ connection
 
-  /** An in-process board: its emulator on a memory line (open at once); null for any other mode. */
+  /** An in-process board sharing the bench's clock: its emulator on a memory line (open at once); null for any other mode. */
   private memoryLine(name: BoardName, bc: BoardConfig): Line | null {
     if (bc.mode !== 'emulated') return null;
     const emulator = createEmulator(name, { clock: this.clock, seed: boardSeed(this.seed, name), baud: bc.baud });
@@ -353,22 +364,40 @@ export class Bench {
     return { transport, emulator };
   }
 
-  /** A board resource as an open line; errors name the board, the port and the cause. */
-  private async openLine(name: BoardName, bc: BoardConfig, root: string): Promise<Line> {
-    const memory = this.memoryLine(name, bc);
-    if (memory) return memory;
+  /**
+   * An in-process board on a lockstep bench: its emulator behind the same lockstep host as
+   * an emulator process (on its own SimClock, an unpaced memory pipe), so its line timing
+   * is that of a pty or TCP board. Null unless the bench is in lockstep and the board in-process.
+   */
+  private lockstepHostLine(name: BoardName, bc: BoardConfig): Line | null {
+    if (bc.mode !== 'emulated' || this.lockstepQuantumMs === null) return null;
+    const { emulator, transport } = lockstepInProcess(name, { seed: boardSeed(this.seed, name), baud: bc.baud });
+    const line = new LockstepLine(transport, this.clock);
+    void line.open(); // a memory line has nothing to wait for
+    return { transport: line, emulator };
+  }
+
+  /**
+   * A board resource as an open line; errors name the board, the port and the cause. Null
+   * for an in-process emulator on the bench's own clock: memoryLine creates it when the
+   * board's turn comes (creating it schedules its physics on that clock).
+   */
+  private async openLine(name: BoardName, bc: BoardConfig, root: string): Promise<Line | null> {
+    if (bc.mode === 'emulated') return this.lockstepHostLine(name, bc);
     const def = loadBoardDefinition(name);
     let transport: ByteTransport;
     if (bc.mode === 'pty') {
-      const { path, child } = await spawnEmulator(root, name, boardSeed(this.seed, name), bc.baud);
+      const lockstep = this.lockstepQuantumMs !== null;
+      const { address, child } = await spawnEmulatorProcess(root, name, { seed: boardSeed(this.seed, name), baud: bc.baud, lockstep });
       this.owned.push({ close: () => stopChild(child) });
-      transport = new SerialTransport({ path, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
+      const serial = new SerialTransport({ path: address, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
+      transport = lockstep ? new LockstepLine(serial, this.clock) : serial;
     } else if (bc.mode === 'port') {
       transport = new SerialTransport({ path: bc.path, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
     } else if (bc.mode === 'tcp') {
       transport = new TcpTransport(bc.host, bc.port);
     } else {
-      throw new Error(`unreachable: board ${name} mode ${bc.mode}`);
+      throw new Error(`unreachable: board ${name} mode ${(bc as BoardConfig).mode}`);
     }
     try {
       await transport.open();
@@ -377,6 +406,15 @@ export class Bench {
       throw new BoardError(code, name, transport.description, (e as Error).message);
     }
     return { transport };
+  }
+
+  /** Makes the lockstep lines among `lines` follow the bench clock (every one granted each quantum, in parallel). */
+  private startLockstep(lines: readonly (Line | null)[]): void {
+    if (this.lockstepQuantumMs === null) return;
+    const lockstep = lines.flatMap((l) => (l?.transport instanceof LockstepLine ? [l.transport] : []));
+    const stop = installLockstep(this.clock as SimClock, lockstep, this.lockstepQuantumMs);
+    // Closed first (owned closes in reverse): no grant goes to a line being closed.
+    this.owned.push({ close: stop });
   }
 
   /** Puts a board on an open line: fault injection, capture, framing, its driver, telemetry into the histories (the caller adds it to the bench). */
@@ -396,6 +434,8 @@ export class Bench {
       capture = writer;
     }
     const link = new FrameLink(line, this.clock, capture);
+    // The grant traffic never reaches the capture (docs/bench.md "Lockstep"): the quantum says all of it.
+    if (transport instanceof LockstepLine) link.note('lockstep', `quantum ${this.lockstepQuantumMs} ms`);
     // Timeouts grow with the wire time of each exchange at the line rate.
     const driver = new BoardDriver(def, link, { clock: this.clock, timeoutMs: this.config.timeoutMs ?? def.link.timeoutMs, retries: this.config.retries ?? def.link.retries, baud });
     this.owned.push({ close: () => driver.close() });
@@ -440,43 +480,31 @@ function safe(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 
-/** Starts `scripts/emulate.ts BOARD` as a child process and reads the pty path it prints. */
-export function spawnEmulator(root: string, board: string, seed: number, baud?: number, timeoutMs = 15_000): Promise<{ path: string; child: ChildProcess }> {
-  const args = ['--import', 'tsx', join(root, 'scripts', 'emulate.ts'), board, '--seed', String(seed), ...(baud ? ['--baud', String(baud)] : [])];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolvePath, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new BoardError('PORT_OPEN_FAILED', board, 'pty', `emulator process printed no device path within ${timeoutMs} ms: ${err.trim()}`));
-    }, timeoutMs);
-    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolvePath({ path: out.slice(0, nl).trim(), child });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new BoardError('PORT_OPEN_FAILED', board, 'pty', `emulator process exited (${code}): ${err.trim()}`));
-    });
-  });
+/** How a bench runs time: its clock, and the lockstep quantum when emulated boards follow it through lockstep hosts. */
+export interface ClockPlan {
+  clock: 'sim' | 'wall';
+  lockstepQuantumMs: number | null;
 }
 
-export function stopChild(child: ChildProcess, timeoutMs = 3000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolveStop();
-    });
-    child.kill('SIGTERM');
-  });
+/**
+ * The clock of a bench with `names` on it: simulated when the bench emulates every board
+ * itself (clock auto), else wall; lockstep on simulated time when a board runs in a process
+ * the bench starts (or with lockstep "always"). Throws naming the boards when the config
+ * asks for simulated time with a real board, or lockstep on the wall clock.
+ */
+export function clockPlan(config: BenchConfig, names: readonly BoardName[]): ClockPlan {
+  const real = names.filter((n) => !emulatedByBench(config.boards[n]!));
+  const clock = config.clock === 'auto' ? (real.length === 0 ? 'sim' : 'wall') : config.clock;
+  if (clock === 'sim' && real.length > 0) {
+    throw new BoardError('PORT_OPEN_FAILED', real.join(','), '(bench)', `simulated time needs every board emulated by the bench (mode "emulated" or "pty"); ${real.map((n) => `${n} is ${describeBoardLine(config.boards[n]!)}`).join(', ')}: such boards run on the wall clock`);
+  }
+  if (config.lockstep === 'always' && clock !== 'sim') throw new BoardError('PORT_OPEN_FAILED', names.join(','), '(bench)', `lockstep "always" needs simulated time (bench '${config.name}' runs on the wall clock)`);
+  const remote = names.some((n) => config.boards[n]!.mode === 'pty');
+  const lockstep = clock === 'sim' && (remote || config.lockstep === 'always');
+  return { clock, lockstepQuantumMs: lockstep ? (config.lockstepQuantumMs ?? DEFAULT_QUANTUM_MS) : null };
+}
+
+/** Whether the bench itself emulates the board (in-process, or an emulator process it starts): what simulated time needs. */
+function emulatedByBench(bc: BoardConfig): boolean {
+  return bc.mode === 'emulated' || bc.mode === 'pty';
 }

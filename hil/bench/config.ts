@@ -22,8 +22,22 @@ export const benchConfigSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().default(''),
-    /** auto = simulated time when every board is in-process, else wall time. */
+    /**
+     * auto = simulated time when the bench emulates every board itself (modes emulated
+     * and pty), else wall time; sim with a real board (port, tcp) is refused.
+     */
     clock: z.enum(['auto', 'sim', 'wall']).default('auto'),
+    /**
+     * On simulated time, boards in processes the bench starts (pty) follow the bench
+     * clock in lockstep, and the bench's in-process boards then sit behind the same
+     * lockstep host. auto: lockstep only when such a process is on the bench (an
+     * all-in-process bench shares one SimClock with its emulators); always: an
+     * all-in-process bench uses lockstep hosts too (line timing identical to pty).
+     * Default auto.
+     */
+    lockstep: z.enum(['auto', 'always']).optional(),
+    /** Simulated time granted per lockstep STEP, ms. Default 1 (DEFAULT_QUANTUM_MS). */
+    lockstepQuantumMs: z.number().positive().optional(),
     boards: z.partialRecord(boardName, boardConfig),
     /** Start each board's telemetry stream on connect. */
     stream: z.boolean().default(true),
@@ -37,6 +51,13 @@ export const benchConfigSchema = z
 
 export type BenchConfig = z.infer<typeof benchConfigSchema>;
 export type BoardConfig = z.infer<typeof boardConfig>;
+
+/** Where a board of the config is, for messages: "on /dev/ttyUSB0", "on tcp farm1:7004", "on a pty". */
+export function describeBoardLine(bc: BoardConfig): string {
+  if (bc.mode === 'port') return `on ${bc.path}`;
+  if (bc.mode === 'tcp') return `on tcp ${bc.host}:${bc.port}`;
+  return `on a ${bc.mode}`;
+}
 
 export class BenchConfigError extends Error {
   override readonly name = 'BenchConfigError';

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { type Clock, WallClock } from '../../boards/clock.ts';
 import { loadBoardDefinition } from '../../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../../boards/emulator/index.ts';
-import { spawnEmulator, stopChild } from '../bench/bench.ts';
 import { loadBenchConfig } from '../bench/config.ts';
+import { spawnEmulatorProcess, stopChild } from '../emulator-host.ts';
 import { BoardDriver } from '../driver.ts';
 import { FrameLink } from '../framing.ts';
 import { emulatorTransport } from '../transport/memory.ts';
@@ -47,7 +47,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Starts `scripts/emulate.ts BOARD` in its own process (the bench's spawner) and resolves with its pty path. */
 export function startEmulatorProcess(board: string, opts: { baud?: number; seed?: number; timeoutMs?: number } = {}): Promise<{ path: string; child: ChildProcess }> {
-  return spawnEmulator(root, board, opts.seed ?? 1, opts.baud, opts.timeoutMs);
+  return spawnEmulatorProcess(root, board, { seed: opts.seed ?? 1, baud: opts.baud, timeoutMs: opts.timeoutMs }).then(({ address, child }) => ({ path: address, child }));
 }
 
 export { stopChild as stopProcess };

@@ -21,7 +21,8 @@ export interface EmittedFrame {
 export function pulsesBy(f: EmittedFrame, tMs: number): number {
   const end = f.stopMs === null ? tMs : Math.min(tMs, f.stopMs);
   if (end <= f.startMs) return 0;
-  return Math.min(f.pulsesPlanned, Math.floor((end - f.startMs) * f.ratePerMs));
+  // The epsilon keeps a frame that ran its whole duration (start + pulses / rate, in float ms) at its full count.
+  return Math.min(f.pulsesPlanned, Math.floor((end - f.startMs) * f.ratePerMs + 1e-6));
 }
 
 /**

@@ -112,9 +112,10 @@ interface PayloadParts {
 
 /**
  * The payload firmware hosted by a bench, on any lines (promise face, for suites). Time
- * runs through the bench: on an in-process bench synchronously and at once (the promise
- * is already settled); otherwise by waiting bench time (`bench.sleep`: the wall clock
- * today, the lockstep clock once emulators in other processes follow it).
+ * runs through the bench: on an all-in-process bench synchronously and at once (the
+ * promise is already settled); otherwise by waiting bench time (`bench.sleep`): the
+ * held SimClock on a lockstep bench (each quantum's grants to the emulator processes
+ * awaited), the wall clock on real boards.
  */
 export interface HostedPayload extends PayloadParts {
   clock: Clock;
@@ -221,8 +222,9 @@ const bootFailed = (p: Payload) => new Error(`payload did not reach STANDBY afte
 /** The payload hosted by `bench` (any lines), with time run through the bench (see HostedPayload). */
 export function hostPayload(bench: Bench, options: PayloadRigOptions = {}): HostedPayload {
   const parts = bindPayload(bench, options);
+  // Only an all-in-process bench can run its clock in a plain loop: grants to emulator
+  // processes are asynchronous, so a lockstep bench with one runs its clock held (bench.sleep).
   const sim = bench.clock instanceof SimClock && bench.inProcess ? bench.clock : null;
-  // The seam for lockstep: only an all-in-process bench runs its clock synchronously.
   const advanceMs = async (ms: number): Promise<void> => {
     if (sim) sim.runUntil(sim.now() + ms);
     else await bench.sleep(ms);

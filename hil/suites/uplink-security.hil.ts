@@ -4,6 +4,7 @@ import { decodePacket, encodeCommand } from '../../protocols/dictionary/index.ts
 import { TC_VC } from '../../protocols/link/mission.ts';
 import type { AcceptedPacket, UplinkEvent } from '../../firmware/link/uplink-frontend.ts';
 import { useBench } from '../fixture.ts';
+import { recordingChannel } from '../link/channel-tap.ts';
 import { OpticalLink } from '../link/optical-link.ts';
 
 /**
@@ -28,13 +29,14 @@ describe('uplink security', () => {
   it('rejects replayed, forged, truncated and unknown-SPI TC frames; genuine commands still arrive', () => {
     const delivered: AcceptedPacket[] = [];
     const events: UplinkEvent[] = [];
-    const link = new OpticalLink({ seed: ctx.bench.seed, elevationDeg: () => 60, onBoardPacket: (p) => delivered.push(p), onBoardEvent: (e) => events.push(e) });
     const onAir: Uint8Array[] = [];
-    const transmit = link.uplink.transmit.bind(link.uplink);
-    link.uplink.transmit = (bytes: Uint8Array, tS: number) => {
-      onAir.push(bytes.slice());
-      return transmit(bytes, tS);
-    };
+    const link = new OpticalLink({
+      seed: ctx.bench.seed,
+      elevationDeg: () => 60,
+      onBoardPacket: (p) => delivered.push(p),
+      onBoardEvent: (e) => events.push(e),
+      decorateChannel: (ch, dir) => (dir === 'uplink' ? recordingChannel(ch, onAir) : ch),
+    });
 
     link.sendTelecommand(encodeCommand('PING', {}, { seq: 1 }));
     link.advanceTo(1);

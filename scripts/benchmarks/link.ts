@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { WallClock } from '../../boards/clock.ts';
 import { loadBoardDefinition } from '../../boards/definitions.ts';
 import { encodeRequest, encodeResponse, frameMessage, wireTimeMs } from '../../protocols/board-link.ts';
-import { spawnEmulator, stopChild } from '../../hil/bench/bench.ts';
+import { spawnEmulatorProcess, stopChild } from '../../hil/emulator-host.ts';
 import { BoardDriver } from '../../hil/driver.ts';
 import { FrameLink } from '../../hil/framing.ts';
 import { socatAvailable } from '../../hil/pty.ts';
@@ -31,7 +31,7 @@ interface Run {
 
 async function measure(baud: number, progress: (m: string) => void): Promise<Run> {
   const def = loadBoardDefinition('apt');
-  const { path, child } = await spawnEmulator(root, 'apt', 1, baud);
+  const { address: path, child } = await spawnEmulatorProcess(root, 'apt', { seed: 1, baud });
   const clock = new WallClock();
   const t = new SerialTransport({ path, baudRate: baud });
   try {

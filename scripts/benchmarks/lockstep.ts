@@ -9,11 +9,10 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
 import { SimClock, sleep } from '../../boards/clock.ts';
 import { BOARD_NAMES, loadBoardDefinition } from '../../boards/definitions.ts';
 import { BoardDriver } from '../../hil/driver.ts';
-import { lockstepInProcess, spawnEmulatorProcess } from '../../hil/emulator-host.ts';
+import { lockstepInProcess, spawnEmulatorProcess, stopChild } from '../../hil/emulator-host.ts';
 import { FrameLink } from '../../hil/framing.ts';
 import { socatAvailable } from '../../hil/pty.ts';
 import { installLockstep, LockstepLine } from '../../hil/transport/lockstep.ts';
@@ -87,14 +86,6 @@ async function tcpLine(board: string): ReturnType<Opener> {
 
 async function inProcessLine(board: string): ReturnType<Opener> {
   return { t: lockstepInProcess(board, { seed: 1 }).transport, stop: async () => {} };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-  });
 }
 
 const bench: Benchmark = async (ctx) => {

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,9 +7,10 @@ import { SimClock, sleep } from '../../boards/clock.ts';
 import { loadBoardDefinition } from '../../boards/definitions.ts';
 import { CaptureWriter, readCapture } from '../../hil/capture.ts';
 import { BoardDriver } from '../../hil/driver.ts';
-import { lockstepInProcess, spawnEmulatorProcess } from '../../hil/emulator-host.ts';
+import { lockstepInProcess, spawnEmulatorProcess, stopChild } from '../../hil/emulator-host.ts';
 import { FrameLink } from '../../hil/framing.ts';
 import { socatAvailable } from '../../hil/pty.ts';
+import { toolTier } from '../tiers.ts';
 import { installLockstep, LockstepLine } from '../../hil/transport/lockstep.ts';
 import { SerialTransport } from '../../hil/transport/serial.ts';
 import { TcpTransport } from '../../hil/transport/tcp.ts';
@@ -24,7 +24,7 @@ import type { ByteTransport } from '../../hil/transport/types.ts';
  * received byte, with its bench time, and every decoded telemetry value must be the
  * same: only the byte pipe differs. The pty tier is never skipped silently (see pty.test.ts).
  */
-const HAVE_SOCAT = socatAvailable();
+const HAVE_SOCAT = toolTier('lockstep pseudo-terminal tier', ['socat'], socatAvailable());
 const root = process.cwd();
 const SEED = 7;
 const apt = loadBoardDefinition('apt');
@@ -88,16 +88,8 @@ async function inChild(kind: 'pty' | 'tcp'): Promise<Session> {
     const t = kind === 'pty' ? new SerialTransport({ path: address, baudRate: apt.serial.baud }) : new TcpTransport(host, Number(port));
     return await session(t, kind);
   } finally {
-    await stop(child);
+    await stopChild(child);
   }
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-  });
 }
 
 let reference: Promise<Session> | null = null;
@@ -134,14 +126,6 @@ describe('lockstep over TCP (an emulator process, raw socket)', () => {
   });
 });
 
-if (!HAVE_SOCAT) {
-  describe('lockstep pseudo-terminal tier', () => {
-    it.skipIf(!process.env.CI)('SKIPPED: socat is not installed (apt-get install socat; .ci/run installs it)', () => {});
-    it.runIf(!!process.env.CI)('needs socat under CI', () => {
-      throw new Error('socat is not installed: the lockstep pseudo-terminal tier cannot run');
-    });
-  });
-}
 
 describe.runIf(HAVE_SOCAT)('lockstep over a pty (`npm run emulate -- apt --lockstep`, serialport, socat)', () => {
   it('gives the same received bytes, bench times and telemetry values as in-process', async () => {

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Bench, spawnEmulator, stopChild } from '../../hil/bench/bench.ts';
+import { Bench } from '../../hil/bench/bench.ts';
+import { spawnEmulatorProcess, stopChild } from '../../hil/emulator-host.ts';
 import { PayloadStrategy } from '../../hil/bench/strategy.ts';
 import { RIG_BOARDS } from '../../hil/mission/rig.ts';
 import { createPtyPair, socatAvailable } from '../../hil/pty.ts';
+import { toolTier } from '../tiers.ts';
 import { config } from './helpers.ts';
 
 /**
@@ -12,21 +14,13 @@ import { config } from './helpers.ts';
  * skipped silently: without socat the tier is reported skipped by name, and under
  * CI (CI set) a missing socat fails.
  */
-const HAVE_SOCAT = socatAvailable();
+const HAVE_SOCAT = toolTier('pseudo-terminal tier', ['socat'], socatAvailable());
 const root = process.cwd();
 
-if (!HAVE_SOCAT) {
-  describe('pseudo-terminal tier', () => {
-    it.skipIf(!process.env.CI)('SKIPPED: socat is not installed (apt-get install socat; .ci/run installs it)', () => {});
-    it.runIf(!!process.env.CI)('needs socat under CI', () => {
-      throw new Error('socat is not installed: the pseudo-terminal tier cannot run');
-    });
-  });
-}
 
 describe.runIf(HAVE_SOCAT)('pseudo-terminal tier (emulator processes, serialport, socat)', () => {
   it('`npm run emulate` prints the pty path; the bench drives the board through it; SIGTERM ends it cleanly', async () => {
-    const { path, child } = await spawnEmulator(root, 'apt', 4);
+    const { address: path, child } = await spawnEmulatorProcess(root, 'apt', { seed: 4 });
     try {
       expect(path).toMatch(/^\/dev\/pts\/\d+$/);
       const bench = await Bench.open(config({ apt: { mode: 'port', path } }), { seed: 4, runName: 'pty-port' });
@@ -70,24 +64,32 @@ describe.runIf(HAVE_SOCAT)('pseudo-terminal tier (emulator processes, serialport
     }
   });
 
-  it('hosts the payload firmware on four emulator processes (the wall clock): the strategy boots it to STANDBY over the ptys', async () => {
+  it('hosts the payload firmware on four emulator processes in lockstep: the strategy boots it to STANDBY over the ptys, housekeeping every 1000 ms of bench time', async () => {
     const bench = await Bench.open(config({ qsrc: { mode: 'pty' }, apt: { mode: 'pty', baud: 2_000_000 }, lct: { mode: 'pty' }, acs: { mode: 'pty' } }), { seed: 1, runName: 'pty-payload' });
     const strategy = new PayloadStrategy(bench);
     try {
       expect(bench.inProcess).toBe(false);
+      expect(bench.lockstepQuantumMs).toBe(1);
       const rig = (await strategy.transition('booted'))!;
-      expect(rig.clock.kind).toBe('wall');
+      expect(rig.clock).toBe(bench.clock);
+      expect(rig.clock.kind).toBe('sim');
       expect(rig.payload.mode()).toBe('STANDBY');
       expect(rig.tm.map((t) => t.packet?.name)).toContain('SELF_TEST_PASSED');
+      await rig.advanceMs(3500);
+      const hk = rig.tm.filter((t) => t.packet?.name === 'PAYLOAD_HK');
+      expect(hk.length).toBeGreaterThanOrEqual(3);
+      // The firmware's timers run on the bench's simulated clock: the period is exact, not ~1000 ms of wall time.
+      for (const [i, t] of hk.slice(1).entries()) expect(t.tMs - hk[i].tMs).toBe(1000);
       for (const n of RIG_BOARDS) {
         expect(rig.boards[n].emu, n).toBeUndefined();
         expect(rig.boards[n].client.stats.telemetryFrames, `${n} telemetry`).toBeGreaterThan(0);
+        expect(rig.boards[n].client.stats.timeouts, `${n} timeouts`).toBe(0);
       }
     } finally {
       strategy.off();
       await bench.close();
     }
-  });
+  }, 60_000);
 
   it('a pty with no board behind it: NO_RESPONSE naming board and port, within the timeout', async () => {
     const pair = await createPtyPair();
@@ -103,7 +105,7 @@ describe.runIf(HAVE_SOCAT)('pseudo-terminal tier (emulator processes, serialport
   });
 
   it('a wrong board on the port: WRONG_IDENTITY naming both boards and the port', async () => {
-    const { path, child } = await spawnEmulator(root, 'qsrc', 1);
+    const { address: path, child } = await spawnEmulatorProcess(root, 'qsrc', { seed: 1 });
     try {
       await expect(Bench.open(config({ apt: { mode: 'port', path } }), { runName: 'pty-wrong' })).rejects.toThrow(
         new RegExp(`^board apt on port ${path}: wrong identity: board id 0x5101 \\(qsrc\\) where apt is 0x5102`),

@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { Bench, spawnEmulator, stopChild } from '../../hil/bench/bench.ts';
+import { Bench } from '../../hil/bench/bench.ts';
+import { spawnEmulatorProcess, stopChild } from '../../hil/emulator-host.ts';
 import { socatAvailable } from '../../hil/pty.ts';
 import { exportWithSer2net, ser2netAvailable, ser2netConfig } from '../../hil/ser2net.ts';
+import { toolTier } from '../tiers.ts';
 import { config } from './helpers.ts';
 
 /**
  * Board-farm tier: an emulator process on a pseudo-terminal, exported over raw TCP by a
  * real ser2net (Debian package), driven by the bench in `tcp` mode as a farm's boards
- * are. Never skipped silently: without ser2net or socat the tier is reported skipped by
- * name, and under CI a missing tool fails.
+ * are (see toolTier for a missing tool).
  */
-const HAVE_TOOLS = ser2netAvailable() && socatAvailable();
+const HAVE_TOOLS = toolTier('ser2net tier', ['ser2net', 'socat'], ser2netAvailable() && socatAvailable());
 const root = process.cwd();
 
 describe('ser2net configuration', () => {
@@ -20,18 +21,10 @@ describe('ser2net configuration', () => {
   });
 });
 
-if (!HAVE_TOOLS) {
-  describe('ser2net tier', () => {
-    it.skipIf(!!process.env.CI)('SKIPPED: ser2net or socat is not installed (apt-get install ser2net socat; .ci/run installs them)', () => {});
-    it.runIf(!!process.env.CI)('needs ser2net and socat under CI', () => {
-      throw new Error('ser2net or socat is not installed: the board-farm tier cannot run');
-    });
-  });
-}
 
 describe.runIf(HAVE_TOOLS)('ser2net tier (emulator process on a pty, exported by a real ser2net)', () => {
   it('drives the apt board through ser2net: identity, registers, telemetry, a power loss and its reboot', async () => {
-    const { path, child } = await spawnEmulator(root, 'apt', 5);
+    const { address: path, child } = await spawnEmulatorProcess(root, 'apt', { seed: 5 });
     try {
       const farm = await exportWithSer2net([{ device: path, baud: 115200 }]);
       try {

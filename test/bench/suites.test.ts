@@ -3,9 +3,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnEmulator, stopChild } from '../../hil/bench/bench.ts';
+import { spawnEmulatorProcess, stopChild } from '../../hil/emulator-host.ts';
 import { readCapture, rejectedFrames } from '../../hil/capture.ts';
 import { socatAvailable } from '../../hil/pty.ts';
+import { toolTier } from '../tiers.ts';
+
+const HAVE_SOCAT = toolTier('suites on an emulator pty', ['socat'], socatAvailable());
 
 /** `npm run hil` end to end: the suites pass in-process and through an emulator's pty, with reports. */
 function hil(args: string[]): Promise<{ code: number | null; out: string }> {
@@ -38,8 +41,8 @@ describe('npm run hil', () => {
     expect(rejectedFrames(cap).length).toBe(data.boards[0].rejectedFrames);
   });
 
-  it.runIf(socatAvailable())('the same apt suite passes against `npm run emulate -- apt` through its pty path', async () => {
-    const { path, child } = await spawnEmulator(process.cwd(), 'apt', 1);
+  it.runIf(HAVE_SOCAT)('the same apt suite passes against `npm run emulate -- apt` through its pty path', async () => {
+    const { address: path, child } = await spawnEmulatorProcess(process.cwd(), 'apt', { seed: 1 });
     try {
       const dir = mkdtempSync(join(tmpdir(), 'hil-report-'));
       const r = await hil(['--port', `apt=${path}`, '--report-dir', dir, 'apt']);

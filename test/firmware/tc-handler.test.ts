@@ -4,20 +4,19 @@ import { crc32c } from '../../protocols/crc.ts';
 import { DICTIONARY, encodeCommand, encodeCommandAppData, eventDef, housekeepingDef, parameterDef } from '../../protocols/dictionary/index.ts';
 import { TC_HANDLERS, type TcHandlerTable } from '../../firmware/tc-handler.ts';
 import { ACK_ALL, ACK_NONE, encodePusTc } from '../../protocols/pus.ts';
-import { createRig } from './fakes/bench.ts';
-import { reports } from './helpers.ts';
+import { boot, createTestRig, reports, type TestRig } from './helpers.ts';
 
-function standbyRig() {
-  const rig = createRig();
-  rig.payload.powerOn();
-  rig.runUntil(() => rig.payload.mode() === 'STANDBY', 5000);
+/** The assembled payload (firmware on the emulated boards) booted to STANDBY. */
+function standbyRig(): TestRig {
+  const rig = createTestRig();
+  boot(rig);
   return rig;
 }
 
-/** What a rig's observable state is: mode machine snapshot, params, banks, active bank. */
-function observable(rig: ReturnType<typeof createRig>) {
+/** What a rig's observable state is: mode machine snapshot, params, the controller's banks, active bank. */
+function observable(rig: TestRig) {
   const s = rig.payload.snapshot();
-  return { value: s.value, context: s.context, bankA: Buffer.from(rig.world.config.banks.A).toString('hex'), bankB: Buffer.from(rig.world.config.banks.B).toString('hex'), active: rig.world.config.activeBank() };
+  return { value: s.value, context: s.context, bankA: Buffer.from(rig.flash.banks.A).toString('hex'), bankB: Buffer.from(rig.flash.banks.B).toString('hex'), active: rig.flash.activeBank() };
 }
 
 describe('ST01 verification', () => {
@@ -69,7 +68,7 @@ describe('ST01 verification', () => {
       expect(String(out[0].fields!.detail)).toMatch(detail);
     }
     expect(observable(rig)).toEqual(before);
-    rig.payload.advanceMs(1000);
+    rig.advanceMs(1000);
     const last = rig.decoded().filter((d) => d.name === 'PAYLOAD_HK').at(-1)!;
     expect(last.fields!.tcRejected).toBe(cases.length);
   });
@@ -102,7 +101,7 @@ describe('ST01 verification', () => {
 
 describe('ST08 SET_MODE', () => {
   it('boots from OFF by telecommand, powers off from STANDBY, and refuses to leave SAFE (even to OFF) while faults are latched', () => {
-    const rig = createRig();
+    const rig = createTestRig();
     rig.tc('SET_MODE', { mode: 'STANDBY' });
     expect(reports(rig, 'VERIFY_START_FAIL').at(-1)!.fields!.detail).toBe('OFF -> STANDBY not allowed: boot first');
     rig.tc('SET_MODE', { mode: 'BOOT' });
@@ -111,14 +110,14 @@ describe('ST08 SET_MODE', () => {
     expect(rig.payload.mode()).toBe('OFF');
     rig.tc('SET_MODE', { mode: 'BOOT' });
     rig.runUntil(() => rig.payload.mode() === 'STANDBY', 5000);
-    rig.world.qsrc.tempC = 60;
-    rig.payload.advanceMs(1000);
+    rig.ambient('qsrc', 50); // the qsrc board over TEMP_HIGH_LIMIT_C
+    rig.advanceMs(1000);
     expect(rig.payload.mode()).toBe('SAFE');
     rig.tc('SET_MODE', { mode: 'OFF' });
     expect(reports(rig, 'VERIFY_START_FAIL').at(-1)!.fields).toMatchObject({ failureCode: 'FAULT_ACTIVE' });
     expect(rig.payload.mode()).toBe('SAFE');
-    rig.world.qsrc.tempC = 25;
-    rig.payload.advanceMs(1000);
+    rig.ambient('qsrc', 20);
+    rig.advanceMs(1000);
     rig.tc('CLEAR_FAULTS');
     rig.tc('SET_MODE', { mode: 'OFF' });
     expect(rig.payload.mode()).toBe('OFF');
@@ -165,20 +164,20 @@ describe('ST03 housekeeping', () => {
     const sid = housekeepingDef('PAYLOAD_HK').sid;
     const count = () => rig.decoded().filter((d) => d.name === 'PAYLOAD_HK').length;
     let n = count();
-    rig.payload.advanceMs(10_000);
+    rig.advanceMs(10_000);
     expect(count() - n).toBe(10);
     rig.tc('SET_HK_INTERVAL', { sid, intervalMs: 250 });
     n = count();
-    rig.payload.advanceMs(10_000);
+    rig.advanceMs(10_000);
     expect(count() - n).toBe(40);
     rig.tc('DISABLE_HK', { sid });
     n = count();
-    rig.payload.advanceMs(5000);
+    rig.advanceMs(5000);
     expect(count()).toBe(n);
     rig.tc('HK_ONE_SHOT', { sid });
     expect(count()).toBe(n + 1);
     rig.tc('ENABLE_HK', { sid });
-    rig.payload.advanceMs(1000);
+    rig.advanceMs(1000);
     expect(count()).toBe(n + 5);
     rig.tc('ENABLE_HK', { sid: 77 });
     expect(reports(rig, 'VERIFY_START_FAIL').at(-1)!.fields).toMatchObject({ failureCode: 'UNKNOWN_SID' });
@@ -222,7 +221,7 @@ describe('ST06 memory on the configuration banks', () => {
     const rig = standbyRig();
     rig.tc('SELECT_CONFIG_BANK', { bank: 'B' });
     expect(reports(rig, 'VERIFY_START_FAIL').at(-1)!.fields).toMatchObject({ failureCode: 'MEMORY_ERROR' });
-    expect(rig.world.config.activeBank()).toBe('A');
+    expect(rig.flash.activeBank()).toBe('A');
   });
 });
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,8 @@ import { FlashError, flashConfig } from '../../hil/flash/flasher.ts';
 import { configToImage } from '../../hil/flash/image.ts';
 import { type BoardConfig, configSchema } from '../../hil/flash/schema.ts';
 import { socatAvailable } from '../../hil/pty.ts';
+import { runScriptAsync } from '../cli/run.ts';
+import { toolTier } from '../tiers.ts';
 import { SerialTransport } from '../../hil/transport/serial.ts';
 
 /**
@@ -19,22 +20,12 @@ import { SerialTransport } from '../../hil/transport/serial.ts';
  * an emulated qsrc on a pty (socat). The emulator runs in this process so the test can
  * compare its flash byte for byte. Without socat the tier says so by name (and fails under CI).
  */
-const HAVE_SOCAT = socatAvailable();
+const HAVE_SOCAT = toolTier('flash pseudo-terminal tier', ['socat'], socatAvailable());
 const ROOT = new URL('../../', import.meta.url).pathname;
 const schema = configSchema('qsrc');
 const dir = mkdtempSync(join(tmpdir(), 'flash-'));
 
-/** Runs scripts/flash.ts as a real process without blocking this event loop (the emulator lives here). */
-function runFlash(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/flash.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runFlash = (args: string[]) => runScriptAsync('flash', args);
 
 function snapshot(h: HostedEmulator) {
   return { data: h.emulator.flash.data.slice(), activeBank: h.emulator.flash.activeBank };
@@ -42,14 +33,6 @@ function snapshot(h: HostedEmulator) {
 
 const OLD: BoardConfig = { board: 'qsrc', configVersion: 1, parameters: { MU_SIGNAL: 0.7, P_KEY_BASIS: 0.6 }, tables: {} };
 
-if (!HAVE_SOCAT) {
-  describe('flash pseudo-terminal tier', () => {
-    it.skipIf(!process.env.CI)('SKIPPED: socat is not installed (apt-get install socat; .ci/run installs it)', () => {});
-    it.runIf(!!process.env.CI)('needs socat under CI', () => {
-      throw new Error('socat is not installed: the flash pseudo-terminal tier cannot run');
-    });
-  });
-}
 
 describe.runIf(HAVE_SOCAT)('npm run flash against an emulated qsrc on a pseudo-terminal', () => {
   let h: HostedEmulator;

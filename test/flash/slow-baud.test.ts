@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,8 @@ import { bootOfEmulator, installImage } from '../../hil/flash/emulated-boot.ts';
 import { configToImage } from '../../hil/flash/image.ts';
 import { type BoardConfig, configSchema, loadConfigText } from '../../hil/flash/schema.ts';
 import { socatAvailable } from '../../hil/pty.ts';
+import { runScriptAsync } from '../cli/run.ts';
+import { toolTier } from '../tiers.ts';
 
 /**
  * Issue 11 item 12: `flash --verify-only --baud 38400` timed out, because request
@@ -16,7 +17,7 @@ import { socatAvailable } from '../../hil/pty.ts';
  * these runs take the wire time a real UART would. `npm run flash` runs as its own
  * process; the emulator lives here so its flash can be inspected.
  */
-const HAVE_SOCAT = socatAvailable();
+const HAVE_SOCAT = toolTier('flash at slow line rates (pseudo-terminal tier)', ['socat'], socatAvailable());
 const ROOT = new URL('../../', import.meta.url).pathname;
 const EXAMPLE = join(ROOT, 'boards/config/examples/qsrc.yaml');
 const schema = configSchema('qsrc');
@@ -32,25 +33,8 @@ function bigConfig(slots: number, salt: number): { config: BoardConfig; file: st
   return { config, file };
 }
 
-function runFlash(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/flash.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runFlash = (args: string[]) => runScriptAsync('flash', args);
 
-if (!HAVE_SOCAT) {
-  describe('flash at slow line rates (pseudo-terminal tier)', () => {
-    it.skipIf(!process.env.CI)('SKIPPED: socat is not installed (apt-get install socat; .ci/run installs it)', () => {});
-    it.runIf(!!process.env.CI)('needs socat under CI', () => {
-      throw new Error('socat is not installed: the slow-baud pseudo-terminal tier cannot run');
-    });
-  });
-}
 
 describe.runIf(HAVE_SOCAT)('flash at slow line rates over a pseudo-terminal', () => {
   it('38400 baud: --verify-only of a 7 KiB image matches, a flash of another confirms, and --verify-only then matches it', async () => {

@@ -15,7 +15,7 @@ import { decodeBoardMessage, type ResponseMessage } from '../../protocols/board-
 import { selectBootImage } from '../../protocols/config-image.ts';
 import { crc32c } from '../../protocols/crc.ts';
 import { decodeSerialFrame, DelimitedSplitter } from '../../protocols/serial-frame.ts';
-import { STACK_LINE } from '../cli/run.ts';
+import { runScriptAsync, STACK_LINE } from '../cli/run.ts';
 
 /**
  * Issue 11 item 5, as real processes: `npm run emulate` (TCP, with a flash file) and
@@ -74,16 +74,7 @@ function startEmulator(file: string): Promise<{ child: ChildProcess; host: strin
   });
 }
 
-function runFlash(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/flash.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runFlash = (args: string[]) => runScriptAsync('flash', args);
 
 /**
  * A TCP cable from the flasher to the emulator that SIGKILLs the emulator as soon as an

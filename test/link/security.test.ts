@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemorySaStateStore, type SaStateStore } from '../../firmware/link/sa-state.ts';
 import { UplinkFrontEnd } from '../../firmware/link/uplink-frontend.ts';
+import { recordingChannel } from '../../hil/link/channel-tap.ts';
 import { OpticalLink } from '../../hil/link/optical-link.ts';
 import { FileSaStateStore, SaStateFileError } from '../../hil/link/sa-state-file.ts';
 import { FopDriver } from '../../hil/link/fop-driver.ts';
@@ -293,12 +294,7 @@ describe('SDLS anti-replay state across resets (issue 11)', () => {
   it('the hosted link keeps the board`s state when given the same store: a recorded TC is a replay after the reboot', () => {
     const store = new MemorySaStateStore();
     const onAir: Uint8Array[] = [];
-    const link = new OpticalLink({ seed: 4, elevationDeg: () => 60, saStore: store });
-    const transmit = link.uplink.transmit.bind(link.uplink);
-    link.uplink.transmit = (bytes: Uint8Array, tS: number) => {
-      onAir.push(bytes.slice());
-      return transmit(bytes, tS);
-    };
+    const link = new OpticalLink({ seed: 4, elevationDeg: () => 60, saStore: store, decorateChannel: (ch, dir) => (dir === 'uplink' ? recordingChannel(ch, onAir) : ch) });
     link.sendTelecommand(encodeCommand('PING', {}, { seq: 1 }));
     link.advanceTo(1);
     const recorded = onAir.find((f) => ((f[2] >> 2) & 0x3f) === TC_VC.telecommand && f.length > 40)!;
