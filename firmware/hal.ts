@@ -84,7 +84,9 @@ export interface AttitudePort extends BoardPort {
 export interface SourceFrameReport {
   frameNumber: number;
   pulsesEmitted: number;
-  /** The board finished the frame (all pulses sent or stopped). */
+  /** The gate opened for the frame; a frame withdrawn or refused before its start never opens (and sends nothing). */
+  opened: boolean;
+  /** The board is done with the frame (all pulses sent, stopped, or withdrawn before it opened). */
   ended: boolean;
 }
 
@@ -111,11 +113,18 @@ export interface SourcePort extends BoardPort {
   monitorSignalMu(): number;
   /** Number of QRNG health-test failures since the last reset. */
   rngHealthFailures(): number;
-  /** Starts frame `frameNumber`: the board emits exactly `pulses` pulses, then stops. */
-  startFrame(frameNumber: number, pulses: number): void;
-  /** Closes the emission gate now; the frame report then says how many pulses went out. */
+  /**
+   * Arms frame `frameNumber` ahead of its start: the board opens the gate at payload time
+   * `startAtMs` by its own clock (or, if later, when the frame before it ends or when the
+   * command arrived), emits exactly `pulses` pulses, then stops. When the gate opens does
+   * not depend on when the acknowledgement returns. One frame may be armed while another
+   * emits; arming again replaces the armed one.
+   */
+  startFrame(frameNumber: number, pulses: number, startAtMs: number): void;
+  /** Closes the emission gate now: the emitting frame ends with what it sent; an armed frame is withdrawn unopened. */
   stopFrame(): void;
-  frameReport(): SourceFrameReport | null;
+  /** The board's report on frame `frameNumber`, or null when it knows no such frame. */
+  frameReport(frameNumber: number): SourceFrameReport | null;
 }
 
 /** LCT: the laser communication terminal. */

@@ -110,11 +110,36 @@ export function closedGate(lock: boolean, elevationDeg: number, minElevDeg: numb
 }
 
 /**
+ * How long before its sync boundary a frame is armed. The board opens the gate at the
+ * boundary by its own clock, so the command only has to reach it in time: this covers
+ * the command's round trip on slow lines and lockstep quanta with a wide margin (a frame
+ * of 2^28 - 1 pulses at 625 MHz leaves only 0.5 ms of its 430 ms period).
+ */
+export const FRAME_ARM_LEAD_MS = 100;
+
+/** The next time-sync boundary strictly after `nowMs`. */
+export function nextBoundaryMs(nowMs: number, epochMs: number, periodMs: number): number {
+  return epochMs + (Math.floor((nowMs - epochMs) / periodMs) + 1) * periodMs;
+}
+
+/** A frame the board holds (armed, emitting, or ended and not yet accounted). */
+interface HeldFrame {
+  frame: number;
+  /** The sync boundary it was armed for. */
+  startMs: number;
+  /** Why it is being closed, once the gate shut on it. */
+  reason: FrameEndReason | null;
+}
+
+/**
  * The frame scheduler. Frames start on the link's time-sync boundaries
- * (epoch + k * period); the board emits exactly PULSES_PER_FRAME pulses a frame. A
- * shut gate stops the open frame at once (PAUSED_*), and a frame is accounted — one
- * SOURCE_FRAME event with its number, pulse count from the board's counter, and
- * reason — once the board reports it ended. Frame numbers run on across pauses.
+ * (epoch + k * period): each is armed FRAME_ARM_LEAD_MS ahead of its boundary, and the
+ * board opens the gate at the boundary and emits exactly PULSES_PER_FRAME pulses, so
+ * line latency does not delay frames or make them skip a period. A shut gate stops the
+ * emitting frame at once (PAUSED_*) and withdraws an armed one; a frame is accounted —
+ * one SOURCE_FRAME event with its number, pulse count from the board's counter, and
+ * reason — once the board reports it ended. A frame that never opened sent no pulses
+ * and is not accounted: the next frame takes its number. Frame numbers run on across pauses.
  */
 export function frameSchedulerActor(deps: ActorDeps) {
   return fromCallback<EventObject, ActorInput>(({ input, sendBack }) => {
@@ -124,22 +149,20 @@ export function frameSchedulerActor(deps: ActorDeps) {
     const periodMs = framePeriodMs(p);
     const pulses = p.PULSES_PER_FRAME;
     const minElev = minElevationDeg(p, input.plan);
-    let open: number | null = null;
-    let closing: { frame: number; reason: FrameEndReason } | null = null;
-    const startedAt = new Map<number, number>();
-    // Frames start only when a sync boundary is crossed, so every frame start is on the grid.
-    let prevBoundary = Math.floor((deps.clock.now() - link.timeSync().epochMs) / periodMs);
+    // Oldest first: at most one emitting (or ended, unaccounted) and one armed.
+    const held: HeldFrame[] = [];
     let emitting = false;
 
-    const account = (frame: number, reason: FrameEndReason) => {
-      const r = source.frameReport();
-      const count = r && r.frameNumber === frame ? r.pulsesEmitted : 0;
+    const account = (f: HeldFrame, count: number, reason: FrameEndReason) => {
       rd.pulsesSent += count;
-      deps.event('SOURCE_FRAME', { frameNumber: frame, pulseCount: count, reason });
-      deps.frameAccounted({ frameNumber: frame, pulseCount: count, reason, startMs: startedAt.get(frame) ?? now0 });
-      startedAt.delete(frame);
+      deps.event('SOURCE_FRAME', { frameNumber: f.frame, pulseCount: count, reason });
+      deps.frameAccounted({ frameNumber: f.frame, pulseCount: count, reason, startMs: f.startMs });
     };
-    const now0 = deps.clock.now();
+    /** Accounts a frame the board is done with; one that never opened hands its number back. */
+    const settle = (f: HeldFrame, pulsesEmitted: number, opened: boolean, reason: FrameEndReason) => {
+      if (!opened && f.frame === rd.frameNumber - 1) rd.frameNumber = f.frame;
+      else account(f, pulsesEmitted, reason);
+    };
     // The machine's running.emitting/held follows these events; status.emitting is derived from it.
     const setEmitting = (on: boolean) => {
       if (on === emitting) return;
@@ -153,44 +176,39 @@ export function frameSchedulerActor(deps: ActorDeps) {
       rd.elevationDeg = elev;
       const sync = link.timeSync();
       const gate = closedGate(deps.status().fineLock, elev, minElev, link.linkUp() && sync.locked);
-      if (closing) {
-        const r = source.frameReport();
-        if (r && r.frameNumber === closing.frame && r.ended) {
-          account(closing.frame, closing.reason);
-          closing = null;
-        }
+      // Frames are accounted in order, each once the board reports it ended.
+      while (held.length > 0) {
+        const r = source.frameReport(held[0].frame);
+        if (r && !r.ended) break;
+        const f = held.shift()!;
+        settle(f, r?.pulsesEmitted ?? 0, r?.opened ?? false, f.reason ?? 'COMPLETED');
       }
-      if (open !== null) {
-        const r = source.frameReport();
-        if (gate !== null) {
-          source.stopFrame();
-          closing = { frame: open, reason: gate };
-          open = null;
-        } else if (r && r.frameNumber === open && r.ended) {
-          account(open, 'COMPLETED');
-          open = null;
-        }
+      if (gate !== null && held.some((f) => f.reason === null)) {
+        source.stopFrame();
+        for (const f of held) f.reason ??= gate;
       }
-      const boundary = Math.floor((now - sync.epochMs) / periodMs);
-      const crossed = boundary > prevBoundary;
-      prevBoundary = boundary;
-      if (open === null && closing === null && gate === null && crossed) {
-        open = rd.frameNumber;
+      const nextMs = nextBoundaryMs(now, sync.epochMs, periodMs);
+      // One frame armed at a time: a late one (its command not yet taken) is waited for, not replaced.
+      const armed = held.some((f) => f.startMs >= nextMs || source.frameReport(f.frame)?.opened === false);
+      if (gate === null && !armed && held.every((f) => f.reason === null) && nextMs - now <= FRAME_ARM_LEAD_MS) {
+        const f: HeldFrame = { frame: rd.frameNumber, startMs: nextMs, reason: null };
         rd.frameNumber++;
-        source.startFrame(open, pulses);
-        startedAt.set(open, now);
+        held.push(f);
+        source.startFrame(f.frame, pulses, nextMs);
       }
-      setEmitting(open !== null);
+      setEmitting(held.some((f) => f.reason === null && f.startMs <= now));
     });
     return () => {
       stop();
-      if (open !== null) {
-        source.stopFrame();
-        // Stopped from outside: the machine has already left running, so its snapshot says why.
-        account(open, deps.status().stopReason);
-      } else if (closing) {
-        account(closing.frame, closing.reason);
-      }
+      // Stopped from outside: the machine has already left running, so its snapshot says why.
+      const reports = held.map((f) => source.frameReport(f.frame));
+      if (held.length > 0) source.stopFrame();
+      held.forEach((f, i) => {
+        const before = reports[i];
+        const r = source.frameReport(f.frame);
+        const reason = f.reason ?? (before?.ended ? 'COMPLETED' : deps.status().stopReason);
+        settle(f, r?.pulsesEmitted ?? 0, r?.opened ?? false, reason);
+      });
     };
   });
 }

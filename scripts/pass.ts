@@ -1,51 +1,133 @@
 /**
- * npm run pass -- --station beijing [--seed N] [--duration-s S] [--json]
- * Simulate one QKD pass end to end and print its summary. Progress goes to stderr.
- * Exit codes: 0 ok, 1 failure, 2 usage.
+ * npm run pass -- [--bench FILE] [--port BOARD=PATH,...] [--station NAME] [--seed N] [--duration-s S] [--json]
+ * npm run pass -- --physics-only [--station NAME] [--seed N] [--duration-s S] [--json]
+ * One QKD pass with the payload firmware in the loop (hil/mission, docs/mission.md) on a
+ * bench of your choice (in-process emulators by default), or the physics-only engine.
+ * Progress goes to stderr. Exit codes: 0 ok (keys equal), 1 failure, 2 usage.
  */
-import { runPass } from '../hil/mission/physics-pass.ts';
+import { resolve } from 'node:path';
 import { STATIONS } from '../boards/sim/stations.ts';
-import { intOption, parseCli, seedOption } from './cli.ts';
+import { Bench } from '../hil/bench/bench.ts';
+import { applyPortOverrides, type BenchConfig, loadBenchConfig } from '../hil/bench/config.ts';
+import { runPass } from '../hil/mission/physics-pass.ts';
+import { inProcessBenchConfig, RIG_BOARDS } from '../hil/mission/rig.ts';
+import { runMissionPass, runMissionPassOnBench } from '../hil/mission/run.ts';
+import type { MissionPassOptions, MissionSummary } from '../hil/mission/types.ts';
+import type { PassSummary } from '../hil/mission/physics-pass.ts';
+import { fail, intOption, parseCli, seedOption, usageError } from './cli.ts';
 
-const usage = `usage: npm run pass -- --station NAME [--seed N] [--duration-s S] [--json]
-Simulates one pass of the example 500 km sun-synchronous orbit over a ground station
-(the highest night pass within 72 h of the TLE epoch), 625 MHz decoy-state BB84
-(mu 0.8/0.1/0, p 0.5/0.25/0.25), channel, detectors, and real-time key distillation.
+const usage = `usage: npm run pass -- [--bench FILE] [--port BOARD=PATH,...] [--station NAME] [--seed N] [--duration-s S] [--json]
+       npm run pass -- --physics-only [--station NAME] [--seed N] [--duration-s S] [--json]
+One pass of the example 500 km sun-synchronous orbit over a ground station (the highest
+night pass within 72 h of the TLE epoch) with the payload firmware in the loop: the
+firmware on the bench's boards over their board links, the pass plan by telecommand,
+625 MHz decoy-state BB84 through channel and detectors, real-time key distillation over
+the optical link (docs/mission.md).
+  --bench FILE      bench config (hil/benches/*.json) on simulated time: in-process
+                    emulators, lockstep hosts (lockstep.json) or emulator processes on
+                    ptys in lockstep (pty.json). Default: the in-process bench (fastest)
+  --port SPEC       put boards on given lines (apt=/dev/pts/7, apt=tcp:HOST:PORT); the
+                    pass needs simulated time, so real boards are refused
   --station NAME    ${Object.keys(STATIONS).join(' | ')} (default beijing)
   --seed N          simulation seed, whole number (default 1); same seed, same bits
   --duration-s S    QKD window centred on culmination, whole seconds 1..1200 (default 300)
-  --json            print the summary as one JSON object
-Example: npm run pass -- --station beijing --seed 7 --json`;
+  --physics-only    the physics-only engine (no firmware, no boards; hil/mission/physics-pass.ts)
+  --json            print the summary as one JSON object (keySha256, finalKeyBits, ...)
+Example: npm run pass -- --bench hil/benches/pty.json --seed 7 --json`;
 
-const args = parseCli({
-      station: { type: 'string', default: 'beijing' },
-      seed: { type: 'string', default: '1' },
-      'duration-s': { type: 'string', default: '300' },
-      json: { type: 'boolean', default: false },
-    }, usage, false);
+const args = parseCli(
+  {
+    bench: { type: 'string' },
+    port: { type: 'string' },
+    station: { type: 'string', default: 'beijing' },
+    seed: { type: 'string', default: '1' },
+    'duration-s': { type: 'string', default: '300' },
+    'physics-only': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+  usage,
+  false,
+);
 const v = args.values;
 const station = v.station!.toLowerCase();
-if (!STATIONS[station]) {
-  console.error(`--station: unknown station '${v.station}' (known: ${Object.keys(STATIONS).join(', ')})`);
-  process.exit(2);
-}
+if (!STATIONS[station]) usageError(`--station: unknown station '${v.station}' (known: ${Object.keys(STATIONS).join(', ')})`, usage);
 // Seeds are 53-bit for the pulse settings; whole seconds because geometry is sampled at 1 s.
 const seed = seedOption(v.seed, usage, Number.MAX_SAFE_INTEGER)!;
 const durationS = intOption('duration-s', v['duration-s'], usage, 1, 1200)!;
+const progress = (m: string) => process.stderr.write(`[pass] ${m}\n`);
 
-let result;
-try {
-  result = runPass({ station, seed, durationS, progress: (m) => process.stderr.write(`[pass] ${m}\n`) });
-} catch (e) {
-  console.error(`pass failed: ${(e as Error).message}`);
-  process.exit(1);
+if (v['physics-only']) {
+  if (v.bench || v.port) usageError('--physics-only runs no boards: it takes no --bench or --port', usage);
+  let s: PassSummary;
+  try {
+    s = runPass({ station, seed, durationS, progress }).summary;
+  } catch (e) {
+    fail(`pass failed: ${(e as Error).message}`, 1);
+  }
+  console.log(v.json ? JSON.stringify(s) : physicsLines(s).join('\n'));
+  process.exit(s.keysEqual ? 0 : 1);
 }
-const s = result.summary;
-if (v.json) {
-  console.log(JSON.stringify(s));
-} else {
+
+let bench: BenchConfig | null = null;
+try {
+  // --port alone puts boards of the in-process bench on lines; its clock follows from them (a real board: the wall clock, refused below once its port opened).
+  if (v.bench || v.port) bench = applyPortOverrides(v.bench ? loadBenchConfig(resolve(v.bench)) : { ...inProcessBenchConfig(), clock: 'auto' }, v.port);
+} catch (e) {
+  fail((e as Error).message, 2);
+}
+const options: MissionPassOptions = {
+  station,
+  seed,
+  durationS,
+  onProgress: (p) => progress(`t ${p.tS.toFixed(0)} s  ${p.mode}  detections ${p.detections}  final key ${p.finalKeyBits} bits in ${p.blocksDelivered} blocks`),
+};
+let s: MissionSummary;
+try {
+  s = bench ? await onBench(bench) : runMissionPass(options).summary;
+} catch (e) {
+  fail(`pass failed: ${(e as Error).message}`, 1);
+}
+console.log(v.json ? JSON.stringify(s) : missionLines(s).join('\n'));
+process.exit(s.keysEqual ? 0 : 1);
+
+/** The pass on a bench opened from its config (a line that cannot be opened fails naming board, port and cause). */
+async function onBench(config: BenchConfig): Promise<MissionSummary> {
+  progress(`bench ${config.name} (${Object.entries(config.boards).map(([b, c]) => `${b}: ${c.mode}`).join(', ')}), seed ${seed}`);
+  const opened = await Bench.open(config, { seed, boards: [...RIG_BOARDS], runName: `pass-${config.name}-seed${seed}` });
+  try {
+    const r = await runMissionPassOnBench(opened, options);
+    progress(`captures: ${opened.captures.join(', ')}`);
+    return r.summary;
+  } finally {
+    await opened.close();
+  }
+}
+
+function missionLines(s: MissionSummary): string[] {
   const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-  const lines = [
+  const aborted = Object.keys(s.blocks.abortReasons).length ? ` (aborted: ${JSON.stringify(s.blocks.abortReasons)})` : '';
+  return [
+    `station            ${s.station} (seed ${s.seed})`,
+    `pass               ${s.passStartUtc} .. ${s.passEndUtc} (${s.durationS} s)`,
+    `max elevation      ${s.maxElevationDeg.toFixed(1)} deg`,
+    `modes              ${s.modeTimeline.map((m) => m.to).join(' -> ')}`,
+    `loss               ${s.lossDbMin.toFixed(1)} .. ${s.lossDbMax.toFixed(1)} dB`,
+    `pointing residual  ${s.pointingRmsUrad.toFixed(2)} urad RMS`,
+    `detections         ${s.detections}`,
+    `sifted bits        ${s.siftedBits} key basis`,
+    `QBER               ${pct(s.qber)}`,
+    `blocks             ${s.blocks.delivered} delivered, ${s.blocks.aborted} aborted${aborted}`,
+    `final key          ${s.finalKeyBits} bits (${s.keysEqual ? 'Alice = Bob' : 'MISMATCH'})`,
+    `key sha256         ${s.keySha256}`,
+    `PUS TM             ${s.tm.total} packets`,
+    `simulated time     ${s.simS.toFixed(1)} s`,
+    `wall time          ${s.wallS.toFixed(2)} s`,
+  ];
+}
+
+function physicsLines(s: PassSummary): string[] {
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  return [
     `station            ${s.station} (seed ${s.seed})`,
     `pass               ${s.passStartUtc} .. ${s.passEndUtc} (${s.durationS} s)`,
     `max elevation      ${s.maxElevationDeg.toFixed(1)} deg`,
@@ -62,6 +144,4 @@ if (v.json) {
     `key sha256         ${s.keySha256}`,
     `wall time          ${s.wallS.toFixed(2)} s`,
   ];
-  console.log(lines.join('\n'));
 }
-process.exit(s.keysEqual ? 0 : 1);

@@ -4,6 +4,7 @@ import { type AcceptedPacket, UplinkFrontEnd, type UplinkEvent } from '../../fir
 import { MemorySaStateStore, type SaStateStore } from '../../firmware/link/sa-state.ts';
 import { ReliableDownlinkSender } from '../../firmware/link/reliable-downlink.ts';
 import { decodeArqAck } from '../../protocols/link/arq.ts';
+import { ArqOutbox } from '../../protocols/link/arq-outbox.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
 import {
   ARQ_ACK_APID,
@@ -42,6 +43,8 @@ import { ReliableDownlinkReceiver } from './reliable-downlink-receiver.ts';
  * by ReliableDownlinkReceiver on the ground over TC VC 1), so distillation messages
  * arrive exactly once and in order in both directions. Housekeeping and relay data are
  * best effort. The reliable channel numbers its packets (it owns their sequence count).
+ * Its packets wait in an ArqOutbox and are fed to the VC queue about a frame at a time,
+ * so a go-back-N repeat replaces a waiting copy instead of queuing behind it.
  */
 export interface OpticalLinkConfig {
   seed: number;
@@ -116,6 +119,9 @@ export class OpticalLink {
   private readonly cfg: OpticalLinkConfig;
   readonly reliableTx: ReliableDownlinkSender;
   readonly reliableRx: ReliableDownlinkReceiver;
+  /** Reliable packets released by the sender, not yet on the VC queue. */
+  private readonly reliableOutbox = new ArqOutbox();
+  private readonly frameLengthBytes: number;
   /** Acknowledgement packets that arrived on board unreadable (counted, ignored). */
   badAcks = 0;
 
@@ -162,6 +168,7 @@ export class OpticalLink {
     this.reliableTx = new ReliableDownlinkSender(TM_VC.distillation, { windowK: ARQ_WINDOW_K, t1Ms: cfg.fopT1Ms ?? 500, transmissionLimit: 1000 });
     this.reliableRx = new ReliableDownlinkReceiver(TM_VC.distillation, ARQ_ACK_APID, ARQ_FARM_WINDOW_WIDTH);
     this.frameBuf = new Uint8Array(this.scheduler.channelFrameBytes);
+    this.frameLengthBytes = frameLengthBytes;
   }
 
   // ---- board side ----
@@ -175,7 +182,14 @@ export class OpticalLink {
   }
 
   private enqueueReliable(packets: Uint8Array[]): void {
-    for (const p of packets) this.scheduler.enqueue(TM_VC.distillation, p);
+    this.reliableOutbox.put(packets);
+  }
+
+  /** Tops the distillation VC queue up to about one frame from the outbox (the rest stays replaceable). */
+  private feedReliable(): void {
+    while (this.scheduler.pendingBytes(TM_VC.distillation) < this.frameLengthBytes && this.reliableOutbox.size > 0) {
+      this.scheduler.enqueue(TM_VC.distillation, this.reliableOutbox.take() as Uint8Array);
+    }
   }
   /** False when the relay queue is full (back-pressure: try again later). */
   sendRelay(packet: Uint8Array): boolean {
@@ -196,11 +210,11 @@ export class OpticalLink {
   }
 
   /**
-   * Distillation octets not yet on the wire: the VC queue plus what waits for the
-   * reliable channel's window. Use this (not the scheduler alone) for flow control.
+   * Distillation octets not yet on the wire: the VC queue, the reliable outbox and what
+   * waits for the reliable channel's window. Use this (not the scheduler alone) for flow control.
    */
   distillationBacklogBytes(): number {
-    return this.scheduler.pendingBytes(TM_VC.distillation) + this.reliableTx.waitingBytes;
+    return this.scheduler.pendingBytes(TM_VC.distillation) + this.reliableOutbox.bytes + this.reliableTx.waitingBytes;
   }
 
   /** True when every reliable downlink packet has been acknowledged by the ground. */
@@ -229,7 +243,9 @@ export class OpticalLink {
       for (const p of r.packets) {
         if (p.vcid === TC_VC.distillation && p.mapId === ARQ_ACK_MAP_ID) {
           try {
-            this.enqueueReliable(this.reliableTx.onAck(decodeArqAck(p.bytes, ARQ_ACK_APID), f.arriveS * 1000));
+            const clcw = decodeArqAck(p.bytes, ARQ_ACK_APID);
+            this.enqueueReliable(this.reliableTx.onAck(clcw, f.arriveS * 1000));
+            this.reliableOutbox.acknowledge(clcw.reportValue);
           } catch (e) {
             if (!isProtocolError(e)) throw e;
             this.badAcks++;
@@ -246,6 +262,7 @@ export class OpticalLink {
     const t = this.nowS;
     this.deliverUplink(t);
     const ocf = this.board.nextOcfWord();
+    this.feedReliable();
     this.scheduler.nextFrame(this.frameBuf, 0, ocf);
     const rx = this.downlink.transmit(this.frameBuf, t);
     this.nowS = t + this.frameTimeS;

@@ -1,5 +1,7 @@
 import type { BoardName } from '../../boards/definitions.ts';
 import type { BoardEmulator } from '../../boards/emulator/index.ts';
+import type { SimControl } from '../../protocols/board-link.ts';
+import type { RequestEngine } from '../request-engine.ts';
 
 /** The body attitude the acs board holds: the commanded target and the actual attitude, mrad. */
 export interface AttitudeMrad {
@@ -48,5 +50,28 @@ export function inProcessEnvironment(boards: Record<BoardName, { emu: BoardEmula
       apt.env.link.lossDb = lossDb;
     },
     setLinkLoss: (lossDb, dropout) => void lct.applySim({ kind: 'LINK', lossDb, dropout }),
+  };
+}
+
+/**
+ * The board environment over the board link, for boards that are not emulators on the
+ * bench's own clock (lockstep hosts, emulator processes on ptys or TCP): the world's
+ * settings are SIM requests through each board's request engine (callback face), each
+ * kind coalesced by key so a line slower than the world keeps only the newest value
+ * queued; what it reads are the engines' latest values (the telemetry stream, and the
+ * acs target from the answer to the payload's own write).
+ */
+export function boardLinkEnvironment(boards: Record<'acs' | 'apt' | 'lct', { client: RequestEngine }>): BoardEnvironment {
+  const acs = boards.acs.client;
+  const apt = boards.apt.client;
+  const lct = boards.lct.client;
+  const sim = (engine: RequestEngine, key: string, ctrl: SimControl) => engine.request({ op: 'SIM', sim: ctrl }, undefined, key);
+  return {
+    attitudeMrad: () => ({ targetX: acs.value('TARGET_X_MRAD'), targetY: acs.value('TARGET_Y_MRAD'), x: acs.value('ATT_X_MRAD'), y: acs.value('ATT_Y_MRAD') }),
+    fsmPositionUrad: () => ({ x: apt.value('FSM_POS_X_URAD'), y: apt.value('FSM_POS_Y_URAD') }),
+    setBeacon: (xUrad, yUrad, visible) => sim(apt, 'env:beacon', { kind: 'BEACON', xUrad, yUrad, visible }),
+    // The apt's SIM LINK is the beacon path's loss (its camera signal); it is never cut.
+    setBeaconLossDb: (lossDb) => sim(apt, 'env:link', { kind: 'LINK', lossDb, dropout: false }),
+    setLinkLoss: (lossDb, dropout) => sim(lct, 'env:link', { kind: 'LINK', lossDb, dropout }),
   };
 }

@@ -14,12 +14,22 @@ const END_OF_PASS_AFTER_MS = 4000;
 /** How often the script checks whether distillation has settled. */
 const SETTLE_STEP_MS = 100;
 
-/** What the script drives time with (the bench's SimClock). */
+/** What the script drives time with synchronously (the bench's SimClock run in a plain loop). */
 export interface ScriptClock {
   now(): number;
   runUntil(tMs: number): void;
   runUntilTrue(pred: () => boolean, limitMs: number, stepMs?: number): boolean;
 }
+
+/** The same, awaited: bench time on a held SimClock (lockstep grants awaited) or the wall clock. */
+export interface HeldScriptClock {
+  now(): number;
+  runUntil(tMs: number): Promise<void>;
+  runUntilTrue(pred: () => boolean, limitMs: number, stepMs?: number): Promise<boolean>;
+}
+
+/** What the script asks of time: run to a time, or until a condition holds (the answer is whether it held). */
+export type ScriptStep = { untilMs: number } | { until: () => boolean; limitMs: number; stepMs?: number };
 
 /** What the script does to the payload (the firmware's Payload, or a fake). */
 export interface ScriptPayload {
@@ -61,20 +71,55 @@ export function passPlanArgs(stationName: string, station: Station, geo: Pick<Pa
  * plan by itself), the last time tags go to the ground, the payload's distillation
  * closes the pass, and the link drains until everything settled or the link window
  * ends. Returns the mission time it stopped at.
+ *
+ * Written once as a generator of time steps, so one script runs both synchronously
+ * (runPassScript, the in-process fast path) and awaited (runPassScriptHeld, any bench).
  */
-export function runPassScript(clock: ScriptClock, payload: ScriptPayload, timeline: PassTimeline, plan: ReturnType<typeof passPlanArgs>, steps: ScriptSteps): number {
-  clock.runUntil(PAYLOAD_POWER_ON_MS);
+export function* passScript(now: () => number, payload: ScriptPayload, timeline: PassTimeline, plan: ReturnType<typeof passPlanArgs>, steps: ScriptSteps): Generator<ScriptStep, number, boolean> {
+  yield { untilMs: PAYLOAD_POWER_ON_MS };
   payload.powerOn();
-  if (!clock.runUntilTrue(() => payload.mode() === 'STANDBY', BOOT_LIMIT_MS)) throw new Error(`payload did not reach STANDBY after power-on (mode ${payload.mode()})`);
-  const nowS = Math.floor(timeline.epochOffsetS + clock.now() / 1000);
+  if (!(yield { until: () => payload.mode() === 'STANDBY', limitMs: BOOT_LIMIT_MS })) throw new Error(`payload did not reach STANDBY after power-on (mode ${payload.mode()})`);
+  const nowS = Math.floor(timeline.epochOffsetS + now() / 1000);
   if (plan.startS <= nowS) throw new Error(`lead-in of ${timeline.leadS} s is too short: the payload booted at mission time ${nowS}`);
   payload.sendTc(encodeCommand('UPLOAD_PASS_PLAN', plan, { seq: 1 }));
-  clock.runUntil(timeline.passEndMs + FLUSH_TAGS_AFTER_PASS_MS);
+  yield { untilMs: timeline.passEndMs + FLUSH_TAGS_AFTER_PASS_MS };
   steps.flushTimeTags();
-  clock.runUntil(timeline.passEndMs + END_OF_PASS_AFTER_MS);
+  yield { untilMs: timeline.passEndMs + END_OF_PASS_AFTER_MS };
   steps.endOfPass();
-  clock.runUntilTrue(steps.settled, timeline.linkEndMs - clock.now(), SETTLE_STEP_MS);
-  const endMs = clock.now();
+  yield { until: steps.settled, limitMs: timeline.linkEndMs - now(), stepMs: SETTLE_STEP_MS };
+  const endMs = now();
   payload.stop();
   return endMs;
+}
+
+/** Runs a script on a synchronous clock; returns what the script returned. */
+export function driveScript(clock: ScriptClock, script: Generator<ScriptStep, number, boolean>): number {
+  let answer = false;
+  for (;;) {
+    const r = script.next(answer);
+    if (r.done) return r.value;
+    const s = r.value;
+    answer = 'untilMs' in s ? (clock.runUntil(s.untilMs), true) : clock.runUntilTrue(s.until, s.limitMs, s.stepMs);
+  }
+}
+
+/** Runs a script on an awaited clock; resolves to what the script returned. */
+export async function driveScriptHeld(clock: HeldScriptClock, script: Generator<ScriptStep, number, boolean>): Promise<number> {
+  let answer = false;
+  for (;;) {
+    const r = script.next(answer);
+    if (r.done) return r.value;
+    const s = r.value;
+    answer = 'untilMs' in s ? (await clock.runUntil(s.untilMs), true) : await clock.runUntilTrue(s.until, s.limitMs, s.stepMs);
+  }
+}
+
+/** The pass script run synchronously (see passScript). */
+export function runPassScript(clock: ScriptClock, payload: ScriptPayload, timeline: PassTimeline, plan: ReturnType<typeof passPlanArgs>, steps: ScriptSteps): number {
+  return driveScript(clock, passScript(() => clock.now(), payload, timeline, plan, steps));
+}
+
+/** The pass script run awaited (see passScript). */
+export function runPassScriptHeld(clock: HeldScriptClock, payload: ScriptPayload, timeline: PassTimeline, plan: ReturnType<typeof passPlanArgs>, steps: ScriptSteps): Promise<number> {
+  return driveScriptHeld(clock, passScript(() => clock.now(), payload, timeline, plan, steps));
 }

@@ -9,7 +9,7 @@ const PD_UW_PER_W = 1e6 * 1e6;
 /** One source frame as the output gate let it out: pulses [frameNumber * P, frameNumber * P + pulses). */
 export interface EmittedFrame {
   frameNumber: number;
-  /** Mission-clock ms the gate opened and closed. */
+  /** Mission-clock ms the gate opened (Infinity while armed) and closed. */
   startMs: number;
   stopMs: number | null;
   /** Pulses the frame was started with, and the rate. */
@@ -25,27 +25,43 @@ export function pulsesBy(f: EmittedFrame, tMs: number): number {
   return Math.min(f.pulsesPlanned, Math.floor((end - f.startMs) * f.ratePerMs + 1e-6));
 }
 
+/** A frame armed on the board and not yet opened. */
+interface ArmedFrame {
+  frame: EmittedFrame;
+  /** When the gate is to open (the sync boundary), payload-clock ms. */
+  startAtMs: number;
+  /** When the board acknowledged the arm command; null while it is on the line. */
+  ackMs: number | null;
+  openTimer: unknown;
+}
+
 /**
  * SourcePort over the qsrc board. Laser temperature, intensity modulator and pattern
  * registers are written over the board link; laser temperature, monitor photodiode and
  * QRNG health come from the telemetry stream (a fresh MONITOR_PD_UW read follows every
  * intensity change, so the calibration loop never works on a stale sample).
  *
- * The qsrc board has no per-frame gate registers (frame number, pulses sent, frame
- * done): its pattern generator runs freely with a frame counter. Until it has them,
- * this port models the output gate: a frame opens when the board acknowledges its
- * FRAME_PULSES write, emits at the repetition rate, and closes after exactly the
- * planned pulses or when stopFrame() is called. `emitted` is that schedule, which the
- * channel simulation samples detections from.
+ * The qsrc board has no per-frame gate registers (frame number, start time, pulses
+ * sent, frame done): its pattern generator runs freely with a frame counter. Until it
+ * has them, this port models the board's double-buffered output gate: startFrame arms a
+ * frame with a FRAME_PULSES write; the gate opens at the frame's start time by the
+ * board's clock (the shared payload clock) if the board acknowledged the write by then,
+ * else at the acknowledgement (a late command), and never before the emitting frame
+ * ends; it closes after exactly the planned pulses or when stopFrame() is called, which
+ * also withdraws an armed frame. `emitted` is that schedule (frames that opened or are
+ * armed, in order), which the channel simulation samples detections from.
  */
 export class QsrcPort extends BoundPort implements SourcePort {
   readonly board = 'qsrc' as const;
   readonly emitted: EmittedFrame[] = [];
   private pattern: SourcePattern = { repRateMhz: 625, pSignal: 0.5, pDecoy: 0.25, pVacuum: 0.25, pKeyBasis: 0.5 };
   private levels = { signalMu: 0.8, decoyMu: 0.1, vacuumMu: 0 };
+  /** The frame whose gate opened last (emitting, or ended). */
   private current: EmittedFrame | null = null;
-  private pendingStop = false;
   private endTimer: unknown = null;
+  private armed: ArmedFrame | null = null;
+  /** The last frame withdrawn or refused before it opened. */
+  private unopened: number | null = null;
   private rngFailures = 0;
 
   private subscribed = false;
@@ -97,54 +113,85 @@ export class QsrcPort extends BoundPort implements SourcePort {
     return this.rngFailures;
   }
 
-  startFrame(frameNumber: number, pulses: number): void {
-    this.closeGate();
+  startFrame(frameNumber: number, pulses: number, startAtMs: number): void {
+    this.withdraw();
     const f: EmittedFrame = { frameNumber, startMs: Infinity, stopMs: null, pulsesPlanned: pulses, ratePerMs: this.pattern.repRateMhz * 1000, ended: false };
-    this.current = f;
-    this.pendingStop = false;
+    const armed: ArmedFrame = { frame: f, startAtMs, ackMs: null, openTimer: null };
+    this.armed = armed;
+    if (this.unopened === frameNumber) this.unopened = null;
     this.emitted.push(f);
     this.client.write({ FRAME_PULSES: Math.min(pulses, 4_000_000_000) }, (r) => {
-      if (this.current !== f) return;
-      if (!r || r.status !== 'OK' || this.pendingStop) {
-        // The gate never opened.
-        f.startMs = this.clock.now();
-        f.stopMs = f.startMs;
-        f.ended = true;
+      if (this.armed !== armed) return;
+      if (!r || r.status !== 'OK') {
+        // Refused: the gate never opens for it.
+        this.withdraw();
         return;
       }
-      f.startMs = this.clock.now();
-      const durMs = pulses / f.ratePerMs;
-      this.endTimer = this.clock.setTimeout(() => {
-        this.endTimer = null;
-        if (f.stopMs === null) {
-          f.stopMs = f.startMs + durMs;
-          f.ended = true;
-        }
-      }, durMs);
+      armed.ackMs = this.clock.now();
+      this.scheduleOpen(armed);
     });
   }
 
-  private closeGate(): void {
-    const f = this.current;
-    if (!f || f.ended) return;
-    if (f.startMs === Infinity) {
-      this.pendingStop = true;
-      return;
-    }
-    f.stopMs = this.clock.now();
+  /** Times the armed frame's gate: its start time, but not before the command was taken nor before the emitting frame ends. */
+  private scheduleOpen(a: ArmedFrame): void {
+    const prev = this.current;
+    const prevEndMs = prev && !prev.ended ? prev.startMs + prev.pulsesPlanned / prev.ratePerMs : -Infinity;
+    const atMs = Math.max(a.startAtMs, a.ackMs!, prevEndMs);
+    a.openTimer = this.clock.setTimeout(() => this.open(a, atMs), atMs - this.clock.now());
+  }
+
+  private open(a: ArmedFrame, atMs: number): void {
+    if (this.armed !== a) return;
+    this.armed = null;
+    const prev = this.current;
+    // The previous frame ran its whole length by now (its own end timer may share this instant).
+    if (prev && !prev.ended) this.endFrame(prev, prev.startMs + prev.pulsesPlanned / prev.ratePerMs);
+    const f = a.frame;
+    f.startMs = atMs;
+    this.current = f;
+    const durMs = f.pulsesPlanned / f.ratePerMs;
+    this.endTimer = this.clock.setTimeout(() => {
+      this.endTimer = null;
+      if (!f.ended) this.endFrame(f, f.startMs + durMs);
+    }, atMs + durMs - this.clock.now());
+  }
+
+  private endFrame(f: EmittedFrame, stopMs: number): void {
+    f.stopMs = stopMs;
     f.ended = true;
-    if (this.endTimer !== null) this.clock.clearTimeout(this.endTimer);
-    this.endTimer = null;
+    if (f === this.current && this.endTimer !== null) {
+      this.clock.clearTimeout(this.endTimer);
+      this.endTimer = null;
+    }
+  }
+
+  /** Withdraws the armed frame: it never opens, sends nothing and leaves the schedule. */
+  private withdraw(): void {
+    const a = this.armed;
+    if (!a) return;
+    this.armed = null;
+    if (a.openTimer !== null) this.clock.clearTimeout(a.openTimer);
+    const i = this.emitted.lastIndexOf(a.frame);
+    if (i >= 0) this.emitted.splice(i, 1);
+    this.unopened = a.frame.frameNumber;
   }
 
   stopFrame(): void {
-    this.closeGate();
+    this.withdraw();
+    const f = this.current;
+    if (f && !f.ended) this.endFrame(f, Math.min(this.clock.now(), f.startMs + f.pulsesPlanned / f.ratePerMs));
   }
 
-  frameReport(): SourceFrameReport | null {
-    const f = this.current;
-    if (!f) return null;
-    return { frameNumber: f.frameNumber, pulsesEmitted: f.startMs === Infinity ? 0 : pulsesBy(f, this.clock.now()), ended: f.ended };
+  frameReport(frameNumber: number): SourceFrameReport | null {
+    if (this.armed?.frame.frameNumber === frameNumber) return { frameNumber, pulsesEmitted: 0, opened: false, ended: false };
+    const now = this.clock.now();
+    // The frames the firmware still asks about are the last one or two.
+    for (let i = this.emitted.length - 1; i >= Math.max(0, this.emitted.length - 3); i--) {
+      const f = this.emitted[i];
+      if (f.frameNumber === frameNumber && f.startMs !== Infinity) return { frameNumber, pulsesEmitted: pulsesBy(f, now), opened: true, ended: f.ended };
+    }
+    if (this.unopened === frameNumber) return { frameNumber, pulsesEmitted: 0, opened: false, ended: true };
+    return null;
   }
 
   /** Every pulse the gate let out so far. */

@@ -219,24 +219,39 @@ function boardsOf(bench: Bench): Record<BoardName, HostedBoard> {
 const booted = (p: Payload) => p.mode() === 'STANDBY' || p.mode() === 'SAFE';
 const bootFailed = (p: Payload) => new Error(`payload did not reach STANDBY after power-on (mode ${p.mode()})`);
 
+/**
+ * Bench time waited for (`bench.sleep`): a SimClock runs held, one event at a time with
+ * each lockstep grant awaited; the wall clock just passes. The same order of events on
+ * every line kind of a lockstep bench, in-process hosts included.
+ */
+export function heldTime(bench: Bench): { advanceMs(ms: number): Promise<void>; runUntilTrue(pred: () => boolean, limitMs: number, stepMs?: number): Promise<boolean> } {
+  return {
+    advanceMs: (ms) => bench.sleep(ms),
+    async runUntilTrue(pred, limitMs, stepMs = 10) {
+      const end = bench.now() + limitMs;
+      while (bench.now() < end) {
+        if (pred()) return true;
+        await bench.sleep(Math.min(stepMs, end - bench.now()));
+      }
+      return pred();
+    },
+  };
+}
+
 /** The payload hosted by `bench` (any lines), with time run through the bench (see HostedPayload). */
 export function hostPayload(bench: Bench, options: PayloadRigOptions = {}): HostedPayload {
   const parts = bindPayload(bench, options);
   // Only an all-in-process bench can run its clock in a plain loop: grants to emulator
   // processes are asynchronous, so a lockstep bench with one runs its clock held (bench.sleep).
   const sim = bench.clock instanceof SimClock && bench.inProcess ? bench.clock : null;
+  const held = heldTime(bench);
   const advanceMs = async (ms: number): Promise<void> => {
     if (sim) sim.runUntil(sim.now() + ms);
-    else await bench.sleep(ms);
+    else await held.advanceMs(ms);
   };
   const runUntilTrue = async (pred: () => boolean, limitMs: number, stepMs = 10): Promise<boolean> => {
     if (sim) return sim.runUntilTrue(pred, limitMs, stepMs);
-    const end = bench.now() + limitMs;
-    while (bench.now() < end) {
-      if (pred()) return true;
-      await bench.sleep(Math.min(stepMs, end - bench.now()));
-    }
-    return pred();
+    return held.runUntilTrue(pred, limitMs, stepMs);
   };
   return {
     ...parts,

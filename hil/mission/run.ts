@@ -1,21 +1,28 @@
 import { DEFAULT_CHANNEL, type ChannelConfig } from '../../boards/sim/channel.ts';
 import { DEFAULT_DETECTOR, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
+import { SimClock } from '../../boards/clock.ts';
+import type { BoardName } from '../../boards/definitions.ts';
 import { stationByName } from '../../boards/sim/stations.ts';
 import { AliceDistiller } from '../../firmware/qkd/alice.ts';
+import type { Payload } from '../../firmware/payload.ts';
 import type { Params } from '../../firmware/params.ts';
 import { housekeepingDef } from '../../protocols/dictionary/index.ts';
 import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../qkd/config.ts';
 import { KeyPool } from '../../qkd/pool.ts';
-import { inProcessEnvironment } from './board-environment.ts';
+import type { Bench } from '../bench/bench.ts';
+import type { RequestEngine } from '../request-engine.ts';
+import { boardLinkEnvironment, inProcessEnvironment, type BoardEnvironment } from './board-environment.ts';
 import { elevationAt, passGeometry } from './geometry.ts';
 import { DEFAULT_LINK_ERRORS, DEFAULT_T1_MS, dropoutWindow, LinkSession } from './link-session.ts';
-import { passPlanArgs, runPassScript } from './pass-script.ts';
+import { driveScript, driveScriptHeld, passPlanArgs, passScript, type HeldScriptClock, type ScriptStep } from './pass-script.ts';
 import { preSharedKey } from './physics-pass.ts';
-import { createPayloadRig, DEFAULT_LOOP_RATE_HZ, missionParams, seedOf, type PayloadRig } from './rig.ts';
+import type { LctPort } from './ports-lct.ts';
+import type { QsrcPort } from './ports-qsrc.ts';
+import { createPayloadRig, DEFAULT_LOOP_RATE_HZ, heldTime, hostPayload, inProcessRig, missionParams, seedOf, type PayloadRigOptions, type RigTm } from './rig.ts';
 import { summarise } from './summary.ts';
 import { passTimeline } from './timeline.ts';
 import type { LinkErrorInjection, MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary } from './types.ts';
-import { MissionWorld } from './world.ts';
+import { MissionWorld, SLICE_MS } from './world.ts';
 
 /** Where the ground beacon really is relative to the ACS's nominal station pointing (its knowledge error). */
 const DEFAULT_BEACON_BIAS_URAD = { x: 700, y: -450 };
@@ -46,51 +53,88 @@ function freshPools(stationName: string, seed: number, bits: number): { payload:
   return pools;
 }
 
-/**
- * One pass with everything in the loop, in simulated time on in-process board
- * emulators (see docs/mission.md), composed of:
- *  - the payload on its boards (rig.ts: emulators, board links, HAL ports, firmware)
- *    and its distiller (Alice);
- *  - the world (world.ts): attitude and beacon, pointing residual, channel, detections
- *    from the source's real frame schedule, the ground station (Bob);
- *  - the link session (link-session.ts): the optical link with distillation and the
- *    payload's TM on it, drop-outs injected by decorating its channels;
- *  - the script (pass-script.ts): power-on, boot, pass plan upload, end of pass, settle.
- * Deterministic for a seed.
- */
-export function runMissionPass(options: MissionPassOptions = {}): MissionPassResult {
+/** The housekeeping sources of the pass (QKD_HK, LINK_HK): they read parts built after the payload, so they are filled in then. */
+interface PassHk {
+  qkd: () => Record<string, unknown>;
+  link: () => Record<string, unknown>;
+}
+
+/** What a pass is, before the payload is hosted: where, when, with which settings. */
+interface PassPlan {
+  wall0: number;
+  stationName: string;
+  station: ReturnType<typeof stationByName>;
+  seed: number;
+  loopRateHz: number;
+  params: Params;
+  minElevationDeg: number;
+  geo: ReturnType<typeof passGeometry>;
+  timeline: ReturnType<typeof passTimeline>;
+  hk: PassHk;
+  /** How the payload is hosted (the rig's options). */
+  rig: PayloadRigOptions;
+}
+
+function planPass(options: MissionPassOptions): PassPlan {
   const wall0 = performance.now();
   const stationName = (options.station ?? 'beijing').toLowerCase();
   const station = stationByName(stationName);
   const seed = options.seed ?? 1;
   const loopRateHz = options.loopRateHz ?? DEFAULT_LOOP_RATE_HZ;
-  const progress = options.onProgress ?? (() => {});
   const params = missionParams(loopRateHz, options.params);
   const minElevationDeg = Math.max(options.minElevationDeg ?? 15, params.MIN_ELEVATION_DEG);
   const geo = passGeometry(station, { durationS: options.durationS ?? 300, minElevationDeg, tle: options.tle });
   const timeline = passTimeline(geo, options.leadS ?? 20, options.drainS ?? 60);
-  const { passStartMs } = timeline;
-  const channel: ChannelConfig = { ...DEFAULT_CHANNEL, ...options.channel };
-  const detector: DetectorConfig = { ...DEFAULT_DETECTOR, ...options.detector };
-  const linkErrors: LinkErrorInjection = { ...DEFAULT_LINK_ERRORS, ...options.linkErrors };
-
-  // ---- the payload on its boards; the HK providers read parts created below, only once the payload reports ----
-  let qkdHk: () => Record<string, unknown> = () => ({});
-  let linkHk: () => Record<string, unknown> = () => ({});
-  const rig: PayloadRig = createPayloadRig({
+  const hk: PassHk = { qkd: () => ({}), link: () => ({}) };
+  const rig: PayloadRigOptions = {
     seed,
     params: options.params,
     loopRateHz,
     configGeneration: options.configGeneration ?? 1,
-    baud: options.baud,
     epochOffsetS: timeline.epochOffsetS,
-    elevationFor: (_target, nowMs) => elevationAt(geo, (nowMs - passStartMs) / 1000),
+    elevationFor: (_target, nowMs) => elevationAt(geo, (nowMs - timeline.passStartMs) / 1000),
     hkProviders: new Map<number, () => Record<string, unknown>>([
-      [housekeepingDef('QKD_HK').sid, () => qkdHk()],
-      [housekeepingDef('LINK_HK').sid, () => linkHk()],
+      [housekeepingDef('QKD_HK').sid, () => hk.qkd()],
+      [housekeepingDef('LINK_HK').sid, () => hk.link()],
     ]),
     hkEnabled: [1, 2, 3].map((s) => housekeepingDef(s).sid),
-  });
+  };
+  return { wall0, stationName, station, seed, loopRateHz, params, minElevationDeg, geo, timeline, hk, rig };
+}
+
+/** The hosted payload as the pass uses it (the in-process rig and a payload hosted on any simulated-time bench alike). */
+interface PassRig {
+  clock: SimClock;
+  payload: Payload;
+  tm: RigTm[];
+  ports: { qsrc: QsrcPort; lct: LctPort };
+  boards: Record<BoardName, { client: RequestEngine }>;
+}
+
+/** A pass put together: its script (to be driven on the clock) and what makes its result once the script ended. */
+interface AssembledPass {
+  script: Generator<ScriptStep, number, boolean>;
+  result(endMs: number): MissionPassResult;
+}
+
+/**
+ * One pass with everything in the loop (see docs/mission.md), put together around a
+ * hosted payload and its distiller (Alice):
+ *  - the world (world.ts): attitude and beacon, pointing residual, channel, detections
+ *    from the source's real frame schedule, the ground station (Bob), reaching the
+ *    boards through `env`;
+ *  - the link session (link-session.ts): the optical link with distillation and the
+ *    payload's TM on it, drop-outs injected by decorating its channels;
+ *  - the script (pass-script.ts): power-on, boot, pass plan upload, end of pass, settle.
+ * The same parts for every bench; only how the script's time is run differs.
+ */
+function assemblePass(plan: PassPlan, options: MissionPassOptions, rig: PassRig, env: BoardEnvironment): AssembledPass {
+  const { stationName, station, seed, params, geo, timeline, minElevationDeg, hk } = plan;
+  const progress = options.onProgress ?? (() => {});
+  const { passStartMs } = timeline;
+  const channel: ChannelConfig = { ...DEFAULT_CHANNEL, ...options.channel };
+  const detector: DetectorConfig = { ...DEFAULT_DETECTOR, ...options.detector };
+  const linkErrors: LinkErrorInjection = { ...DEFAULT_LINK_ERRORS, ...options.linkErrors };
   const { clock, boards, payload } = rig;
   const { qsrc, lct } = rig.ports;
   const source = sourceOf(params);
@@ -116,7 +160,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
 
   // ---- the world, the ground station in it ----
   const world = new MissionWorld({
-    env: inProcessEnvironment(boards),
+    env,
     timeline,
     geo,
     loopPeriodMs: Math.max(1, Math.round(1000 / params.FINE_LOOP_RATE_HZ)),
@@ -139,7 +183,7 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
   // ---- the payload's distillation (Alice) and its housekeeping ----
   const alice = new AliceDistiller({ config: distill, sourceSeed, channel: session.payloadChannel, pool: pools.payload, sessionId, rngSeed: seedOf(seed, 4), clock: () => world.timeS });
   const blocksOf = (s: 'delivered' | 'aborted') => alice.blocks.filter((b) => b.status === s);
-  qkdHk = () => {
+  hk.qkd = () => {
     const last = alice.blocks.at(-1);
     return {
       detections: Math.min(ground.detections, 0xffffffff),
@@ -152,44 +196,97 @@ export function runMissionPass(options: MissionPassOptions = {}): MissionPassRes
       blocksAborted: blocksOf('aborted').length,
     };
   };
-  linkHk = () => session.housekeeping();
+  hk.link = () => session.housekeeping();
 
   // ---- time: the world's steps, the link after each slice ----
   world.attach(clock, (now) => {
     session.advanceTo(now);
     if (now % PROGRESS_MS === 0) {
-      progress({ tS: (now - passStartMs) / 1000, mode: payload.mode(), detections: ground.detections, finalKeyBits: Number(qkdHk().finalKeyBits), blocksDelivered: blocksOf('delivered').length });
+      progress({ tS: (now - passStartMs) / 1000, mode: payload.mode(), detections: ground.detections, finalKeyBits: Number(hk.qkd().finalKeyBits), blocksDelivered: blocksOf('delivered').length });
     }
   });
 
   // ---- the script ----
-  const endMs = runPassScript(clock, payload, timeline, passPlanArgs(stationName, station, geo, timeline, minElevationDeg), {
+  const script = passScript(() => clock.now(), payload, timeline, passPlanArgs(stationName, station, geo, timeline, minElevationDeg), {
     flushTimeTags: () => world.flushTimeTags(),
     endOfPass: () => alice.endOfPass(),
     settled: () => alice.blocks.every((b) => b.status !== 'in-progress') && ground.bob.blocks.every((b) => b.status !== 'in-progress') && session.idle,
   });
 
-  const summary = summarise({
-    station: station.name,
-    seed,
-    geo,
-    epochOffsetS: timeline.epochOffsetS,
-    leadS: timeline.leadS,
-    tm: rig.tm,
-    alice: alice.blocks,
-    bob: ground.bob.blocks,
-    lossMin: world.lossMinDb,
-    lossMax: world.lossMaxDb,
-    truthRms: world.pointingRmsUrad,
-    detections: ground.detections,
-    pulsesEmitted: qsrc.pulsesEmittedTotal(),
-    sampledPulses: world.pulses.sampled,
-    link: session.counters(),
-    boardLinks: Object.fromEntries(Object.entries(boards).map(([n, b]) => [n, { requests: b.client.stats.requests, coalesced: b.client.stats.coalesced, timeouts: b.client.stats.timeouts, telemetryFrames: b.client.stats.telemetryFrames, telemetryLost: b.client.stats.telemetryLost }])),
-    simS: endMs / 1000,
-    wall0,
-  });
-  return { summary, tm: rig.tm.map(({ tMs, bytes }) => ({ tMs, bytes })), pools, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, diagnostics: payload.diagnostics() };
+  const result = (endMs: number): MissionPassResult => {
+    const summary = summarise({
+      station: station.name,
+      seed,
+      geo,
+      epochOffsetS: timeline.epochOffsetS,
+      leadS: timeline.leadS,
+      tm: rig.tm,
+      alice: alice.blocks,
+      bob: ground.bob.blocks,
+      lossMin: world.lossMinDb,
+      lossMax: world.lossMaxDb,
+      truthRms: world.pointingRmsUrad,
+      detections: ground.detections,
+      pulsesEmitted: qsrc.pulsesEmittedTotal(),
+      sampledPulses: world.pulses.sampled,
+      link: session.counters(),
+      boardLinks: Object.fromEntries(Object.entries(boards).map(([n, b]) => [n, { requests: b.client.stats.requests, coalesced: b.client.stats.coalesced, timeouts: b.client.stats.timeouts, telemetryFrames: b.client.stats.telemetryFrames, telemetryLost: b.client.stats.telemetryLost }])),
+      simS: endMs / 1000,
+      wall0: plan.wall0,
+    });
+    return { summary, tm: rig.tm.map(({ tMs, bytes }) => ({ tMs, bytes })), pools, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, diagnostics: payload.diagnostics() };
+  };
+  return { script, result };
+}
+
+/**
+ * One pass with everything in the loop, in simulated time on in-process board
+ * emulators sharing the bench's clock (createPayloadRig at RIG_BAUD, or `options.baud`),
+ * the script run synchronously: the fast path. Deterministic for a seed.
+ */
+export function runMissionPass(options: MissionPassOptions = {}): MissionPassResult {
+  const plan = planPass(options);
+  const rig = createPayloadRig({ ...plan.rig, baud: options.baud });
+  const pass = assemblePass(plan, options, rig, inProcessEnvironment(rig.boards));
+  return pass.result(driveScript(rig.clock, pass.script));
+}
+
+/**
+ * The same pass with the payload hosted on `bench` (hostPayload): any simulated-time
+ * bench. On an all-in-process bench sharing its clock with the emulators it is
+ * runMissionPass (same result); otherwise (lockstep hosts in-process, emulator
+ * processes on ptys or TCP) the world reaches the boards over the board link
+ * (boardLinkEnvironment) and the script waits bench time on the held SimClock, each
+ * lockstep grant awaited, so every line kind of a seed gives the same pass.
+ * `options.seed` defaults to the bench's; `options.baud` does not apply (the bench's lines are as they are).
+ */
+export async function runMissionPassOnBench(bench: Bench, options: MissionPassOptions = {}): Promise<MissionPassResult> {
+  const clock = bench.clock;
+  if (!(clock instanceof SimClock)) {
+    throw new Error(`the mission pass needs simulated time: bench '${bench.config.name}' runs on the wall clock (its boards cannot be given the pass's orbit, beacon and link loss)`);
+  }
+  const plan = planPass({ ...options, seed: options.seed ?? bench.seed });
+  const time = heldTime(bench);
+  // The world's slice, batch and link-environment periods are counted on a grid of
+  // bench time from 0; a bench opened by Bench.open stands a few ms in (identity checks).
+  const gridMs = Math.ceil(clock.now() / SLICE_MS) * SLICE_MS;
+  const shared = sharesClock(bench);
+  if (shared) clock.runUntil(gridMs);
+  else await time.advanceMs(gridMs - clock.now());
+  const hosted = hostPayload(bench, plan.rig);
+  const rig = { ...hosted, clock };
+  if (shared) {
+    const pass = assemblePass(plan, options, rig, inProcessEnvironment(inProcessRig(hosted).boards));
+    return pass.result(driveScript(clock, pass.script));
+  }
+  const pass = assemblePass(plan, options, rig, boardLinkEnvironment(rig.boards));
+  const held: HeldScriptClock = { now: () => clock.now(), runUntil: (tMs) => time.advanceMs(tMs - clock.now()), runUntilTrue: time.runUntilTrue };
+  return pass.result(await driveScriptHeld(held, pass.script));
+}
+
+/** Every board an emulator on the bench's own SimClock (no lockstep hosts): the world may reach them directly and time may run in a plain loop. */
+function sharesClock(bench: Bench): boolean {
+  return bench.inProcess && bench.lockstepQuantumMs === null;
 }
 
 export { DEFAULT_LINK_ERRORS, DEFAULT_LOOP_RATE_HZ, DEFAULT_T1_MS, missionParams };

@@ -92,6 +92,9 @@ const rows: Row[] = [
   { cli: 'pass', name: '--seed 0x10', args: ['--seed', '0x10'], code: 2, says: /--seed.*'0x10'/ },
   { cli: 'pass', name: '--seed -1', args: ['--seed=-1'], code: 2, says: /--seed.*'-1'/ },
   { cli: 'pass', name: '--seed 1.5', args: ['--seed', '1.5'], code: 2, says: /--seed.*'1\.5'/ },
+  { cli: 'pass', name: '--physics-only with --bench', args: ['--physics-only', '--bench', 'hil/benches/pty.json'], code: 2, says: /--physics-only.*--bench/ },
+  { cli: 'pass', name: '--bench no such file', args: ['--bench', join(dir, 'no-such-bench.json')], code: 2, says: /no-such-bench\.json/ },
+  { cli: 'pass', name: '--port a tty that does not exist', args: ['--port', `apt=${noTty}`, '--duration-s', '1'], code: 1, says: new RegExp(`apt.*${escape(noTty)}`) },
 
   // decode: usage (exit 2)
   { cli: 'decode', name: 'unknown format', args: ['--format', 'nope', '-'], stdin: '', code: 2, says: /unknown format 'nope'/ },
@@ -201,7 +204,7 @@ describe('numbers that are accepted still give sane answers', () => {
   });
 
   it('a pass too short to pay for its authentication nets 0 key, never negative, and says so', () => {
-    const json = runScript('pass', ['--duration-s', '1', '--json']);
+    const json = runScript('pass', ['--physics-only', '--duration-s', '1', '--json']);
     expect(json.code, json.stderr).toBe(0);
     const s = JSON.parse(json.stdout) as Record<string, number>;
     expect(s.finalKeyBits).toBe(0);
@@ -209,7 +212,7 @@ describe('numbers that are accepted still give sane answers', () => {
     expect(s.netKeyBits).toBe(0);
     expect(s.authDeficitBits).toBe(s.authKeyConsumedBits);
     expect(Object.values(s).some((v) => v === null)).toBe(false);
-    const text = runScript('pass', ['--duration-s', '1']);
+    const text = runScript('pass', ['--physics-only', '--duration-s', '1']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/net 0 \(the pass did not pay for its authentication: \d+ bits of stored key spent\)/);
   });

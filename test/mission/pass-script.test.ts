@@ -3,7 +3,7 @@ import { SimClock } from '../../boards/clock.ts';
 import { EXAMPLE_TLE } from '../../boards/sim/orbit.ts';
 import { STATIONS } from '../../boards/sim/stations.ts';
 import { decodePacket } from '../../protocols/dictionary/index.ts';
-import { passPlanArgs, runPassScript, type ScriptPayload, type ScriptSteps } from '../../hil/mission/pass-script.ts';
+import { passPlanArgs, runPassScript, runPassScriptHeld, type HeldScriptClock, type ScriptPayload, type ScriptSteps } from '../../hil/mission/pass-script.ts';
 import type { PassTimeline } from '../../hil/mission/timeline.ts';
 
 const TIMELINE: PassTimeline = { leadS: 20, passStartMs: 20_000, passEndMs: 80_000, linkEndMs: 140_000, epochOffsetS: 846_000_000 };
@@ -64,5 +64,37 @@ describe('the pass script', () => {
     const f = fakes(30, 0);
     expect(() => runPassScript(f.clock, f.payload, short, passPlanArgs('beijing', STATIONS.beijing, GEO, short, 15), f.steps)).toThrow(/lead-in of 0.5 s is too short/);
     expect(f.tcs).toEqual([]);
+  });
+});
+
+describe('the pass script awaited (a held clock, as on a lockstep bench)', () => {
+  it('does the same things at the same times as the synchronous run', async () => {
+    const sync = fakes(30, 95_000);
+    const plan = passPlanArgs('beijing', STATIONS.beijing, GEO, TIMELINE, 15);
+    const syncEnd = runPassScript(sync.clock, sync.payload, TIMELINE, plan, sync.steps);
+    const held = fakes(30, 95_000);
+    const c = held.clock;
+    const heldClock: HeldScriptClock = {
+      now: () => c.now(),
+      runUntil: (tMs) => c.advanceTo(tMs),
+      async runUntilTrue(pred, limitMs, stepMs = 10) {
+        const end = c.now() + limitMs;
+        while (c.now() < end) {
+          if (pred()) return true;
+          await c.advanceTo(Math.min(end, c.now() + stepMs));
+        }
+        return pred();
+      },
+    };
+    const heldEnd = await runPassScriptHeld(heldClock, held.payload, TIMELINE, plan, held.steps);
+    expect(held.log).toEqual(sync.log);
+    expect(heldEnd).toBe(syncEnd);
+  });
+
+  it('fails the same way when the payload does not boot', async () => {
+    const f = fakes(null, 0);
+    const c = f.clock;
+    const heldClock: HeldScriptClock = { now: () => c.now(), runUntil: (tMs) => c.advanceTo(tMs), runUntilTrue: async (pred, limitMs) => (await c.advanceTo(c.now() + limitMs), pred()) };
+    await expect(runPassScriptHeld(heldClock, f.payload, TIMELINE, passPlanArgs('beijing', STATIONS.beijing, GEO, TIMELINE, 15), f.steps)).rejects.toThrow(/did not reach STANDBY.*mode BOOT/);
   });
 });
