@@ -511,10 +511,6 @@ export function frameMessage(message: Uint8Array): Uint8Array {
   return encodeSerialFrame(message);
 }
 
-export function opcodeName(byte: number): Opcode | undefined {
-  return OPCODE_NAMES.get(byte);
-}
-
 /** Raw 32-bit register value → signed or unsigned integer of the register's width. */
 export function rawToInt(raw: number, widthBits: 8 | 16 | 32, signed: boolean): number {
   if (widthBits === 32) return signed ? raw | 0 : raw >>> 0;
