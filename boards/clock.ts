@@ -71,6 +71,11 @@ export class SimClock implements Clock {
     if (handle && typeof handle === 'object' && 'cancelled' in handle) (handle as SimEvent).cancelled = true;
   }
 
+  /** The time of the next event in the queue, +Infinity when it is empty (a lockstep host's quiet horizon). */
+  nextEventMs(): number {
+    return this.peek()?.t ?? Infinity;
+  }
+
   /** Calls `fn` every `periodMs` from now until it returns false or the returned stop is called. */
   every(periodMs: number, fn: () => boolean | void): () => void {
     let h: SimEvent | null = null;
@@ -99,16 +104,21 @@ export class SimClock implements Clock {
 
   // ------------------------------------------------------------ synchronous run
 
-  /** Runs every event due up to and including `tMs`, then sets the time to `tMs`. */
+  /**
+   * Runs every event due up to and including `tMs`, then sets the time to `tMs`. Quanta
+   * are granted one at a time, each before the first event after its start, and the
+   * queue is looked at again after each (a grant may schedule what a board sent): the
+   * same order as the async pump.
+   */
   runUntil(tMs: number): void {
     for (;;) {
       const e = this.peek();
-      if (!e || e.t > tMs) break;
-      this.grantSync(e.t);
+      const due = e !== undefined && e.t <= tMs;
+      if (this.grantSync(due ? e.t : tMs)) continue;
+      if (!due) break;
       this.runNext();
     }
     if (tMs > this.t) {
-      this.grantSync(tMs);
       this.t = tMs;
       this.atInstant = 0;
     }
@@ -200,10 +210,12 @@ export class SimClock implements Clock {
     return r instanceof Promise ? r : 'granted';
   }
 
-  private grantSync(tMs: number): void {
-    for (let r = this.grant(tMs); r !== undefined; r = this.grant(tMs)) {
-      if (r !== 'granted') throw new Error('an asynchronous advance hook needs the async pump (hold/sleep), not a synchronous runUntil');
-    }
+  /** Grants the next quantum if moving to `tMs` needs one; true when it did. */
+  private grantSync(tMs: number): boolean {
+    const r = this.grant(tMs);
+    if (r === undefined) return false;
+    if (r !== 'granted') throw new Error('an asynchronous advance hook needs the async pump (hold/sleep), not a synchronous runUntil');
+    return true;
   }
 
   private push(e: SimEvent): void {

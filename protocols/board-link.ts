@@ -70,7 +70,9 @@ export type SimControl =
   /**
    * Lockstep: the bench grants simulated time up to `toMs` (f64 ms, the bench clock's own
    * number, so both ends agree to the bit). Only a lockstep host answers it, with OK and
-   * the time its board now stands at (`reachedMs`); a plain emulator answers NOT_SUPPORTED.
+   * the time its board now stands at (`reachedMs`) and the time of its next scheduled
+   * event (`quietUntilMs`, +Infinity when none: until then it sends nothing unless sent
+   * something); a plain emulator answers NOT_SUPPORTED.
    */
   | { kind: 'STEP'; toMs: number };
 
@@ -115,8 +117,12 @@ export type ResponseBody =
   | { op: 'RESET' }
   | { op: 'STREAM_START'; items: number }
   | { op: 'STREAM_STOP' }
-  /** `reachedMs` (f64) only in the answer to a SIM STEP: the time the board's clock stands at. */
-  | { op: 'SIM'; reachedMs?: number };
+  /**
+   * Only in the answer to a SIM STEP, both or neither: `reachedMs` (f64), the time the
+   * board's clock stands at; `quietUntilMs` (f64, >= reachedMs, may be +Infinity), the
+   * time of its next scheduled event.
+   */
+  | { op: 'SIM'; reachedMs?: number; quietUntilMs?: number };
 
 export interface RequestMessage {
   kind: 'request';
@@ -260,6 +266,11 @@ function stepTime(field: string, v: number): void {
   if (!Number.isFinite(v) || v < 0) throw invalid(field, 'must be a finite time >= 0 ms', v);
 }
 
+/** A board's next event: not before the time it stands at; +Infinity when it has none. */
+function quietTime(v: number, reachedMs: number): void {
+  if (Number.isNaN(v) || v < reachedMs) throw invalid('quietUntilMs', `must be a time >= reachedMs (${reachedMs} ms) or +Infinity`, v);
+}
+
 function stepTimeRead(r: ByteReader, field: string): number {
   const v = r.f64(field);
   stepTime(field, v);
@@ -395,9 +406,12 @@ export function encodeResponse(seq: number, op: Exclude<Opcode, 'TLM'>, status: 
       w.u8(body.items);
       break;
     case 'SIM':
-      if (body.reachedMs !== undefined) {
-        stepTime('reachedMs', body.reachedMs);
-        w.f64(body.reachedMs);
+      if (body.reachedMs !== undefined || body.quietUntilMs !== undefined) {
+        const reachedMs = body.reachedMs ?? NaN;
+        const quietUntilMs = body.quietUntilMs ?? NaN;
+        stepTime('reachedMs', reachedMs);
+        quietTime(quietUntilMs, reachedMs);
+        w.f64(reachedMs).f64(quietUntilMs);
       }
       break;
     case 'RESET':
@@ -443,8 +457,14 @@ function decodeResponseBody(op: Exclude<Opcode, 'TLM'>, r: ByteReader): Response
     case 'STREAM_START':
       return { op, items: r.u8('items') };
     case 'SIM':
-      // Empty, or the time a lockstep host reached (answer to STEP).
-      return r.remaining > 0 ? { op, reachedMs: stepTimeRead(r, 'reachedMs') } : { op };
+      // Empty, or the time a lockstep host reached and its next event (answer to STEP).
+      if (r.remaining === 0) return { op };
+      {
+        const reachedMs = stepTimeRead(r, 'reachedMs');
+        const quietUntilMs = r.f64('quietUntilMs');
+        quietTime(quietUntilMs, reachedMs);
+        return { op, reachedMs, quietUntilMs };
+      }
     case 'RESET':
     case 'STREAM_STOP':
       return { op };

@@ -8,9 +8,10 @@ import type { BoardEmulator } from './core.ts';
 /**
  * What went wrong in lockstep, on either end: a STEP into the board's past (the host
  * refuses it; the bench's line sees the refusal in the answer), no answer to a STEP in
- * time, the line gone while a grant was out, a grant while one is still out.
+ * time, the line gone while a grant was out, a grant while one is still out, output
+ * from a board that had said it was quiet.
  */
-export type LockstepErrorCode = 'STEP_IN_PAST' | 'STEP_NOT_REACHED' | 'NO_STEP_ANSWER' | 'LINE_CLOSED' | 'GRANT_PENDING';
+export type LockstepErrorCode = 'STEP_IN_PAST' | 'STEP_NOT_REACHED' | 'NO_STEP_ANSWER' | 'LINE_CLOSED' | 'GRANT_PENDING' | 'NOT_QUIET';
 
 export class LockstepError extends Error {
   override readonly name = 'LockstepError';
@@ -53,7 +54,10 @@ export function stepRequestIn(chunk: Uint8Array): { seq: number; toMs: number } 
  *      (the previous grant; the bench wrote them no later than that, so causality holds
  *      and a request costs one quantum less than handing them over at toMs),
  *   2. runs the board's clock to toMs, collecting what its UART transmits meanwhile,
- *   3. writes that output and then the STEP answer (OK, reachedMs = toMs) in one write.
+ *   3. writes that output and then the STEP answer (OK, reachedMs = toMs, quietUntilMs =
+ *      the time of the board's next event) in one write. Until quietUntilMs the board
+ *      sends nothing unless sent something, so the bench may leave it ungranted (and
+ *      save a round trip per quantum) until then or until it writes to it.
  * A STEP to a time before the board's clock is refused: time does not move, the
  * answer carries the time the board stands at (the bench's line turns that into a
  * STEP_IN_PAST error) and onError listeners get a LockstepError.
@@ -143,7 +147,7 @@ export class LockstepHost {
   private answer(seq: number, reachedMs: number): void {
     const parts = this.out;
     this.out = [];
-    parts.push(frameMessage(encodeResponse(seq, 'SIM', 'OK', { op: 'SIM', reachedMs })));
+    parts.push(frameMessage(encodeResponse(seq, 'SIM', 'OK', { op: 'SIM', reachedMs, quietUntilMs: this.clock.nextEventMs() })));
     let n = 0;
     for (const p of parts) n += p.length;
     const all = new Uint8Array(n);

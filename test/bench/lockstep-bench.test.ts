@@ -53,11 +53,15 @@ describe('which bench runs on simulated time', () => {
       expect(b.line.inner).toBeInstanceOf(LockstepLine);
       expect(b.emulator!.clock).not.toBe(clock);
     }
-    // A synchronous run grants every quantum to every board, which follows to the quantum's end.
+    // A synchronous run offers every quantum to every board: the first is granted (the board's
+    // next event is not known yet), later ones only up to its next event (idle, none).
     clock.runUntil(7);
     for (const b of bench.boards) {
-      expect((b.line.inner as LockstepLine).stats.grants).toBe(4);
-      expect(b.emulator!.clock.now()).toBe(8);
+      const stats = (b.line.inner as LockstepLine).stats;
+      expect(stats.grants).toBeGreaterThanOrEqual(1);
+      expect(stats.grants + stats.quietQuanta).toBe(4);
+      expect(b.emulator!.clock.now()).toBeGreaterThanOrEqual(2);
+      expect(b.emulator!.clock.now()).toBeLessThanOrEqual(8);
     }
   });
 });

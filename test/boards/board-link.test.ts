@@ -61,7 +61,9 @@ const okBody: fc.Arbitrary<ResponseBody> = fc.oneof(
   fc.record({ op: fc.constant('MEM_CRC' as const), address: u32, length: u32, crc32c: u32 }),
   fc.record({ op: fc.constant('STREAM_START' as const), items: fc.integer({ min: 0, max: 255 }) }),
   fc.constant({ op: 'SIM' as const }),
-  fc.record({ op: fc.constant('SIM' as const), reachedMs: fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }) }),
+  fc
+    .tuple(fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), fc.option(fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), { nil: Infinity }))
+    .map(([reachedMs, after]) => ({ op: 'SIM' as const, reachedMs, quietUntilMs: after === Infinity ? Infinity : reachedMs + after })),
 );
 
 describe('board-link codec', () => {
@@ -256,10 +258,14 @@ describe('SIM STEP, the lockstep grant (hand-made vectors)', () => {
     expect(decodeBoardMessage(hex('11 ffff 40 06 408f400000000000'))).toEqual({ kind: 'request', seq: 0xffff, request: { op: 'SIM', sim: { kind: 'STEP', toMs: 1000 } } });
   });
 
-  it('answers STEP with OK and the time reached; other SIM answers stay bodiless', () => {
-    // 12: response | 002a: seq | 40: SIM | 00: OK | 408f400000000000: reached 1000 ms
-    expect(Buffer.from(encodeResponse(42, 'SIM', 'OK', { op: 'SIM', reachedMs: 1000 })).toString('hex')).toBe('12002a4000' + '408f400000000000');
-    expect(decodeBoardMessage(hex('12 002a 40 00 3ff8000000000000'))).toEqual({ kind: 'response', seq: 42, op: 'SIM', status: 'OK', body: { op: 'SIM', reachedMs: 1.5 } });
+  it('answers STEP with OK, the time reached and the next event; other SIM answers stay bodiless', () => {
+    // 12: response | 002a: seq | 40: SIM | 00: OK | 408f400000000000: reached 1000 ms | 408f480000000000: next event at 1001 ms
+    // (1001 = 1.955078125 x 2^9: fraction .955078125 = 0xf48 in the top 12 bits)
+    expect(Buffer.from(encodeResponse(42, 'SIM', 'OK', { op: 'SIM', reachedMs: 1000, quietUntilMs: 1001 })).toString('hex')).toBe('12002a4000' + '408f400000000000' + '408f480000000000');
+    // 7ff0000000000000 = +Infinity: no event scheduled
+    expect(decodeBoardMessage(hex('12 002a 40 00 3ff8000000000000 7ff0000000000000'))).toEqual({
+      kind: 'response', seq: 42, op: 'SIM', status: 'OK', body: { op: 'SIM', reachedMs: 1.5, quietUntilMs: Infinity },
+    });
     expect(decodeBoardMessage(hex('12 0007 40 00'))).toEqual({ kind: 'response', seq: 7, op: 'SIM', status: 'OK', body: { op: 'SIM' } });
     // A plain emulator refuses STEP: 08 = NOT_SUPPORTED, no body
     expect(decodeBoardMessage(hex('12 002a 40 08'))).toEqual({ kind: 'response', seq: 42, op: 'SIM', status: 'NOT_SUPPORTED' });
@@ -271,8 +277,13 @@ describe('SIM STEP, the lockstep grant (hand-made vectors)', () => {
     // bff0000000000000 = -1.0
     expect(() => decodeBoardMessage(hex('11 0001 40 06 bff0000000000000'))).toThrow(/toMs/);
     // 7ff8000000000000 = NaN
-    expect(() => decodeBoardMessage(hex('12 0001 40 00 7ff8000000000000'))).toThrow(/reachedMs/);
+    expect(() => decodeBoardMessage(hex('12 0001 40 00 7ff8000000000000 7ff0000000000000'))).toThrow(/reachedMs/);
     expect(() => decodeBoardMessage(hex('11 0001 40 06 3ff8'))).toThrow(/toMs/);
     expect(() => decodeBoardMessage(hex('12 0001 40 00 3ff8'))).toThrow(/reachedMs/);
+    // next event before the time reached (1.0 < 1.5), NaN, or missing
+    expect(() => decodeBoardMessage(hex('12 0001 40 00 3ff8000000000000 3ff0000000000000'))).toThrow(/quietUntilMs/);
+    expect(() => decodeBoardMessage(hex('12 0001 40 00 3ff8000000000000 7ff8000000000000'))).toThrow(/quietUntilMs/);
+    expect(() => decodeBoardMessage(hex('12 0001 40 00 3ff8000000000000'))).toThrow(/quietUntilMs/);
+    expect(() => encodeResponse(1, 'SIM', 'OK', { op: 'SIM', reachedMs: 2 })).toThrow(/quietUntilMs/);
   });
 });
