@@ -1,4 +1,4 @@
-import { createActor, SimulatedClock, type Actor } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import { housekeepingDef, type PayloadMode } from '../protocols/dictionary/index.ts';
 import { beaconSearchActor, slewActor } from './acquisition.ts';
 import type { ActorDeps, SourceFrameRecord } from './actor-kit.ts';
@@ -21,8 +21,8 @@ import { HousekeepingService, TmWriter, type HkProvider } from './telemetry.ts';
 
 export interface PayloadOptions {
   ports: PayloadPorts;
-  /** Default: a fresh xstate SimulatedClock (advance it with `advanceMs`). */
-  clock?: PayloadClock;
+  /** The host's clock: the bench's SimClock (simulated time, the one event queue) or the wall clock. */
+  clock: PayloadClock;
   /** Seeds what the firmware varies deterministically (acquisition scan phase). */
   seed?: number;
   /** Mission time (s since the PUS epoch) at payload-clock 0. */
@@ -45,8 +45,6 @@ export interface Payload {
   onTm(listener: (packet: Uint8Array) => void): () => void;
   /** Every accounted source frame, in order (the same content as the SOURCE_FRAME events, plus start time). */
   onSourceFrame(listener: (frame: SourceFrameRecord) => void): () => void;
-  /** Advances a SimulatedClock 1 ms at a time (so every periodic task runs on its period). */
-  advanceMs(ms: number): void;
   mode(): PayloadMode;
   snapshot(): ModeSnapshot;
   params(): Params;
@@ -75,7 +73,7 @@ export function bindModeMachine(deps: ActorDeps): ModeMachine {
 }
 
 export function createPayload(opts: PayloadOptions): Payload {
-  const clock = opts.clock ?? new SimulatedClock();
+  const { clock } = opts;
   const tm = new TmWriter(clock, opts.epochOffsetS ?? 0);
   const readings = createReadings();
   const tracking = new TrackingStats();
@@ -155,10 +153,6 @@ export function createPayload(opts: PayloadOptions): Payload {
     onSourceFrame: (l) => {
       frameListeners.add(l);
       return () => frameListeners.delete(l);
-    },
-    advanceMs: (ms) => {
-      if (!(clock instanceof SimulatedClock)) throw new Error('advanceMs needs a SimulatedClock; on the wall clock time advances by itself');
-      for (let i = 0; i < ms; i++) clock.increment(1);
     },
     mode: () => modeOf(actor!.getSnapshot()),
     snapshot: () => actor!.getSnapshot(),
