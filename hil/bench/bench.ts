@@ -392,10 +392,10 @@ export class Bench {
       this.owned.push({ close: () => stopChild(child) });
       const serial = new SerialTransport({ path: address, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
       transport = lockstep ? new LockstepLine(serial, this.clock) : serial;
-    } else if (bc.mode === 'port') {
-      transport = new SerialTransport({ path: bc.path, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
-    } else if (bc.mode === 'tcp') {
-      transport = new TcpTransport(bc.host, bc.port);
+    } else if (bc.mode === 'port' || bc.mode === 'tcp') {
+      const line = bc.mode === 'port' ? new SerialTransport({ path: bc.path, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits }) : new TcpTransport(bc.host, bc.port);
+      // On a lockstep bench such a line is an emulator started with --lockstep by someone else (ser2net exporting its pty, say).
+      transport = this.lockstepQuantumMs !== null ? new LockstepLine(line, this.clock) : line;
     } else {
       throw new Error(`unreachable: board ${name} mode ${(bc as BoardConfig).mode}`);
     }
@@ -489,14 +489,17 @@ export interface ClockPlan {
 /**
  * The clock of a bench with `names` on it: simulated when the bench emulates every board
  * itself (clock auto), else wall; lockstep on simulated time when a board runs in a process
- * the bench starts (or with lockstep "always"). Throws naming the boards when the config
- * asks for simulated time with a real board, or lockstep on the wall clock.
+ * the bench starts (or with lockstep "always"). With clock "sim" and lockstep "always",
+ * port and tcp boards are taken for emulators in lockstep that the bench did not start
+ * (`npm run emulate -- BOARD --lockstep`, exported by ser2net, say). Throws naming the
+ * boards when the config asks for simulated time with any other real board, or lockstep
+ * on the wall clock.
  */
 export function clockPlan(config: BenchConfig, names: readonly BoardName[]): ClockPlan {
   const real = names.filter((n) => !emulatedByBench(config.boards[n]!));
   const clock = config.clock === 'auto' ? (real.length === 0 ? 'sim' : 'wall') : config.clock;
-  if (clock === 'sim' && real.length > 0) {
-    throw new BoardError('PORT_OPEN_FAILED', real.join(','), '(bench)', `simulated time needs every board emulated by the bench (mode "emulated" or "pty"); ${real.map((n) => `${n} is ${describeBoardLine(config.boards[n]!)}`).join(', ')}: such boards run on the wall clock`);
+  if (clock === 'sim' && real.length > 0 && config.lockstep !== 'always') {
+    throw new BoardError('PORT_OPEN_FAILED', real.join(','), '(bench)', `simulated time needs every board emulated by the bench (mode "emulated" or "pty"); ${real.map((n) => `${n} is ${describeBoardLine(config.boards[n]!)}`).join(', ')}: such boards run on the wall clock (emulators started with --lockstep on such lines need lockstep "always")`);
   }
   if (config.lockstep === 'always' && clock !== 'sim') throw new BoardError('PORT_OPEN_FAILED', names.join(','), '(bench)', `lockstep "always" needs simulated time (bench '${config.name}' runs on the wall clock)`);
   const remote = names.some((n) => config.boards[n]!.mode === 'pty');
@@ -505,6 +508,6 @@ export function clockPlan(config: BenchConfig, names: readonly BoardName[]): Clo
 }
 
 /** Whether the bench itself emulates the board (in-process, or an emulator process it starts): what simulated time needs. */
-function emulatedByBench(bc: BoardConfig): boolean {
+export function emulatedByBench(bc: BoardConfig): boolean {
   return bc.mode === 'emulated' || bc.mode === 'pty';
 }

@@ -100,3 +100,19 @@ export function applyPortOverrides(cfg: BenchConfig, spec: string | undefined): 
   }
   return { ...cfg, boards };
 }
+
+/**
+ * `--realtime` (npm run hil, npm run pass): the bench on the wall clock with every
+ * emulator process free-running (no lockstep), driven exactly as real boards are. An
+ * in-process board has no line of its own and the tests that reach into it need
+ * simulated time, so a bench with one is refused naming them.
+ */
+export function applyRealtime(cfg: BenchConfig, realtime: boolean): BenchConfig {
+  if (!realtime) return cfg;
+  const inProcess = Object.entries(cfg.boards).filter(([, bc]) => bc.mode === 'emulated').map(([n]) => n);
+  if (inProcess.length > 0) {
+    throw new BenchConfigError(`--realtime drives boards over their lines on the wall clock, as real boards are; bench '${cfg.name}' has ${inProcess.join(', ')} in-process (mode "emulated"): no line of their own, and the tests that reach into them need simulated time. Use a bench of pty, port or tcp boards (hil/benches/pty.json) or put them on lines with --port`);
+  }
+  const { lockstep: _lockstep, lockstepQuantumMs: _quantum, ...rest } = cfg;
+  return { ...rest, clock: 'wall' };
+}

@@ -15,9 +15,9 @@ const HAVE_TOOLS = toolTier('ser2net tier', ['ser2net', 'socat'], ser2netAvailab
 const root = process.cwd();
 
 describe('ser2net configuration', () => {
-  it('one raw accepter per device at its baud rate, no banner or telnet', () => {
+  it('one raw accepter per device at its baud rate, no banner, telnet, Nagle or character delay', () => {
     const text = ser2netConfig([{ device: '/dev/pts/7', baud: 115200, tcpPort: 7002 }]);
-    expect(text).toBe('connection: &line0\n  accepter: tcp,127.0.0.1,7002\n  enable: on\n  options:\n    kickolduser: true\n  connector: serialdev,/dev/pts/7,115200n81,local\n');
+    expect(text).toBe('connection: &line0\n  accepter: tcp(nodelay=true),127.0.0.1,7002\n  enable: on\n  options:\n    kickolduser: true\n    chardelay: false\n  connector: serialdev,/dev/pts/7,115200n81,local\n');
   });
 });
 
