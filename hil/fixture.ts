@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, it, type TestFunction } from 'vitest';
 import type { BoardName } from '../boards/definitions.ts';
-import { Bench } from './bench/bench.ts';
-import { applyPortOverrides, describeBoardLine, loadBenchConfig } from './bench/config.ts';
+import { Bench, clockPlan, emulatedByBench } from './bench/bench.ts';
+import { applyPortOverrides, type BenchConfig, describeBoardLine, loadBenchConfig } from './bench/config.ts';
 import type { PayloadEndpoint } from './bench/payload.ts';
 
 /**
@@ -25,33 +25,52 @@ export function benchConfigFromEnv() {
   return applyPortOverrides(loadBenchConfig(file), process.env.HIL_PORTS);
 }
 
+/** "apt on /dev/ttyUSB0, lct on a pty": where `boards` are on the config, for skip reasons. */
+function boardLines(cfg: BenchConfig, boards: readonly BoardName[]): string {
+  return boards.map((b) => `${b} ${cfg.boards[b] ? describeBoardLine(cfg.boards[b]!) : 'absent'}`).join(', ');
+}
+
 /**
- * Why this run's bench cannot give emulator-only control (environment, fault injection,
- * the in-process world) over `boards`, or null when every one of them is an in-process
- * emulator. Decided from the bench config, so it is known when the tests are collected.
+ * Why some of `boards` are not in-process emulators on this run's bench, or null when
+ * all are (the suites size their timeouts by it: in-process a pass takes seconds).
+ * Decided from the bench config, so it is known when the tests are collected.
  */
 export function emulatorMissing(boards: readonly BoardName[]): string | null {
   const cfg = benchConfigFromEnv();
   const other = boards.filter((b) => cfg.boards[b]?.mode !== 'emulated');
   if (other.length === 0) return null;
-  return `needs in-process emulators; bench ${cfg.name} has ${other.map((b) => `${b} ${cfg.boards[b] ? describeBoardLine(cfg.boards[b]!) : 'absent'}`).join(', ')}`;
+  return `needs in-process emulators; bench ${cfg.name} has ${boardLines(cfg, other)}`;
+}
+
+/**
+ * Why this run's bench does not run `boards` on simulated time, or null when it does:
+ * every one emulated by the bench itself (in-process, or an emulator process it starts on
+ * a pty, in lockstep) and the clock not set to wall. Decided from the bench config, so
+ * it is known when the tests are collected.
+ */
+export function simTimeMissing(boards: readonly BoardName[]): string | null {
+  const cfg = benchConfigFromEnv();
+  const other = boards.filter((b) => !cfg.boards[b] || !emulatedByBench(cfg.boards[b]!));
+  if (other.length > 0) return `needs simulated time on boards the bench emulates itself (in-process or on a pty); bench ${cfg.name} has ${boardLines(cfg, other)}`;
+  return clockPlan(cfg, boards).clock === 'sim' ? null : `needs simulated time; bench ${cfg.name} runs on the wall clock`;
 }
 
 /**
  * What a test needs of the bench beyond its lines:
- *   'emulator'  every board an in-process emulator (the in-process world, direct access
- *               to the emulators): known from the bench config when tests are collected;
  *   'sim'       every board answers simulation control (environment, faults, power): an
- *               emulator on any line, known from each board's IDENTIFY when the test runs.
+ *               emulator on any line, known from each board's IDENTIFY when the test runs;
+ *   'sim-time'  every board emulated by the bench on its simulated clock (in-process or in
+ *               lockstep on a pty): what a run planned in simulated time needs (the mission
+ *               pass: orbit, beacon and link loss by SIM requests); known from the bench config.
  * On a bench without it the test is reported skipped with the reason (in its name, or
  * as the skip note), never silently skipped and never run in-process instead.
  */
-export type Need = 'emulator' | 'sim';
+export type Need = 'sim' | 'sim-time';
 export type NeedyIt = (name: string, fn: () => unknown, timeoutMs?: number) => void;
 
 function needIt(need: Need, boards: readonly BoardName[], bench: () => Bench): NeedyIt {
-  if (need === 'emulator') {
-    const why = emulatorMissing(boards);
+  if (need === 'sim-time') {
+    const why = simTimeMissing(boards);
     return (name, fn, timeoutMs) => (why ? it.skip(`${name} [skipped: ${why}]`, fn, timeoutMs) : it(name, fn, timeoutMs));
   }
   return (name, fn, timeoutMs) =>

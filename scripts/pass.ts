@@ -2,7 +2,8 @@
  * npm run pass -- [--bench FILE] [--port BOARD=PATH,...] [--station NAME] [--seed N] [--duration-s S] [--json]
  * npm run pass -- --physics-only [--station NAME] [--seed N] [--duration-s S] [--json]
  * One QKD pass with the payload firmware in the loop (hil/mission, docs/mission.md) on a
- * bench of your choice (in-process emulators by default), or the physics-only engine.
+ * bench of your choice (in-process emulators behind lockstep hosts by default: the pty
+ * bench's key by construction), or the physics-only engine.
  * Progress goes to stderr. Exit codes: 0 ok (keys equal), 1 failure, 2 usage.
  */
 import { resolve } from 'node:path';
@@ -10,8 +11,8 @@ import { STATIONS } from '../boards/sim/stations.ts';
 import { Bench } from '../hil/bench/bench.ts';
 import { applyPortOverrides, type BenchConfig, loadBenchConfig } from '../hil/bench/config.ts';
 import { runPass } from '../hil/mission/physics-pass.ts';
-import { inProcessBenchConfig, RIG_BOARDS } from '../hil/mission/rig.ts';
-import { runMissionPass, runMissionPassOnBench } from '../hil/mission/run.ts';
+import { inProcessLockstepBenchConfig, RIG_BOARDS } from '../hil/mission/rig.ts';
+import { runMissionPassOnBench } from '../hil/mission/run.ts';
 import type { MissionPassOptions, MissionSummary } from '../hil/mission/types.ts';
 import type { PassSummary } from '../hil/mission/physics-pass.ts';
 import { fail, intOption, parseCli, seedOption, usageError } from './cli.ts';
@@ -23,15 +24,20 @@ night pass within 72 h of the TLE epoch) with the payload firmware in the loop: 
 firmware on the bench's boards over their board links, the pass plan by telecommand,
 625 MHz decoy-state BB84 through channel and detectors, real-time key distillation over
 the optical link (docs/mission.md).
-  --bench FILE      bench config (hil/benches/*.json) on simulated time: in-process
-                    emulators, lockstep hosts (lockstep.json) or emulator processes on
-                    ptys in lockstep (pty.json). Default: the in-process bench (fastest)
-  --port SPEC       put boards on given lines (apt=/dev/pts/7, apt=tcp:HOST:PORT); the
-                    pass needs simulated time, so real boards are refused
+  --bench FILE      bench config (hil/benches/*.json) on simulated time: emulator
+                    processes on ptys in lockstep (pty.json), in-process emulators behind
+                    lockstep hosts (lockstep.json), or sharing the bench clock
+                    (emulated.json: exact line times, fastest, another key). Default:
+                    in-process behind lockstep hosts, the same key as pty.json
+  --port SPEC       put boards of the default bench on given lines (apt=/dev/pts/7,
+                    apt=tcp:HOST:PORT): emulators started with --lockstep
+                    (npm run emulate -- apt --lockstep); the pass needs simulated time
   --station NAME    ${Object.keys(STATIONS).join(' | ')} (default beijing)
   --seed N          simulation seed, whole number (default 1); same seed, same bits
   --duration-s S    QKD window centred on culmination, whole seconds 1..1200 (default 300)
   --physics-only    the physics-only engine (no firmware, no boards; hil/mission/physics-pass.ts)
+  --realtime        refused: the pass's world is stepped on simulated time (see the error);
+                    on the wall clock run the suites: npm run hil -- --realtime
   --json            print the summary as one JSON object (keySha256, finalKeyBits, ...)
 Example: npm run pass -- --bench hil/benches/pty.json --seed 7 --json`;
 
@@ -43,6 +49,7 @@ const args = parseCli(
     seed: { type: 'string', default: '1' },
     'duration-s': { type: 'string', default: '300' },
     'physics-only': { type: 'boolean', default: false },
+    realtime: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
   usage,
@@ -54,6 +61,10 @@ if (!STATIONS[station]) usageError(`--station: unknown station '${v.station}' (k
 // Seeds are 53-bit for the pulse settings; whole seconds because geometry is sampled at 1 s.
 const seed = seedOption(v.seed, usage, Number.MAX_SAFE_INTEGER)!;
 const durationS = intOption('duration-s', v['duration-s'], usage, 1, 1200)!;
+/** Why the pass has no --realtime (npm run hil has): the mission world needs the bench's simulated clock. */
+const REALTIME_REFUSED =
+  '--realtime: the mission pass cannot run on the wall clock: its world (orbit, beacon on the camera, link loss, the detections of each slice) is a model stepped on the bench\'s simulated clock, every fine-loop period and slice exactly, and against real boards the optical link itself would be the world. Run the pass in lockstep (--bench hil/benches/pty.json) or the suites on the wall clock (npm run hil -- --bench hil/benches/pty.json --realtime)';
+if (v.realtime) usageError(REALTIME_REFUSED, usage);
 const progress = (m: string) => process.stderr.write(`[pass] ${m}\n`);
 
 if (v['physics-only']) {
@@ -68,10 +79,10 @@ if (v['physics-only']) {
   process.exit(s.keysEqual ? 0 : 1);
 }
 
-let bench: BenchConfig | null = null;
+let bench: BenchConfig;
 try {
-  // --port alone puts boards of the in-process bench on lines; its clock follows from them (a real board: the wall clock, refused below once its port opened).
-  if (v.bench || v.port) bench = applyPortOverrides(v.bench ? loadBenchConfig(resolve(v.bench)) : { ...inProcessBenchConfig(), clock: 'auto' }, v.port);
+  // --port alone puts boards of the default bench on lines, in lockstep like the rest (a board that does not answer STEP fails naming it).
+  bench = applyPortOverrides(v.bench ? loadBenchConfig(resolve(v.bench)) : inProcessLockstepBenchConfig(), v.port);
 } catch (e) {
   fail((e as Error).message, 2);
 }
@@ -83,7 +94,7 @@ const options: MissionPassOptions = {
 };
 let s: MissionSummary;
 try {
-  s = bench ? await onBench(bench) : runMissionPass(options).summary;
+  s = await onBench(bench);
 } catch (e) {
   fail(`pass failed: ${(e as Error).message}`, 1);
 }

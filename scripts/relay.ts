@@ -84,7 +84,7 @@ checkWritable(cipherOut, 'the ciphertext picture');
 
 let outcome;
 try {
-  outcome = runRelay({
+  outcome = await runRelay({
     from: values.from as string,
     to: values.to as string,
     plaintext: readFileSync(image),

@@ -1,6 +1,8 @@
-import { inProcessEnvironment, type BoardEnvironment } from './board-environment.ts';
+import { SimClock } from '../../boards/clock.ts';
+import type { Params } from '../../firmware/params.ts';
+import type { Bench } from '../bench/bench.ts';
+import { benchEnvironment, type BoardEnvironment } from './board-environment.ts';
 import { IsolatedBody } from './pointing.ts';
-import type { PayloadRig } from './rig.ts';
 
 export interface BenchWorldOptions {
   /** Where the beacon really is relative to the ACS's nominal station pointing. Default (300, -200) urad. */
@@ -45,8 +47,16 @@ export function runBenchWorld(clock: { every(periodMs: number, fn: () => void): 
   return world;
 }
 
-/** The bench world on the in-process rig's emulators, at the flashed fine-loop period. */
-export function attachBenchWorld(rig: PayloadRig, o: BenchWorldOptions = {}): BenchWorld {
+/**
+ * The bench world for a payload hosted (either face) on a bench that keeps simulated
+ * time, at the flashed fine-loop period on the bench's clock: on the emulators directly
+ * when they share that clock, else over the board links (SIM requests to lockstep hosts
+ * or emulator processes on ptys); see benchEnvironment. Throws on a wall-clock bench:
+ * its boards cannot be given a beacon in step with the payload.
+ */
+export function attachBenchWorld(rig: { bench: Bench; params: Params }, o: BenchWorldOptions = {}): BenchWorld {
+  const { clock } = rig.bench;
+  if (!(clock instanceof SimClock)) throw new Error(`the bench world needs simulated time: bench '${rig.bench.config.name}' runs on the wall clock`);
   const periodMs = Math.max(1, Math.round(1000 / rig.params.FINE_LOOP_RATE_HZ));
-  return runBenchWorld(rig.clock, inProcessEnvironment(rig.boards), periodMs, o);
+  return runBenchWorld(clock, benchEnvironment(rig.bench), periodMs, o);
 }

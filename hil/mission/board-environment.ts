@@ -1,6 +1,6 @@
-import type { BoardName } from '../../boards/definitions.ts';
 import type { BoardEmulator } from '../../boards/emulator/index.ts';
 import type { SimControl } from '../../protocols/board-link.ts';
+import type { Bench } from '../bench/bench.ts';
 import type { RequestEngine } from '../request-engine.ts';
 
 /** The body attitude the acs board holds: the commanded target and the actual attitude, mrad. */
@@ -31,7 +31,7 @@ export interface BoardEnvironment {
 }
 
 /** The board environment of in-process emulators. */
-export function inProcessEnvironment(boards: Record<BoardName, { emu: BoardEmulator }>): BoardEnvironment {
+export function inProcessEnvironment(boards: Record<'acs' | 'apt' | 'lct', { emu: BoardEmulator }>): BoardEnvironment {
   const acs = boards.acs.emu;
   const apt = boards.apt.emu;
   const lct = boards.lct.emu;
@@ -74,4 +74,28 @@ export function boardLinkEnvironment(boards: Record<'acs' | 'apt' | 'lct', { cli
     setBeaconLossDb: (lossDb) => sim(apt, 'env:link', { kind: 'LINK', lossDb, dropout: false }),
     setLinkLoss: (lossDb, dropout) => sim(lct, 'env:link', { kind: 'LINK', lossDb, dropout }),
   };
+}
+
+/**
+ * Every board of `bench` an in-process emulator on the bench's own SimClock (no lockstep
+ * hosts): a world may then reach the emulators directly and run time in a plain loop.
+ */
+export function sharesClock(bench: Bench): boolean {
+  return bench.inProcess && bench.lockstepQuantumMs === null;
+}
+
+/**
+ * The board environment of the acs, apt and lct on `bench`: the emulators themselves when
+ * they share the bench's clock (the fast path, which reads live registers: what the
+ * in-process figures were recorded with), else the board link (lockstep hosts, emulator
+ * processes on ptys), so a world on any simulated-time bench is the same code.
+ */
+export function benchEnvironment(bench: Bench): BoardEnvironment {
+  const board = (n: 'acs' | 'apt' | 'lct') => bench.board(n);
+  if (sharesClock(bench)) {
+    const emu = (n: 'acs' | 'apt' | 'lct') => ({ emu: board(n).emulator! });
+    return inProcessEnvironment({ acs: emu('acs'), apt: emu('apt'), lct: emu('lct') });
+  }
+  const client = (n: 'acs' | 'apt' | 'lct') => ({ client: board(n).driver.engine });
+  return boardLinkEnvironment({ acs: client('acs'), apt: client('apt'), lct: client('lct') });
 }

@@ -154,6 +154,18 @@ export function inProcessBenchConfig(baud: Partial<Record<BoardName, number>> = 
 }
 
 /**
+ * The in-process bench of `npm run pass` and the rig benchmark: the same boards, each
+ * behind a lockstep host (hil/benches/lockstep.json at the rig's line rates), so its line
+ * timing, and with it the key, TM bytes and final key bits of a pass, are those of the
+ * pty and TCP benches by construction. The shared-clock bench (`inProcessBenchConfig`)
+ * hands bytes over at exact line times instead of quantum boundaries: as deterministic,
+ * faster, but not the same run as on boards in processes.
+ */
+export function inProcessLockstepBenchConfig(): BenchConfig {
+  return { ...inProcessBenchConfig(), name: 'in-process-lockstep', description: 'the payload rig: every board an in-process emulator behind a lockstep host', lockstep: 'always' };
+}
+
+/**
  * Binds the payload firmware to the boards of a bench: its HAL ports on the callback face
  * of each board's request engine (`bench.board(n).driver.engine`), its timers on
  * `bench.clock`, the controller's two-bank flash with the configuration image in bank A.

@@ -11,14 +11,14 @@ import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../qkd/config.ts'
 import { KeyPool } from '../../qkd/pool.ts';
 import type { Bench } from '../bench/bench.ts';
 import type { RequestEngine } from '../request-engine.ts';
-import { boardLinkEnvironment, inProcessEnvironment, type BoardEnvironment } from './board-environment.ts';
+import { benchEnvironment, inProcessEnvironment, sharesClock, type BoardEnvironment } from './board-environment.ts';
 import { elevationAt, passGeometry } from './geometry.ts';
 import { DEFAULT_LINK_ERRORS, DEFAULT_T1_MS, dropoutWindow, LinkSession } from './link-session.ts';
 import { driveScript, driveScriptHeld, passPlanArgs, passScript, type HeldScriptClock, type ScriptStep } from './pass-script.ts';
 import { preSharedKey } from './physics-pass.ts';
 import type { LctPort } from './ports-lct.ts';
 import type { QsrcPort } from './ports-qsrc.ts';
-import { createPayloadRig, DEFAULT_LOOP_RATE_HZ, heldTime, hostPayload, inProcessRig, missionParams, seedOf, type PayloadRigOptions, type RigTm } from './rig.ts';
+import { createPayloadRig, DEFAULT_LOOP_RATE_HZ, heldTime, hostPayload, missionParams, seedOf, type PayloadRigOptions, type RigTm } from './rig.ts';
 import { summarise } from './summary.ts';
 import { passTimeline } from './timeline.ts';
 import type { LinkErrorInjection, MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary } from './types.ts';
@@ -275,18 +275,10 @@ export async function runMissionPassOnBench(bench: Bench, options: MissionPassOp
   else await time.advanceMs(gridMs - clock.now());
   const hosted = hostPayload(bench, plan.rig);
   const rig = { ...hosted, clock };
-  if (shared) {
-    const pass = assemblePass(plan, options, rig, inProcessEnvironment(inProcessRig(hosted).boards));
-    return pass.result(driveScript(clock, pass.script));
-  }
-  const pass = assemblePass(plan, options, rig, boardLinkEnvironment(rig.boards));
+  const pass = assemblePass(plan, options, rig, benchEnvironment(bench));
+  if (shared) return pass.result(driveScript(clock, pass.script));
   const held: HeldScriptClock = { now: () => clock.now(), runUntil: (tMs) => time.advanceMs(tMs - clock.now()), runUntilTrue: time.runUntilTrue };
   return pass.result(await driveScriptHeld(held, pass.script));
-}
-
-/** Every board an emulator on the bench's own SimClock (no lockstep hosts): the world may reach them directly and time may run in a plain loop. */
-function sharesClock(bench: Bench): boolean {
-  return bench.inProcess && bench.lockstepQuantumMs === null;
 }
 
 export { DEFAULT_LINK_ERRORS, DEFAULT_LOOP_RATE_HZ, DEFAULT_T1_MS, missionParams };

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { runPass } from '../mission/physics-pass.ts';
 import { stationByName } from '../../boards/sim/stations.ts';
 import { alignPools, type KeyPool } from '../../qkd/pool.ts';
 import { PoolStore } from './pool-store.ts';
+import { physicsRelayPass, type RelayPass } from './relay-pass.ts';
 import { carryOverRelayVc } from './relay-channel.ts';
 import { decodeSealed, encodeSealed, type SealedMessage } from '../../protocols/relay-message.ts';
 import { checkRelayKey, open, relayBitsFor, relayKey, seal, type RelayPools } from './trusted-relay.ts';
@@ -24,6 +24,8 @@ export interface RelayOptions {
   /** Skip the passes: spend only what the pools already hold. */
   noPass?: boolean;
   passDurationS?: number;
+  /** How each pass is run. Default the physics-only engine (physicsRelayPass); a suite runs the mission pass on its bench (benchRelayPass). */
+  pass?: RelayPass;
   /** Downlink bit error rate at zenith of the relay VC (default 0). */
   relayBerZenith?: number;
   /** Applied to the sealed message after it crossed the relay VC (a tamper test); default none. */
@@ -44,20 +46,20 @@ export type RelayOutcome =
 
 const poolName = (holder: 'satellite' | 'ground', station: string) => `${holder}-${station}`;
 
-export function runRelay(o: RelayOptions): RelayOutcome {
+export async function runRelay(o: RelayOptions): Promise<RelayOutcome> {
   const progress = o.progress ?? (() => {});
   const from = stationByName(o.from).name.toLowerCase();
   const to = stationByName(o.to).name.toLowerCase();
   if (from === to) throw new Error('--from and --to must be different stations');
   const store = new PoolStore(o.poolDir);
   try {
-    return relayWith(store, o, from, to, progress);
+    return await relayWith(store, o, from, to, progress);
   } finally {
     store.close();
   }
 }
 
-function relayWith(store: PoolStore, o: RelayOptions, from: string, to: string, progress: (m: string) => void): RelayOutcome {
+async function relayWith(store: PoolStore, o: RelayOptions, from: string, to: string, progress: (m: string) => void): Promise<RelayOutcome> {
   // Pre-shared keys are per station pair (satellite, station), from the mission seed.
   const pskSeed = (station: string) => createHash('sha256').update(`psk:${station}:${o.seed}`).digest().readUInt32BE(0);
   const load = (holder: 'satellite' | 'ground', st: string) => store.load(poolName(holder, st), st, pskSeed(st));
@@ -74,11 +76,12 @@ function relayWith(store: PoolStore, o: RelayOptions, from: string, to: string, 
     }
   }
   if (!o.noPass) {
+    const pass = o.pass ?? physicsRelayPass;
     for (const [st, sat, ground] of [[from, pools.satA, pools.groundA], [to, pools.satB, pools.groundB]] as const) {
       const seed = (o.seed * 1009 + run * 7 + (st === from ? 1 : 2)) >>> 0;
       progress(`QKD pass over ${st} (seed ${seed})`);
-      const r = runPass({ station: st, seed, durationS: o.passDurationS, pools: { alice: sat, bob: ground }, progress: (m) => progress(`  ${m}`) });
-      progress(`  ${st}: ${r.summary.finalKeyBits} secure bits, QBER ${(r.summary.qber * 100).toFixed(2)} %`);
+      const r = await pass({ station: st, seed, durationS: o.passDurationS, pools: { satellite: sat, ground }, progress: (m) => progress(`  ${m}`) });
+      progress(`  ${st}: ${r.finalKeyBits} secure bits, QBER ${(r.qber * 100).toFixed(2)} %`);
     }
   }
 

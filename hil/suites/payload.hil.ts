@@ -7,26 +7,31 @@ import { encodePusTc } from '../../protocols/pus.ts';
 import { PayloadStrategy } from '../bench/strategy.ts';
 import { useBench } from '../fixture.ts';
 import { recordMetrics } from '../metrics.ts';
-import { attachBenchWorld, hostPayload, inProcessRig, RIG_BOARDS, type BenchWorld, type HostedPayload, type PayloadRigOptions, type RigTm } from '../mission/rig.ts';
+import { attachBenchWorld, hostPayload, RIG_BOARDS, type BenchWorld, type HostedPayload, type PayloadRigOptions, type RigTm } from '../mission/rig.ts';
 
 /**
  * The payload firmware hosted by the bench on its four boards (real board-link bytes,
- * UART-paced; simulated time on in-process emulators, the wall clock on other lines):
- * boot and self-test, a command/telemetry round trip for every telecommand of the
- * dictionary, and every FDIR fault of the firmware's table injected through the
- * emulators (environment, board faults, power) or the controller's flash. Tests that
- * need the in-process world or emulator control are reported skipped on other benches.
+ * UART-paced; simulated time on emulated boards, in-process or in lockstep on ptys; the
+ * wall clock on real boards): boot and self-test, a command/telemetry round trip for
+ * every telecommand of the dictionary, and every FDIR fault of the firmware's table
+ * injected through the boards' simulation control (SIM requests on the board link:
+ * environment, board faults, power) or the controller's flash. Tests that need the
+ * bench world or simulation control are reported skipped on benches without them.
  */
 const ctx = useBench({ boards: [...RIG_BOARDS], suite: import.meta.filename });
-/** A test that needs the boards' emulators in this process (environment, faults, the bench world). */
-const withEmulators = ctx.needs('emulator');
+/**
+ * A test that needs simulation control in step with the payload: the bench world (beacon,
+ * link) and SIM requests (environment, faults, power) to boards that keep the bench's
+ * simulated time (in-process, or in lockstep on ptys). Its limits are bench time.
+ */
+const withSimTime = ctx.needs('sim-time');
 const APID = 0x065;
 
 type PayloadRig = HostedPayload;
 
 interface Bench {
   rig: PayloadRig;
-  /** The beacon and link always there (in-process benches only: the world reaches the emulators). */
+  /** The beacon and link always there (benches on simulated time only; null on the wall clock). */
   world: BenchWorld | null;
   strategy: PayloadStrategy;
 }
@@ -43,8 +48,9 @@ async function bootedBench(params?: Record<string, number>, extra: Omit<PayloadR
   const strategy = new PayloadStrategy(ctx.bench, {
     payload: { params, ...extra },
     world: (rig) => {
-      if (!ctx.bench.inProcess) return;
-      world = attachBenchWorld(inProcessRig(rig));
+      // Real boards on the wall clock have no beacon to give: tests that need one are skipped there.
+      if (rig.bench.clock.kind !== 'sim') return;
+      world = attachBenchWorld(rig);
       return () => world!.stop();
     },
   });
@@ -394,7 +400,7 @@ const ROUND_TRIPS: Record<string, (b: Bench) => Promise<void>> = {
   },
 };
 
-/** Round trips that run a pass into QKD: the beacon must be seen, which needs the bench world on in-process emulators. */
+/** Round trips that run a pass into QKD: the beacon must be seen, which needs the bench world (simulated time). */
 const NEEDS_PASS = new Set(['SET_MODE', 'UPLOAD_PASS_PLAN', 'ABORT_PASS', 'CALIBRATE_SOURCE']);
 
 describe('payload telecommand round trips (every dictionary command)', () => {
@@ -410,7 +416,7 @@ describe('payload telecommand round trips (every dictionary command)', () => {
   });
 
   for (const def of DICTIONARY.commands) {
-    const test = NEEDS_PASS.has(def.name) ? withEmulators : it;
+    const test = NEEDS_PASS.has(def.name) ? withSimTime : it;
     test(`${def.name} (${def.service},${def.subtype}${def.functionId ? ` fn ${def.functionId}` : ''})`, async () => {
       const run = ROUND_TRIPS[def.name];
       if (!run) throw new Error(`no round trip for ${def.name}`);
@@ -519,15 +525,30 @@ async function expectStuckInSafe(rig: PayloadRig, fault: string): Promise<void> 
   expect(rig.payload.mode()).toBe('SAFE');
 }
 
+/** Longest wait for SAFE once the acs is dead, ms. */
+const SAFE_LIMIT_MS = 15_000;
+/** How long the acs stays dead: past SAFE_LIMIT_MS and the checks made in SAFE. */
+const ACS_OFF_MS = SAFE_LIMIT_MS + 1000;
+
+/** runUntilTrue for a predicate that asks the boards over the board link (a register read), checked every `stepMs` of bench time. */
+async function runUntilAsk(rig: PayloadRig, pred: () => Promise<boolean>, limitMs: number, stepMs = 10): Promise<boolean> {
+  const end = rig.clock.now() + limitMs;
+  while (rig.clock.now() < end) {
+    if (await pred()) return true;
+    await rig.advanceMs(Math.min(stepMs, end - rig.clock.now()));
+  }
+  return pred();
+}
+
 describe('payload FDIR on the emulated boards', () => {
   it('has a test below for every fault of the FDIR table', () => {
     expect(RECOVERY_TABLE.map((r) => r.fault).sort()).toEqual(['BOARD_NOT_ANSWERING', 'CONFIG_CRC', 'INTENSITY_DRIFT', 'LOCK_LOST_TOO_LONG', 'OVER_TEMPERATURE', 'RNG_HEALTH', 'UNDER_TEMPERATURE']);
   });
 
-  withEmulators('OVER_TEMPERATURE: apt board heated by its environment -> high event, SAFE; left by TC once cool', async () => {
+  withSimTime('OVER_TEMPERATURE: apt board heated by its environment -> high event, SAFE; left by TC once cool', async () => {
     const { rig } = await bootedBench();
     await enterQkd(rig);
-    rig.boards.apt.emu!.applySim({ kind: 'TEMPERATURE', ambientC: 30 });
+    await ctx.bench.board('apt').ambient(30);
     const f = await awaitFault(rig, 'OVER_TEMPERATURE', 2000);
     expectSeverity(f.event, 'high');
     expect(fieldsOf(f.event)).toMatchObject({ board: 'apt' });
@@ -540,22 +561,22 @@ describe('payload FDIR on the emulated boards', () => {
     const lastFrame = named(rig.tm, 'SOURCE_FRAME').at(-1);
     expect(lastFrame && fieldsOf(lastFrame).reason).toBe('FAULT');
     await expectStuckInSafe(rig, 'OVER_TEMPERATURE');
-    rig.boards.apt.emu!.applySim({ kind: 'TEMPERATURE', ambientC: 20 });
+    await ctx.bench.board('apt').ambient(20);
     await leaveSafe(rig);
     recordFault(rig);
     rig.stop();
   });
 
-  withEmulators('UNDER_TEMPERATURE: lct board cooled -> medium event, source re-stabilised and re-calibrated, emission resumes', async () => {
+  withSimTime('UNDER_TEMPERATURE: lct board cooled -> medium event, source re-stabilised and re-calibrated, emission resumes', async () => {
     const { rig } = await bootedBench();
     await enterQkd(rig);
     const m = rig.tm.length;
-    rig.boards.lct.emu!.applySim({ kind: 'TEMPERATURE', ambientC: -10 });
+    await ctx.bench.board('lct').ambient(-10);
     const f = await awaitFault(rig, 'UNDER_TEMPERATURE', 2000, m);
     expectSeverity(f.event, 'medium');
     expect(fieldsOf(f.event)).toMatchObject({ board: 'lct' });
     expect(f.action).toBe('RECALIBRATE');
-    rig.boards.lct.emu!.applySim({ kind: 'TEMPERATURE', ambientC: 20 });
+    await ctx.bench.board('lct').ambient(20);
     await rig.advanceMs(50);
     expect(rig.payload.status.emitting).toBe(false);
     expect(await rig.runUntilTrue(() => rig.payload.status.emitting, 15_000)).toBe(true);
@@ -568,7 +589,7 @@ describe('payload FDIR on the emulated boards', () => {
     rig.stop();
   });
 
-  withEmulators('LOCK_LOST_TOO_LONG: beacon hidden beyond LOCK_LOST_MAX_MS -> medium event, re-acquisition, back to QKD', async () => {
+  withSimTime('LOCK_LOST_TOO_LONG: beacon hidden beyond LOCK_LOST_MAX_MS -> medium event, re-acquisition, back to QKD', async () => {
     // The relock window normally acts first; flash it longer than the fault's limit so the FDIR backstop is what fires.
     const { rig, world } = await bootedBench({ LOCK_LOST_MAX_MS: 1000, RELOCK_WINDOW_MS: 20_000 });
     await enterQkd(rig);
@@ -593,9 +614,9 @@ describe('payload FDIR on the emulated boards', () => {
     rig.stop();
   });
 
-  withEmulators('RNG_HEALTH: qsrc random-number source stuck -> high event, SAFE; left by TC after the board is fixed and reset', async () => {
+  withSimTime('RNG_HEALTH: qsrc random-number source stuck -> high event, SAFE; left by TC after the board is fixed and reset', async () => {
     const { rig } = await bootedBench();
-    rig.boards.qsrc.emu!.applySim({ kind: 'FAULT', faultId: 1, active: true }); // RNG_STUCK
+    await ctx.bench.board('qsrc').fault('RNG_STUCK');
     const f = await awaitFault(rig, 'RNG_HEALTH', 3000);
     expectSeverity(f.event, 'high');
     expect(Number(fieldsOf(f.event).failures)).toBeGreaterThan(rig.params.RNG_MAX_FAILURES);
@@ -603,7 +624,7 @@ describe('payload FDIR on the emulated boards', () => {
     await rig.advanceMs(100);
     expect(rig.payload.mode()).toBe('SAFE');
     await expectStuckInSafe(rig, 'RNG_HEALTH');
-    rig.boards.qsrc.emu!.applySim({ kind: 'FAULT', faultId: 1, active: false });
+    await ctx.bench.board('qsrc').fault('RNG_STUCK', false);
     // The failure count is the port's since the last reset: reset the board by TC.
     expectCompleted(await tc(rig, 'RESET_BOARD', { board: 'qsrc' }, 500), 'RESET_BOARD qsrc');
     await leaveSafe(rig);
@@ -611,11 +632,11 @@ describe('payload FDIR on the emulated boards', () => {
     rig.stop();
   });
 
-  withEmulators('INTENSITY_DRIFT: qsrc laser degraded while emitting -> low event, re-calibration compensates, emission resumes', async () => {
+  withSimTime('INTENSITY_DRIFT: qsrc laser degraded while emitting -> low event, re-calibration compensates, emission resumes', async () => {
     const { rig } = await bootedBench();
     await enterQkd(rig);
     const m = rig.tm.length;
-    rig.boards.qsrc.emu!.applySim({ kind: 'FAULT', faultId: 3, active: true }); // LASER_DEGRADED: half power
+    await ctx.bench.board('qsrc').fault('LASER_DEGRADED'); // half power
     const f = await awaitFault(rig, 'INTENSITY_DRIFT', 3000, m);
     expectSeverity(f.event, 'low');
     expect(Number(fieldsOf(f.event).driftPct)).toBeLessThan(-rig.params.INTENSITY_DRIFT_MAX_PCT);
@@ -632,7 +653,7 @@ describe('payload FDIR on the emulated boards', () => {
     recordFault(rig);
     await backToStandby(rig);
     // The boards are the bench's, shared with the next tests: repair the laser.
-    rig.boards.qsrc.emu!.applySim({ kind: 'FAULT', faultId: 3, active: false });
+    await ctx.bench.board('qsrc').fault('LASER_DEGRADED', false);
     rig.stop();
   });
 
@@ -668,27 +689,31 @@ describe('payload FDIR on the emulated boards', () => {
     rig.stop();
   });
 
-  withEmulators('BOARD_NOT_ANSWERING: lct power blip -> high event, RETRY resets it; acs dead -> SAFE after the retries; left by TC once powered', async () => {
+  withSimTime('BOARD_NOT_ANSWERING: lct power blip -> high event, RETRY resets it; acs dead -> SAFE after the retries; left by TC once powered', async () => {
     const { rig } = await bootedBench();
-    rig.boards.lct.emu!.cutPower(1500);
+    await ctx.bench.board('lct').powerLoss(1500);
     const f = await awaitFault(rig, 'BOARD_NOT_ANSWERING', 3000);
     expectSeverity(f.event, 'high');
     expect(fieldsOf(f.event)).toMatchObject({ board: 'lct' });
     expect(f.action).toBe('RETRY');
-    expect(await rig.runUntilTrue(() => rig.ports.lct.lastAnswerAgeMs() < 200 && rig.boards.lct.emu!.readRegister('LINK_ENABLE') === 1, 8000)).toBe(true);
+    const lctUp = async () => rig.ports.lct.lastAnswerAgeMs() < 200 && (await rig.boards.lct.driver.readReg('LINK_ENABLE')) === 1;
+    expect(await runUntilAsk(rig, lctUp, 8000)).toBe(true);
     await rig.advanceMs(1000);
     expect(rig.payload.mode()).toBe('STANDBY');
     expect(rig.ports.lct.resets).toBeGreaterThanOrEqual(1);
     expectCompleted(await tc(rig, 'CLEAR_FAULTS'), 'CLEAR_FAULTS');
-    // A board that stays dead: two resets, then SAFE.
+    // A board that stays dead: two resets, then SAFE. Its supply stays off past the
+    // longest wait for SAFE and the checks in SAFE, then comes back by itself (a power
+    // cut over the board link has a length: nothing can switch a dead board on).
     const m = rig.tm.length;
-    rig.boards.acs.emu!.cutPower(-1);
-    expect(await rig.runUntilTrue(() => rig.payload.mode() === 'SAFE', 15_000)).toBe(true);
+    await ctx.bench.board('acs').powerLoss(ACS_OFF_MS);
+    const acsBackAtMs = rig.clock.now() + ACS_OFF_MS;
+    expect(await rig.runUntilTrue(() => rig.payload.mode() === 'SAFE', SAFE_LIMIT_MS)).toBe(true);
     const actions = named(rig.since(m), 'RECOVERY_ACTION').filter((t) => fieldsOf(t).fault === 'BOARD_NOT_ANSWERING').map((t) => fieldsOf(t).action);
     expect(actions).toEqual(['RETRY', 'RETRY', 'SAFE']);
     expect(named(rig.since(m), 'FAULT_BOARD_NOT_ANSWERING').every((t) => fieldsOf(t).board === 'acs')).toBe(true);
     await expectStuckInSafe(rig, 'BOARD_NOT_ANSWERING');
-    rig.boards.acs.emu!.powerOn();
+    await rig.advanceMs(Math.max(0, acsBackAtMs - rig.clock.now()));
     expectCompleted(await tc(rig, 'RESET_BOARD', { board: 'acs' }, 500), 'RESET_BOARD acs');
     await leaveSafe(rig);
     recordFault(rig);

@@ -55,12 +55,12 @@ describe('npm run hil', () => {
     }
   });
 
-  it('the payload suite honours --port: a port that cannot be opened fails the run naming board, port and cause; emulator-only tests say why they are skipped', async () => {
+  it('the payload suite honours --port: a port that cannot be opened fails the run naming board, port and cause; tests that need simulated time say why they are skipped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hil-report-'));
     const r = await hil(['--port', 'apt=/dev/ttyUSB99', '--report-dir', dir, 'payload']);
     expect(r.out).toContain('apt: port /dev/ttyUSB99');
     expect(r.out).toContain('board apt on port /dev/ttyUSB99: serial port /dev/ttyUSB99 does not exist');
-    expect(r.out).toContain('OVER_TEMPERATURE: apt board heated by its environment -> high event, SAFE; left by TC once cool [skipped: needs in-process emulators; bench emulated has apt on /dev/ttyUSB99]');
+    expect(r.out).toContain('OVER_TEMPERATURE: apt board heated by its environment -> high event, SAFE; left by TC once cool [skipped: needs simulated time on boards the bench emulates itself (in-process or on a pty); bench emulated has apt on /dev/ttyUSB99]');
     expect(r.out).not.toMatch(/Tests\s+\d+ passed/);
     expect(r.code).toBe(1);
   });

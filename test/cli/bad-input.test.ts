@@ -94,6 +94,7 @@ const rows: Row[] = [
   { cli: 'pass', name: '--seed 1.5', args: ['--seed', '1.5'], code: 2, says: /--seed.*'1\.5'/ },
   { cli: 'pass', name: '--physics-only with --bench', args: ['--physics-only', '--bench', 'hil/benches/pty.json'], code: 2, says: /--physics-only.*--bench/ },
   { cli: 'pass', name: '--bench no such file', args: ['--bench', join(dir, 'no-such-bench.json')], code: 2, says: /no-such-bench\.json/ },
+  { cli: 'pass', name: '--realtime (the mission world needs simulated time)', args: ['--realtime', '--bench', 'hil/benches/pty.json'], code: 2, says: /--realtime: the mission pass cannot run on the wall clock/, never: /\[pass\] bench/ },
   { cli: 'pass', name: '--port a tty that does not exist', args: ['--port', `apt=${noTty}`, '--duration-s', '1'], code: 1, says: new RegExp(`apt.*${escape(noTty)}`) },
 
   // decode: usage (exit 2)
@@ -164,6 +165,8 @@ const rows: Row[] = [
   { cli: 'start', name: "--seed ''", args: ['--seed', ''], code: 2, says: /--seed.*''/ },
   { cli: 'hil', name: "--seed ''", args: ['--seed', ''], code: 2, says: /--seed.*''/ },
   { cli: 'hil', name: 'unknown option', args: ['--nope'], code: 2, says: /--nope/ },
+  { cli: 'hil', name: '--realtime on the in-process bench', args: ['--realtime'], code: 2, says: /--realtime .*bench 'emulated' has qsrc, apt, lct, acs in-process/, never: /Tests\s/ },
+  { cli: 'hil', name: '--realtime with one board left in-process', args: ['--bench', 'hil/benches/lockstep.json', '--port', 'qsrc=tcp:127.0.0.1:7001,apt=tcp:127.0.0.1:7002,lct=/dev/ttyUSB2', '--realtime'], code: 2, says: /--realtime .*bench 'lockstep' has acs in-process/, never: /Tests\s/ },
   { cli: 'dict', name: 'unknown export', args: ['--export', 'yaml'], code: 2, says: /unknown export 'yaml'/ },
   { cli: 'ports', name: 'unknown option', args: ['--nope'], code: 2, says: /--nope/ },
   { cli: 'fuzz', name: "--streams ''", args: ['--streams', ''], code: 2, says: /--streams.*''/ },

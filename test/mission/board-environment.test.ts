@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SimClock } from '../../boards/clock.ts';
 import { Bench } from '../../hil/bench/bench.ts';
-import { boardLinkEnvironment, inProcessEnvironment } from '../../hil/mission/board-environment.ts';
+import { benchEnvironment, boardLinkEnvironment, inProcessEnvironment, sharesClock } from '../../hil/mission/board-environment.ts';
 import { inProcessBenchConfig, RIG_BOARDS } from '../../hil/mission/rig.ts';
 
 /** The rig's boards as in-process emulators on one clock: the link environment's requests can be checked against the emulators' state. */
@@ -50,8 +50,47 @@ describe('the board environment over the board link', () => {
     expect(fsm.x).toBeCloseTo(150, -1);
     expect(fsm.y).toBeCloseTo(-80, -1);
     // The same quantities the in-process environment reads off the emulators directly.
-    const direct = inProcessEnvironment({ acs: { emu: emu.acs }, apt: { emu: emu.apt }, lct: { emu: emu.lct }, qsrc: { emu: emu.qsrc } });
+    const direct = inProcessEnvironment({ acs: { emu: emu.acs }, apt: { emu: emu.apt }, lct: { emu: emu.lct } });
     expect(direct.attitudeMrad().targetX).toBeCloseTo(att.targetX, 6);
+    void b.close();
+  });
+});
+
+describe('the board environment of a bench (benchEnvironment)', () => {
+  const open = (lockstep: boolean) =>
+    Bench.openInProcess(lockstep ? { ...inProcessBenchConfig(), lockstep: 'always', lockstepQuantumMs: 1 } : inProcessBenchConfig(), { seed: 3, boards: [...RIG_BOARDS], capture: false });
+
+  it('reaches the emulators directly when they share the bench clock: set at once, nothing on the line', () => {
+    const b = open(false);
+    expect(sharesClock(b)).toBe(true);
+    const env = benchEnvironment(b);
+    env.setBeacon(5, 6, false);
+    env.setLinkLoss(35, true);
+    expect(b.board('apt').emulator!.env.beacon).toEqual({ xUrad: 5, yUrad: 6, visible: false });
+    expect(b.board('lct').emulator!.env.link).toEqual({ lossDb: 35, dropout: true });
+    expect(b.board('apt').driver.stats.requests).toBe(0);
+    expect(b.board('lct').driver.stats.requests).toBe(0);
+    void b.close();
+  });
+
+  it('goes over the board link to boards behind lockstep hosts: SIM requests, applied once the line carried them', () => {
+    const b = open(true);
+    expect(b.inProcess).toBe(true);
+    expect(sharesClock(b)).toBe(false);
+    const clock = b.clock as SimClock;
+    const env = benchEnvironment(b);
+    const apt = b.board('apt');
+    const lct = b.board('lct');
+    const aptBefore = apt.driver.stats.requests;
+    const lctBefore = lct.driver.stats.requests;
+    env.setBeacon(5, 6, false);
+    env.setLinkLoss(35, true);
+    expect(apt.emulator!.env.beacon).not.toEqual({ xUrad: 5, yUrad: 6, visible: false });
+    clock.runUntil(clock.now() + 50);
+    expect(apt.emulator!.env.beacon).toEqual({ xUrad: 5, yUrad: 6, visible: false });
+    expect(lct.emulator!.env.link).toEqual({ lossDb: 35, dropout: true });
+    expect(apt.driver.stats.requests - aptBefore).toBe(1);
+    expect(lct.driver.stats.requests - lctBefore).toBe(1);
     void b.close();
   });
 });
