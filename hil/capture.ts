@@ -1,7 +1,8 @@
 import { createWriteStream, readFileSync, type WriteStream, writeFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { decodeBoardMessage } from '../protocols/board-link.ts';
+import { type BoardDefinition, fromRaw, isBoardName, loadBoardDefinition, registerAt } from '../boards/definitions.ts';
+import { type BoardMessage, decodeBoardMessage, formatFwVersion, formatHwVersion, type Identity, type RegWrite } from '../protocols/board-link.ts';
 import { isProtocolError } from '../protocols/errors.ts';
 import { DelimitedSplitter, SerialFrameReceiver } from '../protocols/serial-frame.ts';
 
@@ -103,51 +104,119 @@ export function directionBytes(cap: Capture, dir: 'tx' | 'rx'): Uint8Array {
 
 export function exportDirection(capturePath: string, dir: 'tx' | 'rx', outPath: string): number {
   const b = directionBytes(readCapture(capturePath), dir);
+  // Like every --out: its folder is created.
+  mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, b);
   return b.length;
 }
 
-export function rejectedFrames(cap: Capture): { t: number; dir: string; reject: string; message: string }[] {
-  return cap.records.filter((r): r is { t: number; dir: 'tx' | 'rx'; reject: string; message: string; hex: string } => 'reject' in r);
+/** The frames the framing dropped, as records people read (time with its unit: tMs). */
+export function rejectedFrames(cap: Capture): { tMs: number; dir: string; reject: string; message: string; hex: string }[] {
+  return cap.records
+    .filter((r): r is { t: number; dir: 'tx' | 'rx'; reject: string; message: string; hex: string } => 'reject' in r)
+    .map(({ t, ...rest }) => ({ tMs: t, ...rest }));
 }
 
 /**
- * Decodes a capture frame by frame, both directions in time order: one record per
- * frame with kind/seq/op/status (board-link fields), or `error` naming why the
- * frame is invalid. This is the "board-link" view of a capture (what a
- * `npm run decode -- --format boardlink` would print).
+ * Board-link frames of one line, both directions, decoded as their bytes arrive: one
+ * record per frame with tMs (bench time, ms), dir, kind, seq, op, status, and the
+ * registers by name with engineering values (from the board definition, when known),
+ * or `error` naming why the frame is invalid. What `--show-capture --frames`,
+ * `decode --format capture` and `npm run emulate -- --verbose` print.
  */
-export function decodeCapture(cap: Capture): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const split = { tx: new DelimitedSplitter(), rx: new DelimitedSplitter() };
-  const recv = { tx: new SerialFrameReceiver(), rx: new SerialFrameReceiver() };
-  for (const r of cap.records) {
-    if (!('dir' in r) || 'reject' in r) continue;
-    const dir = r.dir;
-    for (const chunk of split[dir].push(Buffer.from(r.hex, 'hex'))) {
-      const p = recv[dir].accept(chunk);
+export class BoardLinkFrameDecoder {
+  private readonly split = { tx: new DelimitedSplitter(), rx: new DelimitedSplitter() };
+  private readonly recv = { tx: new SerialFrameReceiver(), rx: new SerialFrameReceiver() };
+
+  constructor(private readonly def?: BoardDefinition) {}
+
+  push(tMs: number, dir: 'tx' | 'rx', bytes: Uint8Array): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    for (const chunk of this.split[dir].push(bytes)) {
+      const p = this.recv[dir].accept(chunk);
       if (p === null) continue;
       if (!(p instanceof Uint8Array)) {
-        out.push({ t: r.t, dir, error: p.code, message: p.message, length: chunk.length });
+        out.push({ tMs, dir, error: p.code, message: p.message, length: chunk.length });
         continue;
       }
       try {
-        const m = decodeBoardMessage(p);
-        const base: Record<string, unknown> = { t: r.t, dir, kind: m.kind, seq: m.seq };
-        if (m.kind === 'request') out.push({ ...base, op: m.request.op, request: summarise(m.request) });
-        else if (m.kind === 'response') out.push({ ...base, op: m.op, status: m.status, ...(m.body ? { body: summarise(m.body) } : {}) });
-        else out.push({ ...base, op: 'TLM', boardTimeMs: m.boardTimeMs, values: m.values });
+        out.push({ tMs, dir, ...describeBoardMessage(decodeBoardMessage(p), this.def) });
       } catch (e) {
         if (!isProtocolError(e)) throw e;
-        out.push({ t: r.t, dir, error: e.code, message: e.message, length: p.length });
+        out.push({ tMs, dir, error: e.code, message: e.message, length: p.length });
       }
     }
+    return out;
+  }
+}
+
+/** The board definition a capture's header names, if it is one of ours. */
+export function captureBoard(cap: Capture): BoardDefinition | undefined {
+  return isBoardName(cap.header.board) ? loadBoardDefinition(cap.header.board) : undefined;
+}
+
+/** Decodes a capture frame by frame, both directions in time order (BoardLinkFrameDecoder). */
+export function decodeCapture(cap: Capture): Record<string, unknown>[] {
+  const decoder = new BoardLinkFrameDecoder(captureBoard(cap));
+  const out: Record<string, unknown>[] = [];
+  for (const r of cap.records) {
+    if (!('dir' in r) || 'reject' in r) continue;
+    out.push(...decoder.push(r.t, r.dir, Buffer.from(r.hex, 'hex')));
   }
   return out;
 }
 
-function summarise(o: object): Record<string, unknown> {
+/**
+ * One board-link message as people read it: registers by name with engineering values
+ * (an address the definition does not know stays as 0x hex), memory addresses in hex,
+ * data as hex, telemetry values by item name.
+ */
+export function describeBoardMessage(m: BoardMessage, def?: BoardDefinition): Record<string, unknown> {
+  const base = { kind: m.kind, seq: m.seq };
+  if (m.kind === 'request') return { ...base, op: m.request.op, request: named(m.request, def) };
+  if (m.kind === 'response') return { ...base, op: m.op, status: m.status, ...(m.body ? { body: named(m.body, def) } : {}) };
+  const items = def?.telemetry.items;
+  const values = items && items.length === m.values.length ? Object.fromEntries(items.map((n, i) => [n, engineering(def!, n, m.values[i])])) : m.values;
+  return { ...base, op: 'TLM', boardTimeMs: m.boardTimeMs, values };
+}
+
+const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
+const registerName = (def: BoardDefinition | undefined, address: number) => (def && registerAt(def, address)?.name) ?? hex(address);
+function engineering(def: BoardDefinition, name: string, raw: number): number {
+  const r = def.registers.find((x) => x.name === name);
+  return r ? fromRaw(r, raw) : raw;
+}
+
+function named(o: object, def?: BoardDefinition): Record<string, unknown> {
   const r: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) r[k] = v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v;
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'op') continue;
+    if (k === 'addresses' && Array.isArray(v)) r.registers = (v as number[]).map((a) => registerName(def, a));
+    else if ((k === 'writes' || k === 'values') && Array.isArray(v)) {
+      r[k] = Object.fromEntries((v as RegWrite[]).map((w) => {
+        const reg = def && registerAt(def, w.address);
+        return [reg?.name ?? hex(w.address), reg ? fromRaw(reg, w.value) : w.value];
+      }));
+    } else if (k === 'address' && typeof v === 'number') r.address = `0x${v.toString(16).padStart(8, '0')}`;
+    else if (k === 'identity') {
+      const id = v as Identity;
+      r.identity = { ...id, boardId: hex(id.boardId), hwVersion: formatHwVersion(id.hwVersion), fwVersion: formatFwVersion(id.fwVersion) };
+    }
+    else r[k] = v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v;
+  }
   return r;
+}
+
+/**
+ * A decoded frame as one line of text: time with its unit, who sent it to whom, then the
+ * message (`emulate --verbose`). `tx` is what the bench sent, `rx` what the board sent.
+ */
+export function formatFrameLine(rec: Record<string, unknown>, board: string): string {
+  const { tMs, dir, kind, seq, op, status, ...rest } = rec;
+  const who = dir === 'tx' ? `bench -> ${board}` : `${board} -> bench`;
+  const head = rec.error !== undefined ? 'INVALID' : `${String(kind)} #${String(seq)} ${String(op)}${status !== undefined ? ` ${String(status)}` : ''}`;
+  // The message's own fields, without the request/body wrapper of the JSON records.
+  const inner = (rest.request ?? rest.body ?? rest) as Record<string, unknown>;
+  const body = Object.keys(inner).length > 0 ? ` ${JSON.stringify(inner)}` : '';
+  return `${(tMs as number).toFixed(3).padStart(12)} ms  ${who.padEnd(14)} ${head}${body}`;
 }

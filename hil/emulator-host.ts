@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SerialPort } from 'serialport';
 import { type Clock, SimClock, WallClock } from '../boards/clock.ts';
 import { UartTx } from '../boards/uart.ts';
@@ -9,6 +9,8 @@ import { configFlash, loadBoardDefinition } from '../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../boards/emulator/index.ts';
 import { LockstepHost } from '../boards/emulator/lockstep-host.ts';
 import { loadPersistentState, savePersistentState } from '../boards/flash-file.ts';
+import { tcpSpec } from './transport/tcp.ts';
+import { BoardLinkFrameDecoder, formatFrameLine } from './capture.ts';
 import { BoardError } from './errors.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
 import { MemoryTransport } from './transport/memory.ts';
@@ -23,6 +25,8 @@ export interface HostOptions {
    * instead of the wall clock: the bench wraps its end of the line in a LockstepLine.
    */
   lockstep?: boolean;
+  /** Every frame each way, decoded with register names, as one line of text (`emulate --verbose`). */
+  log?: (line: string) => void;
 }
 
 /**
@@ -34,6 +38,8 @@ export interface HostOptions {
 function build(board: string, opts: HostOptions): { emulator: BoardEmulator; clock: Clock; save: () => void } {
   const clock = opts.lockstep ? new SimClock() : new WallClock();
   const g = configFlash(loadBoardDefinition(board));
+  // A flash file under a folder not made yet (reports/flash/<bench>/ on a fresh clone).
+  if (opts.flashFile) mkdirSync(dirname(resolve(opts.flashFile)), { recursive: true });
   const persistent = opts.flashFile ? loadPersistentState(opts.flashFile, { base: g.base, size: g.size, pageSize: g.pageSize, banks: g.banks }) : undefined;
   // Starting the process again is a power cycle of a board that kept its flash.
   if (persistent && opts.flashFile && existsSync(opts.flashFile)) persistent.resetCount = (persistent.resetCount + 1) & 0xffff;
@@ -53,22 +59,39 @@ function build(board: string, opts: HostOptions): { emulator: BoardEmulator; clo
  * on the emulator's SimClock once time is granted); otherwise bytes go through a receive
  * UART on the wall clock (a pty or socket moves bytes instantly; a UART does not, so the
  * board gets each byte when its stop bit has arrived and request timing matches a real line).
- * Returns what to call with bytes from the bench; `send` puts the board's bytes on the line.
+ * Returns what to call with bytes from the bench; `wire` puts the board's bytes on the line
+ * (both ways through the --verbose log when `opts.log` is given).
  */
-function boardEnd(emulator: BoardEmulator, clock: Clock, lockstep: boolean | undefined, send: (bytes: Uint8Array) => void): (bytes: Uint8Array) => void {
-  if (lockstep) {
+function boardEnd(emulator: BoardEmulator, clock: Clock, opts: HostOptions, wire: (bytes: Uint8Array) => void): (bytes: Uint8Array) => void {
+  const tap = opts.log ? frameLog(emulator, clock, opts.log) : undefined;
+  const send = tap ? (b: Uint8Array) => (tap('rx', b), wire(b)) : wire;
+  let receive: (bytes: Uint8Array) => void;
+  if (opts.lockstep) {
     const host = new LockstepHost(emulator, send);
     host.onError((e) => process.stderr.write(`emulate: ${e.message}\n`));
-    return (b) => host.receive(b);
+    receive = (b) => host.receive(b);
+  } else {
+    const rx = new UartTx(emulator.baud, clock, (b) => emulator.receive(b));
+    emulator.onTransmit(send);
+    receive = (b) => rx.write(b);
   }
-  const rx = new UartTx(emulator.baud, clock, (b) => emulator.receive(b));
-  emulator.onTransmit(send);
-  return (b) => rx.write(b);
+  return tap ? (b) => (tap('tx', b), receive(b)) : receive;
+}
+
+/**
+ * `--verbose`: frames decoded off the bytes as they cross (so the log shows exactly what
+ * the line carried), one line each; telemetry frames are left out. `tx` is the bench's.
+ */
+function frameLog(emulator: BoardEmulator, clock: Clock, log: (line: string) => void): (dir: 'tx' | 'rx', bytes: Uint8Array) => void {
+  const decoder = new BoardLinkFrameDecoder(emulator.def);
+  return (dir, bytes) => {
+    for (const r of decoder.push(clock.now(), dir, bytes)) if (r.kind !== 'telemetry') log(formatFrameLine(r, emulator.def.name));
+  };
 }
 
 export interface HostedEmulator {
   emulator: BoardEmulator;
-  /** What to open: a device path (pty) or host:port (tcp). */
+  /** What to open, as `--port BOARD=...` takes it: a device path (pty) or tcp:HOST:PORT. */
   address: string;
   close(): Promise<void>;
 }
@@ -87,7 +110,7 @@ export async function hostOnPty(board: string, opts: HostOptions): Promise<Hoste
   const keeper = openSync(pair.userPath, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
   const port = new SerialPort({ path: pair.boardPath, baudRate: emulator.baud, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-  const fromBench = boardEnd(emulator, clock, opts.lockstep, (b) => {
+  const fromBench = boardEnd(emulator, clock, opts, (b) => {
     if (port.isOpen) port.write(Buffer.from(b));
   });
   port.on('data', (b: Buffer) => fromBench(new Uint8Array(b)));
@@ -105,11 +128,14 @@ export async function hostOnPty(board: string, opts: HostOptions): Promise<Hoste
   };
 }
 
-/** Runs an emulator behind a raw TCP port (one client at a time, as ser2net in raw mode). */
+/**
+ * Runs an emulator behind a raw TCP port (one client at a time, as ser2net in raw mode),
+ * listening on `host` (default 127.0.0.1; 0.0.0.0 serves other machines).
+ */
 export async function hostOnTcp(board: string, opts: HostOptions & { port: number; host?: string }): Promise<HostedEmulator> {
   const { emulator, clock, save } = build(board, opts);
   let client: Socket | null = null;
-  const fromBench = boardEnd(emulator, clock, opts.lockstep, (b) => client?.write(b));
+  const fromBench = boardEnd(emulator, clock, opts, (b) => client?.write(b));
   const server: Server = createServer((sock) => {
     if (client) {
       sock.end();
@@ -132,7 +158,7 @@ export async function hostOnTcp(board: string, opts: HostOptions & { port: numbe
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   return {
     emulator,
-    address: `${host}:${port}`,
+    address: tcpSpec(host, port),
     close: async () => {
       emulator.shutdown();
       save();
@@ -157,11 +183,22 @@ export function lockstepInProcess(board: string, opts: Omit<HostOptions, 'lockst
   return { emulator, host, transport };
 }
 
+/**
+ * Where a bench's pty board keeps its config flash between runs of the tools (the flasher's
+ * `--bench`): reports/flash/<bench>/<board>.flash, git-ignored, so a flash then a
+ * `--verify-only` on the same bench talk about the same board.
+ */
+export function benchFlashFile(root: string, benchName: string, board: string): string {
+  return join(root, 'reports', 'flash', benchName.replace(/[^\w.-]/g, '_'), `${board}.flash`);
+}
+
 export interface EmulatorProcessOptions {
   seed: number;
   baud?: number;
   /** Serve on TCP 127.0.0.1 at this port (0 = any free one) instead of a pty. */
   tcpPort?: number;
+  /** Keep the board's config flash in this file across runs (`emulate --flash-file`). */
+  flashFile?: string;
   lockstep?: boolean;
   timeoutMs?: number;
 }
@@ -169,7 +206,7 @@ export interface EmulatorProcessOptions {
 /**
  * Starts `npm run emulate` for one board as a child process (what bench mode "pty"
  * does, and the tools that need a board in another process) and resolves with the
- * address it prints: a pty path, or host:port with `tcpPort`. A process that prints
+ * address it prints: a pty path, or tcp:HOST:PORT with `tcpPort`. A process that prints
  * nothing in time or exits fails naming the board.
  */
 export function spawnEmulatorProcess(root: string, board: string, o: EmulatorProcessOptions): Promise<{ address: string; child: ChildProcess }> {
@@ -183,6 +220,7 @@ export function spawnEmulatorProcess(root: string, board: string, o: EmulatorPro
     ...(o.baud ? ['--baud', String(o.baud)] : []),
     ...(o.tcpPort !== undefined ? ['--tcp', String(o.tcpPort)] : []),
     ...(o.lockstep ? ['--lockstep'] : []),
+    ...(o.flashFile ? ['--flash-file', o.flashFile] : []),
   ];
   const timeoutMs = o.timeoutMs ?? 15_000;
   const line = o.tcpPort !== undefined ? 'tcp' : 'pty';

@@ -5,13 +5,15 @@ import type { BoardName } from '../boards/definitions.ts';
 import { Bench, clockPlan, emulatedByBench } from './bench/bench.ts';
 import { applyPortOverrides, type BenchConfig, describeBoardLine, loadBenchConfig } from './bench/config.ts';
 import type { PayloadEndpoint } from './bench/payload.ts';
+import { identityData, type SuiteData } from './report/suite-data.ts';
 
 /**
  * The bench fixture for suites (hil/suites/*.hil.ts). The bench comes from the
  * environment that `npm run hil` sets: HIL_BENCH (config file, default
  * hil/benches/emulated.json), HIL_SEED (default 1), HIL_PORTS ("apt=/dev/pts/7,...").
- * At the end the suite's histories, events and limit transitions go to
- * reports/hil/data/<suite>.json for the HTML report.
+ * At the end the suite's histories, events, limit transitions and each board's identity
+ * (as read at the bench's identity check) go to <report dir>/data/<suite>.json for the
+ * HTML report (hil/report/suite-data.ts).
  */
 export interface BenchContext {
   readonly bench: Bench;
@@ -129,13 +131,13 @@ export function writeReportData(root: string, suite: string, bench: Bench): stri
   mkdirSync(dir, { recursive: true });
   const items: Record<string, [number, number | string | boolean][]> = {};
   for (const n of bench.store.names()) items[n] = bench.store.history(n).map((s) => [Math.round(s.t * 1000) / 1000, s.value]);
-  const data = {
+  const data: SuiteData = {
     suite: basename(suite),
     bench: bench.config.name,
     clock: bench.clock.kind,
     seed: bench.seed,
     endMs: bench.now(),
-    boards: bench.boards.map((b) => ({ name: b.name, port: b.port, capture: b.capture?.path ?? null, rejectedFrames: b.rejectedFrames, driver: b.driver.stats })),
+    boards: bench.boards.map((b) => ({ name: b.name, port: b.port, capture: b.capture?.path ?? null, rejectedFrames: b.rejectedFrames, driver: b.driver.stats, identity: b.identity ? identityData(b.identity) : null })),
     items,
     events: bench.store.events,
     limits: bench.limits.transitions,

@@ -125,33 +125,94 @@ export function checkIdlePacket(buf: Uint8Array, offset = 0): PrimaryHeader {
   return h;
 }
 
+/** What one received sequence count means against those seen before on its APID. */
+export type SequenceVerdict =
+  /** The first packet of the APID, or the next count. */
+  | { kind: 'in-order'; missed: 0 }
+  /** A forward jump: `missed` counts skipped (within half the counter's range). */
+  | { kind: 'gap'; missed: number }
+  /** A count seen within the recent window: a retransmission or a repeat, not a loss. */
+  | { kind: 'duplicate'; missed: 0 }
+  /** A count behind the newest that was missing: it fills a gap counted before. */
+  | { kind: 'late'; missed: 0 }
+  /** A count further behind than the window remembers: the tracker starts again from it. */
+  | { kind: 'resync'; missed: 0 };
+
+/** How many counts behind the newest a tracker remembers (a repeat further back is a resync). */
+export const SEQUENCE_WINDOW = 1024;
+
 /**
- * Per-APID sequence counting on receive. `observe` returns how many packets were
- * missed before this one (0 when in order). A repeated count is a duplicate, not a
- * gap; a reordered packet shows as the modular distance, as a ground system shows it.
+ * Per-APID sequence counting on receive, for links that retransmit (go-back-N repeats
+ * counts already delivered). A count seen in the last `window` counts again is a
+ * duplicate; a count behind the newest that was never seen fills a gap (late); only
+ * a forward jump (less than half the 14-bit range ahead) is a gap, and a count too far
+ * behind resyncs. Without the window a repeat of count n-k read as 16383-k lost packets.
  */
 export class SequenceTracker {
-  private readonly last = new Map<string, number>();
+  private readonly state = new Map<string, { newest: number; seen: Set<number>; span: number; sincePrune: number }>();
   readonly gaps = new Map<string, number>();
   readonly duplicates = new Map<string, number>();
+  readonly late = new Map<string, number>();
+  readonly resyncs = new Map<string, number>();
 
-  observe(type: PacketType, apid: number, seq: number): number {
+  constructor(private readonly window = SEQUENCE_WINDOW) {}
+
+  /** Classifies `seq` on (type, apid) and counts it. */
+  track(type: PacketType, apid: number, seq: number): SequenceVerdict {
     const key = `${type}:${apid}`;
-    const prev = this.last.get(key);
-    this.last.set(key, seq);
-    if (prev === undefined) return 0;
-    if (seq === prev) {
-      this.duplicates.set(key, (this.duplicates.get(key) ?? 0) + 1);
-      return 0;
+    const st = this.state.get(key);
+    if (st === undefined) {
+      // span: how far the counts run from where tracking started (capped): only a late
+      // count inside it was counted missing.
+      this.state.set(key, { newest: seq, seen: new Set([seq]), span: 0, sincePrune: 0 });
+      return { kind: 'in-order', missed: 0 };
     }
-    const missed = (seq - prev - 1 + SEQ_MODULO) % SEQ_MODULO;
-    if (missed > 0) this.gaps.set(key, (this.gaps.get(key) ?? 0) + missed);
-    return missed;
+    const ahead = (seq - st.newest + SEQ_MODULO) % SEQ_MODULO;
+    const behind = (st.newest - seq + SEQ_MODULO) % SEQ_MODULO;
+    if (ahead === 0 || (behind <= this.window && st.seen.has(seq))) return this.count(this.duplicates, key, { kind: 'duplicate', missed: 0 });
+    if (ahead < SEQ_MODULO / 2) {
+      st.newest = seq;
+      st.seen.add(seq);
+      st.span = Math.min(this.window + 1, st.span + ahead);
+      st.sincePrune += ahead;
+      // Forget what fell out of the window once per window's worth of counts (amortised
+      // O(1)), so a count remembered from a lap ago is never taken for a recent one.
+      if (st.sincePrune > this.window) {
+        for (const s of st.seen) if ((seq - s + SEQ_MODULO) % SEQ_MODULO > this.window) st.seen.delete(s);
+        st.sincePrune = 0;
+      }
+      const missed = ahead - 1;
+      if (missed === 0) return { kind: 'in-order', missed: 0 };
+      this.gaps.set(key, (this.gaps.get(key) ?? 0) + missed);
+      return { kind: 'gap', missed };
+    }
+    if (behind <= this.window) {
+      st.seen.add(seq);
+      if (behind < st.span) {
+        // Counted missing when the jump past it came: it arrived after all.
+        const g = (this.gaps.get(key) ?? 0) - 1;
+        if (g > 0) this.gaps.set(key, g);
+        else this.gaps.delete(key);
+      }
+      return this.count(this.late, key, { kind: 'late', missed: 0 });
+    }
+    this.state.set(key, { newest: seq, seen: new Set([seq]), span: 0, sincePrune: 0 });
+    return this.count(this.resyncs, key, { kind: 'resync', missed: 0 });
+  }
+
+  /** How many packets were missed before this one (0 in order, duplicate, late or resync). */
+  observe(type: PacketType, apid: number, seq: number): number {
+    return this.track(type, apid, seq).missed;
   }
 
   /** Gaps by "TM:apid" / "TC:apid" key. */
   summary(): Record<string, number> {
     return Object.fromEntries(this.gaps);
+  }
+
+  private count<V extends SequenceVerdict>(m: Map<string, number>, key: string, v: V): V {
+    m.set(key, (m.get(key) ?? 0) + 1);
+    return v;
   }
 }
 

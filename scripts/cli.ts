@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /**
@@ -67,6 +69,25 @@ export function seedOption(raw: string | undefined, usage: string, max = MAX_SEE
   const v = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(v) || v > max) usageError(`--seed must be a whole number in 0..${max}, got '${raw}'`, usage);
   return v;
+}
+
+/**
+ * An output file named by an option (--out FILE of any CLI): creates its folder, as people
+ * expect of `--out out/x.json` on a fresh clone, and returns the path. A path that is a
+ * directory, or whose folder cannot be made (a file in the way, no permission), exits 2
+ * in one line naming the option and the path.
+ */
+export function outputPath(flag: string, path: string): string {
+  if (existsSync(path) && statSync(path).isDirectory()) fail(`--${flag} ${path} is a directory`, 2);
+  const folder = dirname(resolve(path));
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'is not a directory (a file is in the way)' : code === 'EACCES' || code === 'EPERM' ? 'cannot be created (permission denied)' : `cannot be created (${code ?? (e as Error).message})`;
+    fail(`--${flag} ${path} cannot be written: its folder ${folder} ${why}`, 2);
+  }
+  return path;
 }
 
 // A reader that stops early (`| head`) is not an error of ours: end quietly.

@@ -29,7 +29,11 @@ Decodes a capture and validates every packet against the dictionary.
   --no-fecf            tmframe: frames carry no frame error control field
   --no-ocf             tmframe: frames carry no operational control field
 stdout: JSON Lines (offset, apid, type, seq, length, service, subtype, name, fields | error)
-stderr: summary (packets, valid, invalid, sequence gaps per APID, bytes skipped/truncated)
+stderr: summary (packets, valid, invalid; per APID sequence gaps (forward jumps only),
+        duplicates (a count seen again: retransmissions), late and resyncs; bytes
+        skipped/truncated)
+samples: npm run decode -- docs/samples/packets.bin
+         npm run decode -- --format cobs docs/samples/packets.cobs
 exit:   0 all valid, 1 something invalid, skipped or cut off, 2 usage error`;
 
 const FORMATS = ['spacepacket', 'cobs', 'tmframe', 'boardlink', 'capture'];

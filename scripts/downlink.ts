@@ -8,8 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { writeDownlinkCapture } from '../hil/link/capture.ts';
 import { simulateDownlinkPass } from '../hil/link/downlink-pass.ts';
-import { DEFAULT_TM_FRAME_BYTES } from '../protocols/link/mission.ts';
-import { intOption, numberOption, parseCli, seedOption, usageError } from './cli.ts';
+import { DEFAULT_TM_FRAME_BYTES, TM_VC } from '../protocols/link/mission.ts';
+import { intOption, numberOption, outputPath, parseCli, seedOption, usageError } from './cli.ts';
 
 const USAGE = `usage: npm run downlink -- [options]
 
@@ -17,8 +17,8 @@ Simulates one pass's downlink (housekeeping and events on VC 0, key-distillation
 messages on VC 1, relay data on VC 2, idle frames on VC 7) through the link model and
 writes a capture plus a JSON summary of what was sent per virtual channel.
   --seed N            simulation seed (default 1); same seed, same bytes
-  --out FILE          capture file (default captures/downlink.bin); the summary goes to
-                      FILE.summary.json
+  --out FILE          capture file (default captures/downlink.bin; its folder is created);
+                      the summary goes to FILE.summary.json
   --frame-length N    TM frame length in octets, 16..2048 (default ${DEFAULT_TM_FRAME_BYTES})
   --randomize         pseudo-randomise frames (CCSDS 131.0-B; the default)
   --no-randomize      send frames without randomisation
@@ -50,7 +50,25 @@ const randomized = !values['no-randomize'];
 const ber = numberOption('ber', values.ber as string, USAGE, 0, 0.01) as number;
 const durationS = numberOption('duration-s', values['duration-s'] as string, USAGE, 0, 3600, true) as number;
 const bitRate = numberOption('bit-rate', values['bit-rate'] as string, USAGE, 1e4, 1e10) as number;
-const out = values.out as string;
+const out = outputPath('out', values.out as string);
+
+interface ReliableCounts {
+  sender: { offered: number; transmissions: number; retransmissions: number; acknowledged: number };
+  receiver: { delivered: number; duplicates: number; gaps: number };
+}
+
+/**
+ * Why the reliable VC's received count exceeds what was sent: received counts every copy
+ * that reached the ground, retransmissions included; delivery drops repeats.
+ */
+function reliableNote(r: ReliableCounts): string {
+  const dropped = r.receiver.duplicates + r.receiver.gaps;
+  const unacked = r.sender.offered - r.sender.acknowledged;
+  return (
+    `received counts every copy that reached the ground: the reliable channel (go-back-N) retransmits, ${r.sender.retransmissions} of its ${r.sender.transmissions} transmissions were repeats; ` +
+    `delivery dropped ${dropped} copies (${r.receiver.duplicates} duplicates, ${r.receiver.gaps} out of order); ${unacked} of ${r.sender.offered} sent were not acknowledged when the pass ended`
+  );
+}
 
 try {
   const { chunks, summary } = simulateDownlinkPass({
@@ -65,10 +83,11 @@ try {
   const bytes = writeDownlinkCapture(out, chunks);
   const summaryPath = `${out}.summary.json`;
   writeFileSync(summaryPath, `${JSON.stringify({ capture: out, captureBytes: bytes, ...summary }, null, 2)}\n`);
-  const line = Object.entries(summary.sent)
-    .map(([vc, t]) => `VC${vc} ${t.name}: ${t.packets} sent / ${summary.received[vc]?.packets ?? 0} received / ${summary.delivered[vc]?.packets ?? 0} delivered`)
-    .join('; ');
-  process.stderr.write(`wrote ${out} (${bytes} octets, ${summary.frames.total} frames) and ${summaryPath}\n${line}\n`);
+  const lines = Object.entries(summary.sent).map(([vc, t]) => {
+    const counts = `VC${vc} ${t.name}: ${t.packets} sent / ${summary.received[vc]?.packets ?? 0} received / ${summary.delivered[vc]?.packets ?? 0} delivered`;
+    return Number(vc) === TM_VC.distillation ? `${counts}\n  ${reliableNote(summary.reliable as unknown as ReliableCounts)}` : counts;
+  });
+  process.stderr.write(`wrote ${out} (${bytes} octets, ${summary.frames.total} frames) and ${summaryPath}\n${lines.join('\n')}\n`);
   process.stderr.write(`check: npm run decode -- --format tmframe --frame-length ${frameLengthBytes}${randomized ? ' --randomized' : ''} ${out}\n`);
 } catch (e) {
   process.stderr.write(`downlink failed: ${(e as Error).message}\n`);

@@ -1,25 +1,38 @@
 /**
- * npm run emulate -- qsrc|apt|lct|acs [--baud N] [--tcp PORT] [--seed N] [--lockstep]
+ * npm run emulate -- qsrc|apt|lct|acs [--baud N] [--tcp PORT [--host ADDR]] [--seed N] [--flash-file FILE] [--lockstep] [--verbose]
  * Runs a board emulator as its own process on a pseudo-terminal (or a raw TCP port)
- * and prints the path to open (stdout, one line). Ends cleanly on SIGINT/SIGTERM.
+ * and prints the line to open (stdout, one line: a device path or tcp:HOST:PORT, the
+ * spelling --port takes). Ends cleanly on SIGINT/SIGTERM.
  * With --lockstep the board runs on simulated time granted by the bench (SIM STEP).
  */
+import { isIP } from 'node:net';
 import { BOARD_NAMES, isBoardName } from '../boards/definitions.ts';
 import { type HostedEmulator, hostOnPty, hostOnTcp } from '../hil/emulator-host.ts';
 import { socatAvailable } from '../hil/pty.ts';
-import { intOption, parseCli, seedOption } from './cli.ts';
+import { intOption, outputPath, parseCli, seedOption, usageError } from './cli.ts';
 
-const usage = `usage: npm run emulate -- BOARD [--baud N] [--tcp PORT] [--seed N] [--flash-file FILE] [--lockstep]
+const usage = `usage: npm run emulate -- BOARD [--baud N] [--tcp PORT [--host ADDR]] [--seed N] [--flash-file FILE] [--lockstep] [--verbose]
   BOARD        one of ${BOARD_NAMES.join(', ')}
   --baud N     line rate the emulator paces its output at (default: the board definition's)
-  --tcp PORT   serve raw bytes on TCP 127.0.0.1:PORT (ser2net style; 0 = any free port) instead of a pty
+  --tcp PORT   serve raw bytes on TCP PORT (ser2net style; 0 = any free port) instead of a pty
+  --host ADDR  with --tcp: the address to listen on (default 127.0.0.1, this machine only;
+               0.0.0.0 serves other machines too)
   --seed N     simulation seed (default 1)
-  --flash-file FILE  keep the config flash (and active bank) in FILE across runs
+  --flash-file FILE  keep the config flash (and active bank) in FILE across runs (its folder
+               is created)
   --lockstep   follow the bench's simulated clock: time moves only when the bench grants it
                (SIM STEP); the bench wraps its line in a LockstepLine (docs/bench.md "Lockstep")
-Prints the device path (e.g. /dev/pts/7) or host:port to open, then runs until SIGINT/SIGTERM.`;
+  --verbose    log each request and reply on stderr, registers by name with engineering
+               values, time in ms (telemetry frames are not logged)
+Prints the line to open on stdout (a device path such as /dev/pts/7, or tcp:HOST:PORT),
+and on stderr the --port option to paste into npm run hil, flash or pass; runs until
+SIGINT/SIGTERM.`;
 
-const args = parseCli({ baud: { type: 'string' }, tcp: { type: 'string' }, seed: { type: 'string' }, 'flash-file': { type: 'string' }, lockstep: { type: 'boolean' } }, usage, true);
+const args = parseCli(
+  { baud: { type: 'string' }, tcp: { type: 'string' }, host: { type: 'string' }, seed: { type: 'string' }, 'flash-file': { type: 'string' }, lockstep: { type: 'boolean' }, verbose: { type: 'boolean' } },
+  usage,
+  true,
+);
 const board = args.positionals[0];
 if (!board || args.positionals.length > 1 || !isBoardName(board)) {
   console.error(`${board ? `unknown board '${board}'` : 'missing BOARD'}\n${usage}`);
@@ -27,18 +40,23 @@ if (!board || args.positionals.length > 1 || !isBoardName(board)) {
 }
 const baud = intOption('baud', args.values.baud, usage, 300, 20_000_000);
 const tcp = intOption('tcp', args.values.tcp, usage, 0, 65535);
+const host = args.values.host;
+if (host !== undefined && tcp === undefined) usageError('--host needs --tcp PORT (a pty is local to this machine)', usage);
+if (host !== undefined && isIP(host) === 0 && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host)) usageError(`--host must be an IP address or host name, got '${host}'`, usage);
 const seed = seedOption(args.values.seed, usage) ?? 1;
 const lockstep = args.values.lockstep === true;
+const flashFile = args.values['flash-file'] === undefined ? undefined : outputPath('flash-file', args.values['flash-file']);
+const log = args.values.verbose ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
 
 let hosted: HostedEmulator;
 try {
-  if (tcp !== undefined) hosted = await hostOnTcp(board, { seed, baud, port: tcp, flashFile: args.values['flash-file'], lockstep });
+  if (tcp !== undefined) hosted = await hostOnTcp(board, { seed, baud, port: tcp, host, flashFile, lockstep, log });
   else {
     if (!socatAvailable()) {
       console.error('emulate: socat is not installed; it creates the pseudo-terminal pair (apt-get install socat), or use --tcp PORT');
       process.exit(1);
     }
-    hosted = await hostOnPty(board, { seed, baud, flashFile: args.values['flash-file'], lockstep });
+    hosted = await hostOnPty(board, { seed, baud, flashFile, lockstep, log });
   }
 } catch (e) {
   console.error(`emulate: cannot start the ${board} emulator: ${(e as Error).message}`);
@@ -46,6 +64,8 @@ try {
 }
 console.log(hosted.address);
 process.stderr.write(`emulating ${board} (seed ${seed}, ${hosted.emulator.baud} baud${lockstep ? ', lockstep' : ''}) on ${hosted.address}; Ctrl-C to stop\n`);
+const wildcard = host === '0.0.0.0' || host === '::';
+process.stderr.write(`paste: --port ${board}=${hosted.address}${wildcard ? ` (from another machine: this machine's name or address in place of ${host})` : ''}\n`);
 
 let stopping = false;
 const stop = async (sig: string) => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { BOARD_NAMES, isBoardName } from '../boards/definitions.ts';
 import { BANK_LETTERS } from '../protocols/config-image.ts';
+import { parseLineSpec } from '../hil/bench/config.ts';
 import { type BoardConnection, connectBoard } from '../hil/flash/connect.ts';
 import { formatDiff } from '../hil/flash/diff.ts';
 import { dryRun, FlashError, flashConfig, type FlashOptions, verifyOnly } from '../hil/flash/flasher.ts';
@@ -25,7 +26,9 @@ register write). Reports the old and the new generation.
   --board BOARD      ${BOARD_NAMES.join(', ')}
   --port PATH        serial device of the board: /dev/ttyUSB0, an emulator's pty
                      (/dev/pts/N from \`npm run emulate -- BOARD\`), or tcp:HOST:PORT
-  --bench FILE       or a bench config (hil/benches/*.json): the board's entry says how
+  --bench FILE       or a bench config (hil/benches/*.json): the board's entry says how;
+                     a pty board keeps its flash in reports/flash/<bench>/<board>.flash
+                     across runs, so a flash and a later --verify-only see the same board
   --config FILE      the configuration, YAML or JSON (examples in boards/config/examples/)
   --dry-run          validate, build the image and show what would change against what
                      the board runs now; sends no write
@@ -72,6 +75,13 @@ if (!values.config) usageError('--config FILE is required', usage);
 if (!values.port && !values.bench) usageError('give --port PATH (or tcp:HOST:PORT) or --bench FILE', usage);
 if (values.port && values.bench) usageError('give --port or --bench, not both', usage);
 if (values['dry-run'] && values['verify-only']) usageError('--dry-run and --verify-only exclude each other', usage);
+if (values.port) {
+  try {
+    parseLineSpec(values.port);
+  } catch (e) {
+    usageError(`--port ${(e as Error).message}`, usage);
+  }
+}
 const baud = intOption('baud', values.baud, usage, 50, 20_000_000);
 const timeoutMs = intOption('timeout', values.timeout, usage, 1, 600_000);
 const retries = intOption('retries', values.retries, usage, 0, 10);

@@ -8,7 +8,7 @@ import { PoolFormatError } from '../qkd/pool.ts';
 import { PoolStoreError } from '../hil/relay/pool-store.ts';
 import { bytesAsImage, encodePng, testPattern } from '../hil/relay/png.ts';
 import { runRelay } from '../hil/relay/run-relay.ts';
-import { fail, intOption, numberOption, parseCli, seedOption, usageError } from './cli.ts';
+import { fail, intOption, numberOption, outputPath, parseCli, seedOption, usageError } from './cli.ts';
 
 const USAGE = `usage: npm run relay -- --from STATION --to STATION --image IN.png --out OUT.png [options]
 
@@ -19,8 +19,9 @@ ciphertext crosses the relay channel, the receiver checks the tag and decrypts.
 
   --from, --to STATION   beijing, jinan, hefei or stellenbosch
   --image FILE           the file to send (any bytes; a PNG is shown as a picture)
-  --out FILE             where the receiver writes the decrypted file; the ciphertext
-                         rendered as a picture goes next to it as <out>.cipher.png
+  --out FILE             where the receiver writes the decrypted file (its folder is
+                         created); the ciphertext rendered as a picture goes next to it
+                         as <out>.cipher.png
   --seed N               mission seed (default 1): runs with the same seed and pools agree bit for bit
   --pool-dir DIR         where the key pools persist across runs (default .keypools)
   --no-pass              simulate no passes: spend only the key the pools already hold
@@ -53,7 +54,7 @@ const { values } = parseCli(
 );
 
 if (values['make-test-image']) {
-  writeFileSync(values['make-test-image'] as string, encodePng(testPattern(64, 48)));
+  writeFileSync(outputPath('make-test-image', values['make-test-image'] as string), encodePng(testPattern(64, 48)));
   console.log(`wrote ${values['make-test-image']}`);
   process.exit(0);
 }
@@ -66,13 +67,14 @@ const relayBer = numberOption('relay-ber', values['relay-ber'] as string | undef
 const out = values.out as string;
 const cipherOut = out.replace(/(\.png)?$/i, '.cipher.png');
 
-/** Refuses an output that could not be written, before any key is spent on it. */
+/**
+ * Refuses an output that could not be written, before any key is spent on it; its folder
+ * is created (outputPath), as for every --out.
+ */
 function checkWritable(path: string, label: string): void {
   if (existsSync(path) && statSync(path).isDirectory()) fail(`--out ${out}: ${label} ${path} is a directory`, 2);
+  outputPath('out', path);
   const parent = dirname(resolve(path));
-  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
-    fail(`--out ${out}: ${label} cannot be written: ${parent} ${existsSync(parent) ? 'is not a directory' : 'does not exist'}`, 2);
-  }
   try {
     accessSync(existsSync(path) ? path : parent, constants.W_OK);
   } catch {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BOARD_NAMES } from '../../boards/definitions.ts';
+import { tcpSpec } from '../transport/tcp.ts';
 
 /**
  * Bench configuration (hil/benches/*.json): which boards, and for each how it is
@@ -55,7 +56,7 @@ export type BoardConfig = z.infer<typeof boardConfig>;
 /** Where a board of the config is, for messages: "on /dev/ttyUSB0", "on tcp farm1:7004", "on a pty". */
 export function describeBoardLine(bc: BoardConfig): string {
   if (bc.mode === 'port') return `on ${bc.path}`;
-  if (bc.mode === 'tcp') return `on tcp ${bc.host}:${bc.port}`;
+  if (bc.mode === 'tcp') return `on ${tcpSpec(bc.host, bc.port)}`;
   return `on a ${bc.mode}`;
 }
 
@@ -87,6 +88,28 @@ export function loadBenchConfig(path: string): BenchConfig {
   return parseBenchConfig(json, path);
 }
 
+
+/** A line as `--port` takes it: a serial device path, or raw TCP as tcp:HOST:PORT. */
+export type LineSpec = { mode: 'port'; path: string } | { mode: 'tcp'; host: string; port: number };
+
+/**
+ * Parses one line spec: tcp:HOST:PORT (an IPv6 host in brackets) or a device path. A bare
+ * HOST:PORT is refused naming the spelling: opened as a device it would fail as a serial
+ * port that does not exist, which hides the mistake.
+ */
+export function parseLineSpec(spec: string): LineSpec {
+  const tcp = /^tcp:(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(spec);
+  if (tcp) {
+    const port = Number(tcp[2]);
+    if (port < 1 || port > 65535) throw new BenchConfigError(`bad TCP port in '${spec}': must be 1..65535`);
+    return { mode: 'tcp', host: tcp[1].replace(/^\[|\]$/g, ''), port };
+  }
+  if (spec.startsWith('tcp:')) throw new BenchConfigError(`bad TCP address '${spec}': write tcp:HOST:PORT (e.g. tcp:127.0.0.1:7001)`);
+  const bare = /^(\[[^\]]+\]|[^/\\:]+):(\d{1,5})$/.exec(spec);
+  if (bare) throw new BenchConfigError(`'${spec}' looks like a TCP address: write tcp:${spec} (a bare HOST:PORT would be opened as a serial device)`);
+  return { mode: 'port', path: spec };
+}
+
 /** "apt=/dev/pts/7,qsrc=tcp:127.0.0.1:7001" → per-board overrides (what `npm run hil -- --port` passes on). */
 export function applyPortOverrides(cfg: BenchConfig, spec: string | undefined): BenchConfig {
   if (!spec) return cfg;
@@ -95,8 +118,11 @@ export function applyPortOverrides(cfg: BenchConfig, spec: string | undefined): 
     const m = /^([a-z]+)=(.+)$/.exec(part.trim());
     if (!m || !(BOARD_NAMES as readonly string[]).includes(m[1])) throw new BenchConfigError(`bad port override '${part}': use BOARD=/dev/path or BOARD=tcp:HOST:PORT with BOARD one of ${BOARD_NAMES.join(', ')}`);
     const name = m[1] as (typeof BOARD_NAMES)[number];
-    const tcp = /^tcp:(.+):(\d+)$/.exec(m[2]);
-    boards[name] = tcp ? { mode: 'tcp', host: tcp[1], port: Number(tcp[2]) } : { mode: 'port', path: m[2] };
+    try {
+      boards[name] = parseLineSpec(m[2]);
+    } catch (e) {
+      throw new BenchConfigError(`--port ${part}: ${(e as Error).message}`);
+    }
   }
   return { ...cfg, boards };
 }

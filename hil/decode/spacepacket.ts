@@ -10,7 +10,10 @@ export class PacketTally {
   idle = 0;
   readonly seq = new SequenceTracker();
 
-  /** Adds `seqGap` to the record when packets went missing before it. */
+  /**
+   * Adds `seqGap` to the record when packets went missing before it, `seqRepeat`
+   * (duplicate, late, resync) when its count is not the next one.
+   */
   note(record: DecodeRecord): DecodeRecord {
     if ('error' in record) {
       this.invalid++;
@@ -21,15 +24,16 @@ export class PacketTally {
       this.idle++;
       return record;
     }
-    const gap = this.seq.observe(record.type as 'TM' | 'TC', record.apid as number, record.seq as number);
-    return gap > 0 ? { ...record, seqGap: gap } : record;
+    const v = this.seq.track(record.type as 'TM' | 'TC', record.apid as number, record.seq as number);
+    if (v.kind === 'gap') return { ...record, seqGap: v.missed };
+    return v.kind === 'in-order' ? record : { ...record, seqRepeat: v.kind };
   }
 
   result(extra: Record<string, unknown> = {}): DecodeResult {
     return {
       valid: this.valid,
       invalid: this.invalid,
-      summary: { packets: this.valid + this.invalid, valid: this.valid, invalid: this.invalid, idle: this.idle, sequenceGaps: this.seq.summary(), duplicates: Object.fromEntries(this.seq.duplicates), ...extra },
+      summary: { packets: this.valid + this.invalid, valid: this.valid, invalid: this.invalid, idle: this.idle, sequenceGaps: this.seq.summary(), duplicates: Object.fromEntries(this.seq.duplicates), late: Object.fromEntries(this.seq.late), resyncs: Object.fromEntries(this.seq.resyncs), ...extra },
     };
   }
 }

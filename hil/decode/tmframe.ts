@@ -107,6 +107,8 @@ export function decodeTmFrameCapture(bytes: Uint8Array, opts: TmFrameCaptureOpti
       packetsValid: packets.valid,
       packetsInvalid: packets.invalid,
       sequenceGaps: packets.sequenceGaps,
+      duplicates: packets.duplicates,
+      late: packets.late,
     },
   };
 }

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { type Clock, WallClock } from '../../boards/clock.ts';
 import { loadBoardDefinition } from '../../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../../boards/emulator/index.ts';
-import { loadBenchConfig } from '../bench/config.ts';
-import { spawnEmulatorProcess, stopChild } from '../emulator-host.ts';
+import { loadBenchConfig, parseLineSpec } from '../bench/config.ts';
+import { benchFlashFile, spawnEmulatorProcess, stopChild } from '../emulator-host.ts';
 import { BoardDriver } from '../driver.ts';
 import { FrameLink } from '../framing.ts';
 import { emulatorTransport } from '../transport/memory.ts';
@@ -46,15 +46,15 @@ export interface ConnectOptions {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Starts `scripts/emulate.ts BOARD` in its own process (the bench's spawner) and resolves with its pty path. */
-export function startEmulatorProcess(board: string, opts: { baud?: number; seed?: number; timeoutMs?: number } = {}): Promise<{ path: string; child: ChildProcess }> {
-  return spawnEmulatorProcess(root, board, { seed: opts.seed ?? 1, baud: opts.baud, timeoutMs: opts.timeoutMs }).then(({ address, child }) => ({ path: address, child }));
+export function startEmulatorProcess(board: string, opts: { baud?: number; seed?: number; timeoutMs?: number; flashFile?: string } = {}): Promise<{ path: string; child: ChildProcess }> {
+  return spawnEmulatorProcess(root, board, { seed: opts.seed ?? 1, baud: opts.baud, timeoutMs: opts.timeoutMs, flashFile: opts.flashFile }).then(({ address, child }) => ({ path: address, child }));
 }
 
 export { stopChild as stopProcess };
 
 function lineFor(spec: string, baud: number): ByteTransport {
-  const tcp = /^tcp:(.+):(\d+)$/.exec(spec);
-  return tcp ? new TcpTransport(tcp[1], Number(tcp[2])) : new SerialTransport({ path: spec, baudRate: baud });
+  const line = parseLineSpec(spec);
+  return line.mode === 'tcp' ? new TcpTransport(line.host, line.port) : new SerialTransport({ path: line.path, baudRate: baud });
 }
 
 /** Opens the line and wraps it in framing and a driver; errors name the board and the line. */
@@ -81,7 +81,8 @@ export async function connectBoard(o: ConnectOptions): Promise<BoardConnection> 
         break;
       case 'pty': {
         baud = o.baud ?? entry.baud ?? baud;
-        const p = await startEmulatorProcess(o.board, { baud });
+        // The board keeps its flash across runs, as a dev board does: flash, then --verify-only, agree.
+        const p = await startEmulatorProcess(o.board, { baud, flashFile: benchFlashFile(root, cfg.name, o.board) });
         child = p.child;
         transport = lineFor(p.path, baud);
         break;

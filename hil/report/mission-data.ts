@@ -4,6 +4,7 @@ import type { MissionPassResult } from '../mission/index.ts';
 import { LimitMonitor } from '../bench/limits.ts';
 import { TelemetryStore } from '../bench/store.ts';
 import { ingestPayloadTm } from '../bench/tm-ingest.ts';
+import type { SuiteData } from './suite-data.ts';
 
 /**
  * Writes a mission pass's telemetry in the report's suite-data form, so the HTML
@@ -20,7 +21,7 @@ export function writeMissionReportData(suite: string, name: string, seed: number
   const root = process.env.HIL_ROOT ?? process.cwd();
   const dir = join(process.env.HIL_REPORT_DIR ?? join(root, 'reports', 'hil'), 'data');
   mkdirSync(dir, { recursive: true });
-  const data = {
+  const data: SuiteData = {
     suite: `${basename(suite)}: ${name}`,
     bench: `mission pass, in-process emulators (${r.summary.station})`,
     clock: 'sim',
@@ -29,7 +30,8 @@ export function writeMissionReportData(suite: string, name: string, seed: number
     boards: Object.entries(r.summary.boardLinks).map(([b, s]) => ({
       name: b,
       port: 'in-process emulator',
-      capture: '',
+      capture: null,
+      identity: null,
       rejectedFrames: 0,
       driver: { requests: s.requests, retries: 0, timeouts: s.timeouts, telemetryFrames: s.telemetryFrames, telemetryLost: s.telemetryLost },
     })),

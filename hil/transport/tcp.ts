@@ -14,7 +14,7 @@ export class TcpTransport implements ByteTransport {
     private readonly port: number,
     private readonly connectTimeoutMs = 2000,
   ) {
-    this.description = `tcp ${host}:${port}`;
+    this.description = tcpSpec(host, port);
   }
 
   get isOpen(): boolean {
@@ -43,7 +43,7 @@ export class TcpTransport implements ByteTransport {
     sock.on('data', (b: Buffer) => this.data.emit(new Uint8Array(b.buffer, b.byteOffset, b.length)));
     sock.on('error', () => {});
     sock.on('close', () => {
-      if (!this.closing) this.closed.emit(`tcp ${this.host}:${this.port} closed by the far end`);
+      if (!this.closing) this.closed.emit(`${this.description} closed by the far end`);
     });
     this.sock = sock;
   }
@@ -61,7 +61,7 @@ export class TcpTransport implements ByteTransport {
   }
 
   write(bytes: Uint8Array): void {
-    if (!this.sock || this.sock.destroyed) throw new TransportError('NOT_OPEN', `tcp ${this.host}:${this.port} is not connected`);
+    if (!this.sock || this.sock.destroyed) throw new TransportError('NOT_OPEN', `${this.description} is not connected`);
     this.sock.write(bytes);
   }
 
@@ -72,4 +72,9 @@ export class TcpTransport implements ByteTransport {
   onClose(cb: (reason: string) => void): () => void {
     return this.closed.add(cb);
   }
+}
+
+/** The one spelling of a TCP line (ser2net, `npm run emulate -- BOARD --tcp PORT`): tcp:HOST:PORT. */
+export function tcpSpec(host: string, port: number): string {
+  return `tcp:${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

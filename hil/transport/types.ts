@@ -1,6 +1,6 @@
 /** One byte-stream interface for every way the bench reaches a board. */
 export interface ByteTransport {
-  /** What a person needs to find the line: "port /dev/ttyUSB0", "tcp 127.0.0.1:7001", "in-memory apt". */
+  /** What a person needs to find the line: "port /dev/ttyUSB0", "tcp:127.0.0.1:7001", "in-memory apt". */
   readonly description: string;
   readonly isOpen: boolean;
   open(): Promise<void>;

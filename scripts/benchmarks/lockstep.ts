@@ -73,7 +73,7 @@ async function ptyLine(board: string): ReturnType<Opener> {
 
 async function tcpLine(board: string): ReturnType<Opener> {
   const { address, child } = await spawnEmulatorProcess(root, board, { seed: 1, lockstep: true, tcpPort: 0 });
-  const [host, port] = address.split(':');
+  const [, host, port] = address.split(':'); // tcp:HOST:PORT
   const t = new TcpTransport(host, Number(port));
   return {
     t,

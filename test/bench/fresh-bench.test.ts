@@ -51,7 +51,7 @@ describe('a fresh bench like a used one', () => {
     // Not opened (nothing listens there): a bench with those boards, as withFreshBench sees it.
     const like = { config: cfg, seed: 1, runName: 'x', inProcess: false, boards: [{ name: 'apt' }, { name: 'lct' }, { name: 'acs' }] } as unknown as Bench;
     await expect(withFreshBench(like, 'y', async () => 0)).rejects.toThrow(
-      "no fresh bench like 'test': lct on tcp 127.0.0.1:7003, acs on /dev/ttyUSB3 cannot be opened a second time (only boards the bench emulates itself, in-process or on a pty, start anew)",
+      "no fresh bench like 'test': lct on tcp:127.0.0.1:7003, acs on /dev/ttyUSB3 cannot be opened a second time (only boards the bench emulates itself, in-process or on a pty, start anew)",
     );
   });
 });

@@ -29,7 +29,7 @@ describe('which bench runs on simulated time', () => {
     const cfg = config({ apt: { mode: 'emulated' }, lct: { mode: 'port', path: '/dev/ttyUSB99' }, acs: { mode: 'tcp', host: 'farm1', port: 7004 } }, { clock: 'sim' });
     await expect(Bench.open(cfg, { runName: 'sim-real' })).rejects.toThrow(BoardError);
     await expect(Bench.open(cfg, { runName: 'sim-real' })).rejects.toThrow(
-      'board lct,acs on (bench): simulated time needs every board emulated by the bench (mode "emulated" or "pty"); lct is on /dev/ttyUSB99, acs is on tcp farm1:7004: such boards run on the wall clock',
+      'board lct,acs on (bench): simulated time needs every board emulated by the bench (mode "emulated" or "pty"); lct is on /dev/ttyUSB99, acs is on tcp:farm1:7004: such boards run on the wall clock',
     );
   });
 

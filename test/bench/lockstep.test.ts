@@ -85,7 +85,7 @@ async function inProcess(): Promise<Session> {
 async function inChild(kind: 'pty' | 'tcp'): Promise<Session> {
   const { address, child } = await spawnEmulatorProcess(root, 'apt', { seed: SEED, lockstep: true, ...(kind === 'tcp' ? { tcpPort: 0 } : {}) });
   try {
-    const [host, port] = address.split(':');
+    const [, host, port] = address.split(':'); // tcp:HOST:PORT
     const t = kind === 'pty' ? new SerialTransport({ path: address, baudRate: apt.serial.baud }) : new TcpTransport(host, Number(port));
     return await session(t, kind);
   } finally {

@@ -137,7 +137,7 @@ describe('tests that need emulators', () => {
     delete process.env.HIL_PORTS;
     expect(emulatorMissing(RIG_BOARDS)).toBeNull();
     process.env.HIL_PORTS = 'apt=/dev/ttyUSB99,lct=tcp:127.0.0.1:7003';
-    expect(emulatorMissing(RIG_BOARDS)).toBe('needs in-process emulators; bench emulated has apt on /dev/ttyUSB99, lct on tcp 127.0.0.1:7003');
+    expect(emulatorMissing(RIG_BOARDS)).toBe('needs in-process emulators; bench emulated has apt on /dev/ttyUSB99, lct on tcp:127.0.0.1:7003');
     expect(emulatorMissing(['qsrc'])).toBeNull();
     process.env.HIL_BENCH = 'hil/benches/pty.json';
     delete process.env.HIL_PORTS;

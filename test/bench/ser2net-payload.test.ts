@@ -43,7 +43,8 @@ describe.runIf(HAVE_TOOLS)('ser2net payload tier (four lockstep emulator process
         const r = await runScriptAsync('hil', ['--bench', benchFile, '--seed', String(SEED), '--report-dir', dir, 'payload']);
         // eslint-disable-next-line no-control-regex
         const out = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
-        expect(r.stderr).toContain(`bench ser2net (${boards.map((n) => `${n}: tcp`).join(', ')}), seed 1, simulated time, lockstep 1 ms`);
+        // The header gives each board's address as --port spells it.
+        expect(r.stderr).toContain(`bench ser2net (${boards.map((n, i) => `${n}: tcp:127.0.0.1:${farm.lines[i].tcpPort}`).join(', ')}), seed 1, simulated time, lockstep 1 ms`);
         expect(r.code, out).toBe(0);
         // Every test ran and passed, or was skipped saying why (tests that need what this bench lacks).
         const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');

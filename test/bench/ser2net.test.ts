@@ -32,7 +32,7 @@ describe.runIf(HAVE_TOOLS)('ser2net tier (emulator process on a pty, exported by
         const bench = await Bench.open(config({ apt: { mode: 'tcp', host: '127.0.0.1', port } }), { seed: 5, runName: 'ser2net' });
         try {
           const apt = bench.board('apt');
-          expect(apt.port).toBe(`tcp 127.0.0.1:${port}`);
+          expect(apt.port).toBe(`tcp:127.0.0.1:${port}`);
           await apt.write({ FSM_ENABLE: 1, FSM_CMD_X_URAD: 120 });
           await bench.waitTlm('apt.FSM_POS_X_URAD', (v) => Math.abs(Number(v) - 120) < 5, { timeoutMs: 3000 });
           const before = await apt.driver.readReg('RESET_COUNT');

@@ -35,7 +35,7 @@ describe("tests that need simulated time ('sim-time')", () => {
       'needs simulated time on boards the bench emulates itself (in-process or on a pty); bench devboards has qsrc on /dev/ttyUSB0, apt on /dev/ttyUSB1, lct on /dev/ttyUSB2, acs on /dev/ttyUSB3',
     );
     onBench('hil/benches/pty.json', 'apt=/dev/ttyUSB99,lct=tcp:127.0.0.1:7003');
-    expect(simTimeMissing(RIG_BOARDS)).toBe('needs simulated time on boards the bench emulates itself (in-process or on a pty); bench pty has apt on /dev/ttyUSB99, lct on tcp 127.0.0.1:7003');
+    expect(simTimeMissing(RIG_BOARDS)).toBe('needs simulated time on boards the bench emulates itself (in-process or on a pty); bench pty has apt on /dev/ttyUSB99, lct on tcp:127.0.0.1:7003');
     expect(simTimeMissing(['qsrc', 'acs'])).toBeNull();
   });
 

@@ -18,13 +18,13 @@ describe('lockstep on tcp and port lines', () => {
     expect(clockPlan(cfg, ['apt', 'lct'])).toEqual({ clock: 'sim', lockstepQuantumMs: 2 });
     // Without "always" they are real boards: the wall clock, and simulated time refused naming them.
     expect(clockPlan({ ...cfg, clock: 'auto', lockstep: undefined }, ['apt', 'lct'])).toEqual({ clock: 'wall', lockstepQuantumMs: null });
-    expect(() => clockPlan({ ...cfg, lockstep: undefined }, ['apt', 'lct'])).toThrow(/apt is on tcp farm1:7002, lct is on \/dev\/ttyUSB2: such boards run on the wall clock \(emulators started with --lockstep on such lines need lockstep "always"\)/);
+    expect(() => clockPlan({ ...cfg, lockstep: undefined }, ['apt', 'lct'])).toThrow(/apt is on tcp:farm1:7002, lct is on \/dev\/ttyUSB2: such boards run on the wall clock \(emulators started with --lockstep on such lines need lockstep "always"\)/);
   });
 
   it('an emulator process started with --tcp --lockstep follows the bench clock over its TCP line', async () => {
     const { address, child } = await spawnEmulatorProcess(process.cwd(), 'apt', { seed: 4, lockstep: true, tcpPort: 0 });
     try {
-      const [host, port] = address.split(':');
+      const [, host, port] = address.split(':'); // tcp:HOST:PORT
       const bench = await Bench.open(config({ apt: { mode: 'tcp', host, port: Number(port) } }, { clock: 'sim', lockstep: 'always' }), { seed: 4, runName: 'tcp-lockstep' });
       let capPath = '';
       try {

@@ -9,11 +9,11 @@ describe('TCP tier (ser2net-style raw sockets)', () => {
   it('drives an emulator over raw TCP, including a power loss and reconnect of the session', async () => {
     const host = await hostOnTcp('acs', { seed: 9, port: 0 });
     try {
-      const [h, p] = host.address.split(':');
+      const [, h, p] = host.address.split(':'); // tcp:HOST:PORT
       const bench = await Bench.open(config({ acs: { mode: 'tcp', host: h, port: Number(p) } }), { seed: 9, runName: 'tcp' });
       try {
         const acs = bench.board('acs');
-        expect(acs.port).toBe(`tcp ${host.address}`);
+        expect(acs.port).toBe(`tcp:${h}:${p}`);
         await acs.write({ POINT_MODE: 2, TARGET_X_MRAD: 5 });
         await bench.waitTlm('acs.SLEWING', (v) => v === 1, { timeoutMs: 2000 });
         await bench.waitTlm('acs.ATT_ERR_URAD', (v) => Number(v) < 300, { timeoutMs: 3000 });
@@ -33,9 +33,9 @@ describe('TCP tier (ser2net-style raw sockets)', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     const port = (srv.address() as { port: number }).port;
     try {
-      await expect(Bench.open(config({ acs: { mode: 'tcp', host: '127.0.0.1', port: 1 } }), { runName: 'tcp-refused' })).rejects.toThrow(/^board acs on tcp 127.0.0.1:1: cannot connect to 127.0.0.1:1/);
+      await expect(Bench.open(config({ acs: { mode: 'tcp', host: '127.0.0.1', port: 1 } }), { runName: 'tcp-refused' })).rejects.toThrow(/^board acs on tcp:127.0.0.1:1: cannot connect to 127.0.0.1:1/);
       await expect(Bench.open(config({ acs: { mode: 'tcp', host: '127.0.0.1', port } }, { timeoutMs: 100, retries: 1 }), { runName: 'tcp-silent' })).rejects.toThrow(
-        `board acs on tcp 127.0.0.1:${port}: no response to IDENTIFY (seq 0) after 2 attempt(s) of 100 ms`,
+        `board acs on tcp:127.0.0.1:${port}: no response to IDENTIFY (seq 0) after 2 attempt(s) of 100 ms`,
       );
     } finally {
       srv.close();
@@ -51,7 +51,7 @@ describe('emulator flash file', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'flash-')), 'qsrc.flash');
     const session = async (fn: (b: Bench) => Promise<void>) => {
       const host = await hostOnTcp('qsrc', { seed: 1, port: 0, flashFile: file });
-      const [h, p] = host.address.split(':');
+      const [, h, p] = host.address.split(':'); // tcp:HOST:PORT
       const bench = await Bench.open(config({ qsrc: { mode: 'tcp', host: h, port: Number(p) } }, { stream: false }), { runName: 'flash-file' });
       try {
         await fn(bench);

@@ -173,6 +173,23 @@ const rows: Row[] = [
   { cli: 'fuzz', name: '--seed 1.5', args: ['--seed', '1.5'], code: 2, says: /--seed.*'1\.5'/ },
   { cli: 'bench', name: 'unknown option', args: ['--nope'], code: 2, says: /--nope/ },
   { cli: 'bench', name: 'unknown benchmark', args: ['nope'], code: 2, says: /unknown benchmark 'nope'/ },
+  // the suite runner's selection and the run archive (issue 13)
+  { cli: 'hil', name: 'unknown suite', args: ['nosuch'], code: 2, says: /no suite matches 'nosuch'; suites: apt, boards, config-flash, corruption, passes, payload, relay, uplink-security/, never: /Tests\s/ },
+  { cli: 'start', name: 'unknown suite', args: ['--reports-root', join(dir, 'start-runs'), 'nosuch'], code: 2, says: /no suite matches 'nosuch'; suites: apt,/, never: /Test Files|regression suite, seed/ },
+  { cli: 'hil', name: '--repeat 0', args: ['--repeat', '0', 'uplink'], code: 2, says: /--repeat.*1\.\.1000.*'0'/, never: /Tests\s/ },
+  { cli: 'hil', name: '--repeat 2x', args: ['--repeat', '2x', 'uplink'], code: 2, says: /--repeat.*'2x'/, never: /Tests\s/ },
+  { cli: 'runs', name: 'compare an unknown run', args: ['compare', 'nope', '--reports-root', dir], code: 2, says: /no run 'nope'/ },
+  { cli: 'runs', name: 'compare three runs', args: ['compare', 'a', 'b', 'c', '--reports-root', dir], code: 2, says: /at most two runs, got 3/ },
+  { cli: 'runs', name: '--tolerance -1', args: ['compare', '--tolerance=-1', '--reports-root', dir], code: 2, says: /--tolerance.*'-1'/ },
+  { cli: 'runs', name: 'unknown command', args: ['purge'], code: 2, says: /unknown command 'purge'/ },
+  // rough edges (issue 13): one TCP spelling, --host only with --tcp, an --out whose folder cannot be made
+  { cli: 'flash', name: '--port HOST:PORT without tcp:', args: ['--board', 'qsrc', '--port', '127.0.0.1:7001', '--config', bomb, '--yes'], code: 2, says: /--port '127\.0\.0\.1:7001' looks like a TCP address: write tcp:127\.0\.0\.1:7001/, never: /does not exist/ },
+  { cli: 'hil', name: '--port apt=HOST:PORT without tcp:', args: ['--port', 'apt=127.0.0.1:7001', 'apt'], code: 2, says: /write tcp:127\.0\.0\.1:7001/, never: /Tests\s/ },
+  { cli: 'pass', name: '--port apt=HOST:PORT without tcp:', args: ['--port', 'apt=localhost:7001'], code: 2, says: /write tcp:localhost:7001/ },
+  { cli: 'emulate', name: '--host without --tcp', args: ['qsrc', '--host', '0.0.0.0'], code: 2, says: /--host needs --tcp PORT/ },
+  { cli: 'emulate', name: "--host 'a b'", args: ['qsrc', '--tcp', '0', '--host', 'a b'], code: 2, says: /--host must be an IP address or host name, got 'a b'/ },
+  { cli: 'dict', name: '--out under a file', args: ['--export', 'json', '--out', join(bomb, 'dictionary.json')], code: 2, says: /^error: --out .*bomb\.yaml.*cannot be written: its folder .* is not a directory/m, oneLine: true },
+  { cli: 'dict', name: '--out a directory', args: ['--export', 'json', '--out', aDirectory], code: 2, says: /^error: --out .*a-directory is a directory$/m, oneLine: true },
 ];
 
 describe('bad input to every CLI: exit code, what was wrong, no stack trace', () => {

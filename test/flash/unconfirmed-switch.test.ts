@@ -67,7 +67,7 @@ function startEmulator(file: string): Promise<{ child: ChildProcess; host: strin
     child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
     child.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
-      const m = /^(\S+):(\d+)\n/.exec(out);
+      const m = /^tcp:(\S+):(\d+)\n/.exec(out); // the emulator prints tcp:HOST:PORT
       if (m) resolve({ child, host: m[1], port: Number(m[2]) });
     });
     child.on('exit', (code) => reject(new Error(`emulator exited (${code}) before printing its address: ${err}`)));

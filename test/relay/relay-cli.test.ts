@@ -24,12 +24,13 @@ function expectNoReuse(p: KeyPool) {
 
 describe('npm run relay', () => {
   it('round-trips an image bit for bit from Beijing to Stellenbosch and renders the ciphertext', () => {
-    const out = join(dir, 'out.png');
+    // --out in a folder that does not exist yet: the CLI creates it (issue 13).
+    const out = join(dir, 'new', 'folder', 'out.png');
     const r = runScript('relay', ['--from', 'beijing', '--to', 'stellenbosch', '--image', input, '--out', out, '--pool-dir', pools, '--duration-s', '120', '--seed', '7']);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
     expect(readFileSync(out).equals(readFileSync(input))).toBe(true);
-    const cipher = decodePng(readFileSync(join(dir, 'out.cipher.png')));
+    const cipher = decodePng(readFileSync(join(dir, 'new', 'folder', 'out.cipher.png')));
     expect(Buffer.from(cipher.rgb.subarray(0, 100)).equals(readFileSync(input).subarray(0, 100))).toBe(false);
     expect(r.stdout).toMatch(/satellite-beijing\s+\d+\s+\d+\s+\d+/);
     expect(r.stdout).toMatch(/over \d+ relay-VC packets/);
@@ -86,7 +87,8 @@ describe('npm run relay', () => {
     const aDir = join(dir, 'a-directory');
     mkdirSync(aDir, { recursive: true });
     mkdirSync(join(dir, 'cipher-taken.cipher.png'), { recursive: true });
-    const outs = [aDir, join(input, 'under-a-file.png'), join(dir, 'no-such-dir', 'x.png'), join(dir, 'cipher-taken.png')];
+    // (A folder that does not exist is no longer refused: every --out creates its folder.)
+    const outs = [aDir, join(input, 'under-a-file.png'), join(input, 'deeper', 'x.png'), join(dir, 'cipher-taken.png')];
     for (const out of outs) {
       const before = loadPools().map((p) => p.fingerprint());
       const r = runScript('relay', ['--from', 'beijing', '--to', 'stellenbosch', '--image', input, '--out', out, '--pool-dir', pools, '--no-pass']);
