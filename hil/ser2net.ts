@@ -5,18 +5,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A real ser2net (Debian package) exporting serial devices as raw TCP ports, the way a
- * board farm exports its boards: one `connection` per device, no banner, no telnet, so
- * the socket carries exactly the line's bytes.
+ * A real ser2net (Debian package) exporting serial devices over TCP, the way a board farm
+ * exports its boards: one `connection` per device, no banner; raw (the socket carries
+ * exactly the line's bytes) or telnet with RFC 2217 (the client sets the UART remotely).
  */
 export function ser2netAvailable(): boolean {
   return spawnSync('ser2net', ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
+/** How ser2net exports a device: raw TCP, or telnet with RFC 2217 COM-port control (`telnet(rfc2217)`). */
+export type Ser2netAccepter = 'raw' | 'rfc2217';
+
 export interface ExportedLine {
   /** Serial device ser2net opens (a real tty or an emulator's pty). */
   device: string;
+  /** The rate ser2net opens the device at (an RFC 2217 client may set another). */
   baud: number;
+  /** Default raw. */
+  accepter?: Ser2netAccepter;
   /** TCP port clients connect to on 127.0.0.1. */
   tcpPort: number;
 }
@@ -28,7 +34,7 @@ export interface Ser2netExport {
 }
 
 /**
- * ser2net 4 YAML: one raw TCP accepter per device, 8N1 at the board's baud rate, tuned for
+ * ser2net 4 YAML: one TCP accepter per device (raw, or telnet(rfc2217) stacked on it), 8N1 at the board's baud rate, tuned for
  * request/answer latency as a lockstep grant needs it: TCP_NODELAY on the accepter (with
  * Nagle, an answer behind an unacknowledged segment waits for the client's delayed ACK:
  * 45 ms a grant measured, 0.8 ms without) and no character delay (by default ser2net
@@ -39,7 +45,7 @@ export function ser2netConfig(lines: readonly ExportedLine[]): string {
     .map((l, i) =>
       [
         `connection: &line${i}`,
-        `  accepter: tcp(nodelay=true),127.0.0.1,${l.tcpPort}`,
+        `  accepter: ${l.accepter === 'rfc2217' ? 'telnet(rfc2217),' : ''}tcp(nodelay=true),127.0.0.1,${l.tcpPort}`,
         '  enable: on',
         '  options:',
         '    kickolduser: true',
@@ -79,7 +85,7 @@ function accepts(port: number): Promise<boolean> {
  * accepts. A probe connection is harmless: ser2net opens the device per session and
  * the next client kicks the old one.
  */
-export async function exportWithSer2net(devices: readonly { device: string; baud: number }[], timeoutMs = 10_000): Promise<Ser2netExport> {
+export async function exportWithSer2net(devices: readonly { device: string; baud: number; accepter?: Ser2netAccepter }[], timeoutMs = 10_000): Promise<Ser2netExport> {
   const lines: ExportedLine[] = [];
   for (const d of devices) lines.push({ ...d, tcpPort: await freePort() });
   const dir = mkdtempSync(join(tmpdir(), 'ser2net-'));

@@ -194,18 +194,24 @@ export function decodePus(buf: Uint8Array, offset = 0): DecodedPus {
       want: pecWant,
     });
   }
-  const s = offset + PRIMARY_HEADER_BYTES;
-  const pusVersion = buf[s] >>> 4;
+  const pusVersion = buf[offset + PRIMARY_HEADER_BYTES] >>> 4;
   if (pusVersion !== PUS_VERSION) {
     throw new ProtocolError('HEADER_INVALID', `PUS version ${pusVersion}, expected ${PUS_VERSION}`, { field: 'pusVersion', value: pusVersion });
   }
   // A view, not a copy: allocating a backing store per packet costs more than the
   // whole decode. Callers that keep appData beyond the input buffer's life copy it.
-  const appData = buf.subarray(s + secLen, end - PEC_BYTES);
-  let packet: PusPacket;
+  const packet = readSecondaryHeader(buf, offset, header, end - PEC_BYTES);
+  return { header, packet, length };
+}
+
+/** The secondary header after a primary one at `offset`; appData runs to `appDataEnd` (a view into `buf`). */
+function readSecondaryHeader(buf: Uint8Array, offset: number, header: PrimaryHeader, appDataEnd: number): PusPacket {
+  const s = offset + PRIMARY_HEADER_BYTES;
+  const secLen = header.type === 'TC' ? TC_SECONDARY_HEADER_BYTES : TM_SECONDARY_HEADER_BYTES;
+  const appData = buf.subarray(s + secLen, Math.max(s + secLen, appDataEnd));
   if (header.type === 'TC') {
     const f = buf[s] & 0xf;
-    packet = {
+    return {
       type: 'TC',
       apid: header.apid,
       seq: header.seq,
@@ -215,24 +221,50 @@ export function decodePus(buf: Uint8Array, offset = 0): DecodedPus {
       sourceId: (buf[s + 3] << 8) | buf[s + 4],
       appData,
     };
-  } else {
-    packet = {
-      type: 'TM',
-      apid: header.apid,
-      seq: header.seq,
-      timeRefStatus: buf[s] & 0xf,
-      service: buf[s + 1],
-      subtype: buf[s + 2],
-      msgTypeCounter: (buf[s + 3] << 8) | buf[s + 4],
-      destinationId: (buf[s + 5] << 8) | buf[s + 6],
-      time: {
-        coarse: ((buf[s + 7] << 24) | (buf[s + 8] << 16) | (buf[s + 9] << 8) | buf[s + 10]) >>> 0,
-        fine: (buf[s + 11] << 8) | buf[s + 12],
-      },
-      appData,
-    };
   }
-  return { header, packet, length };
+  return {
+    type: 'TM',
+    apid: header.apid,
+    seq: header.seq,
+    timeRefStatus: buf[s] & 0xf,
+    service: buf[s + 1],
+    subtype: buf[s + 2],
+    msgTypeCounter: (buf[s + 3] << 8) | buf[s + 4],
+    destinationId: (buf[s + 5] << 8) | buf[s + 6],
+    time: {
+      coarse: ((buf[s + 7] << 24) | (buf[s + 8] << 16) | (buf[s + 9] << 8) | buf[s + 10]) >>> 0,
+      fine: (buf[s + 11] << 8) | buf[s + 12],
+    },
+    appData,
+  };
+}
+
+/** What the headers of a packet say, read only as far as the bytes hold them. */
+export interface PusHeaders {
+  /** A version-0 primary header, when six octets of one are there. */
+  header?: PrimaryHeader;
+  /**
+   * The PUS-C secondary header, when the secondary header flag is set, its PUS version
+   * is 2 and all its octets are there; appData is what is present of the rest (up to the
+   * PEC, or to the end of the buffer when the packet is cut short).
+   */
+  packet?: PusPacket;
+}
+
+/**
+ * Reads a packet's headers without checking its length or PEC, and never throws: what
+ * a refused packet said about itself (apid, seq, service, subtype, ...), for reports.
+ * Nothing here is verified; decodePus is the check.
+ */
+export function peekPusHeaders(buf: Uint8Array, offset = 0): PusHeaders {
+  if (buf.length - offset < PRIMARY_HEADER_BYTES || buf[offset] >>> 5 !== 0) return {};
+  const header = readPrimaryHeader(buf, offset);
+  const secLen = header.type === 'TC' ? TC_SECONDARY_HEADER_BYTES : TM_SECONDARY_HEADER_BYTES;
+  const s = offset + PRIMARY_HEADER_BYTES;
+  if (!header.secondaryHeader || buf.length - s < secLen || buf[s] >>> 4 !== PUS_VERSION) return { header };
+  const declaredEnd = offset + packetLength(header);
+  const appDataEnd = declaredEnd <= buf.length ? declaredEnd - PEC_BYTES : buf.length;
+  return { header, packet: readSecondaryHeader(buf, offset, header, appDataEnd) };
 }
 
 function hex16(v: number): string {

@@ -26,9 +26,19 @@ Decodes a capture and validates every packet against the dictionary.
   --frame-length N     tmframe: frame length in octets (required for tmframe; at least
                        the header, OCF and FECF plus one data octet: 13 with both)
   --randomized         tmframe: frames are pseudo-randomised (CCSDS 131.0-B)
-  --no-fecf            tmframe: frames carry no frame error control field
-  --no-ocf             tmframe: frames carry no operational control field
+  --no-fecf            tmframe: frames carry no frame error control field (the one
+                       layout fact a frame's header does not give)
+  --ocf | --no-ocf     tmframe: what you expect of the operational control field. Not
+                       needed: each frame's header says whether it has an OCF (and a
+                       secondary header, sync flag, packet order, segment length id,
+                       first header pointer), and the frame is decoded as it says;
+                       frames that contradict the flag are counted once in the summary
+                       ("ocfFlagOverridden") with one line on stderr
 stdout: JSON Lines (offset, apid, type, seq, length, service, subtype, name, fields | error)
+        an invalid record still has every header fact the bytes hold (apid, type,
+        seqFlags, seq, length, service, subtype, sid/eventId/functionId, name) and
+        "layer": "transport" (CRC/PEC, header, length field, cut off) or "dictionary"
+        (well formed, but the data do not fit the dictionary's layout or ranges)
 stderr: summary (packets, valid, invalid; per APID sequence gaps (forward jumps only),
         duplicates (a count seen again: retransmissions), late and resyncs; bytes
         skipped/truncated)
@@ -44,6 +54,7 @@ const { values, positionals } = parseCli(
     'frame-length': { type: 'string' },
     randomized: { type: 'boolean', default: false },
     'no-fecf': { type: 'boolean', default: false },
+    ocf: { type: 'boolean', default: false },
     'no-ocf': { type: 'boolean', default: false },
   },
   USAGE,
@@ -62,7 +73,11 @@ if (file !== '-') {
   if (!isFile) usageError(`not a file: ${file} (give a capture file, or - for standard input)`, USAGE);
 }
 if (format === 'capture' && file === '-') usageError('--format capture reads a capture file, not standard input', USAGE);
-const tmLayout = { ocf: !values['no-ocf'], fecf: !values['no-fecf'] };
+if (values.ocf && values['no-ocf']) usageError('give --ocf or --no-ocf, not both', USAGE);
+/** What the user said of the OCF; undefined when nothing (each frame's header decides either way). */
+const userOcf = values.ocf ? true : values['no-ocf'] ? false : undefined;
+// The --frame-length bound assumes an OCF unless told otherwise.
+const tmLayout = { ocf: userOcf ?? true, fecf: !values['no-fecf'] };
 // The bound is the library's own (minTmFrameBytes), so the CLI never passes what the receiver refuses.
 const minFrame = minTmFrameBytes(tmLayout);
 const rawFrameLength = values['frame-length'] as string | undefined;
@@ -106,7 +121,7 @@ async function decode(): Promise<DecodeResult> {
     }
     default: {
       const { decodeTmFrameCapture } = await import('../hil/decode/tmframe.ts');
-      return decodeTmFrameCapture(readAll(), { frameLengthBytes: frameLength as number, randomized: values.randomized as boolean, ...tmLayout }, emit);
+      return decodeTmFrameCapture(readAll(), { frameLengthBytes: frameLength as number, randomized: values.randomized as boolean, ocf: userOcf, fecf: tmLayout.fecf }, emit);
     }
   }
 }
@@ -125,6 +140,7 @@ try {
 }
 flush();
 process.stderr.write(`summary: ${JSON.stringify(result.summary)}\n`);
+for (const note of result.notes ?? []) process.stderr.write(`note: ${note}\n`);
 const lost = (result.skippedBytes ?? 0) + (result.truncatedBytes ?? 0);
 if (lost > 0) process.stderr.write(`input not fully decoded: ${result.skippedBytes ?? 0} bytes skipped, ${result.truncatedBytes ?? 0} bytes of a truncated last unit\n`);
 process.exitCode = result.invalid > 0 || lost > 0 ? 1 : 0;

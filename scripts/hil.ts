@@ -1,6 +1,6 @@
 /**
  * npm run hil -- [--bench FILE] [--seed N] [--port BOARD=ADDR,...] [--realtime] [--grep PATTERN]
- *                [--list] [--bail] [--repeat N] [--name NAME] [--report-dir DIR] [SUITE...]
+ *                [--list] [--bail] [--repeat N] [--shard K/N] [--name NAME] [--report-dir DIR] [SUITE...]
  * Runs the HIL suites (hil/suites/*.hil.ts, vitest) against a bench. Each run goes to a
  * folder of its own, reports/runs/<time>-<name>/ (JUnit, report.html, metrics, data,
  * captures, the bench the suites opened as bench.json, run.json), and reports/latest
@@ -17,7 +17,7 @@ import { applyPortOverrides, applyRealtime, type BenchConfig, BenchConfigError, 
 import { decodeCapture, directionBytes, exportDirection, readCapture, rejectedFrames } from '../hil/capture.ts';
 import { buildReport, parseJunit } from '../hil/report/html.ts';
 import { stampJunit } from '../hil/report/junit.ts';
-import { boardAddress, clearRunOutputs, createRunDir, gitState, linkLatest, type RunInfo, type Verdicts, writeRunInfo } from '../hil/runs/archive.ts';
+import { boardAddress, clearRunOutputs, createRunDir, gitState, linkLatest, parseShard, type RunInfo, type Shard, ShardSpecError, shardRunName, type Verdicts, writeRunInfo } from '../hil/runs/archive.ts';
 import { repeatTally, repeatText } from '../hil/runs/repeat.ts';
 import { intOption, outputPath, parseCli, seedOption, usageError } from './cli.ts';
 
@@ -27,7 +27,9 @@ const SUITES = readdirSync(join(root, 'hil', 'suites')).filter((f) => f.endsWith
 const usage = `usage: npm run hil -- [options] [SUITE...]
   --bench FILE      bench config (default hil/benches/emulated.json; also pty.json, lockstep.json, devboards.json, farm.json)
   --seed N          simulation seed (default 1)
-  --port SPEC       put boards on given lines: apt=/dev/pts/7 (serial path) or apt=tcp:127.0.0.1:7002
+  --port SPEC       put boards on given lines: apt=/dev/pts/7 (serial path), apt=tcp:127.0.0.1:7002
+                    (raw TCP, ser2net) or apt=rfc2217://farm1:7002 (telnet RFC 2217: the bench sets the
+                    remote UART to the board's baud rate, 8N1, no flow control)
   --realtime        run on the wall clock with the emulator processes free-running (no
                     lockstep), exactly as real boards are driven; needs a bench without
                     in-process boards (e.g. --bench hil/benches/pty.json)
@@ -36,7 +38,10 @@ const usage = `usage: npm run hil -- [options] [SUITE...]
   --bail            stop at the first failing test
   --repeat N        run the selection N times (same seed) and print each test's pass count:
                     hunting a flaky test; repetition k goes to <run folder>/repeat-k/
-  --name NAME       the run's name (default hil-<bench>-seed<N>[-<suites>])
+  --shard K/N       run only part K of N of the selected suite files (vitest's sharding), to spread
+                    a selection over several benches or machines; the run's name ends -shardKofN and
+                    run.json records it; join the N run folders with npm run runs -- merge DIR...
+  --name NAME       the run's name (default hil-<bench>-seed<N>[-<suites>], then -shardKofN)
   --reports-root D  where the run archive is (default reports): D/runs/<time>-<name>/, D/latest
   --report-dir DIR  put this run in DIR instead (emptied of an earlier run's outputs; latest not moved)
   SUITE             run only suite files whose path contains SUITE (${SUITES.join(', ')})
@@ -61,6 +66,7 @@ const args = parseCli({
       list: { type: 'boolean' },
       bail: { type: 'boolean' },
       repeat: { type: 'string' },
+      shard: { type: 'string' },
       name: { type: 'string' },
       'reports-root': { type: 'string' },
       'show-capture': { type: 'string' },
@@ -107,6 +113,15 @@ for (const f of args.positionals) {
   if (!SUITES.some((s) => `hil/suites/${s}.hil.ts`.includes(f))) usageError(`no suite matches '${f}'; suites: ${SUITES.join(', ')}`, usage);
 }
 const repeat = intOption('repeat', v.repeat, usage, 1, 1000) ?? 1;
+let shard: Shard | null = null;
+try {
+  shard = v.shard === undefined ? null : parseShard(v.shard);
+} catch (e) {
+  if (e instanceof ShardSpecError) usageError(e.message, usage);
+  throw e;
+}
+// vitest's sharding over the selected suite files; a shard that draws none is an empty run, not an error.
+const shardArgs = shard ? [`--shard=${shard.index}/${shard.count}`, '--passWithNoTests'] : [];
 const benchFile = resolve(v.bench ?? join(root, 'hil/benches/emulated.json'));
 const seed = seedOption(v.seed, usage) ?? 1;
 let cfg: BenchConfig;
@@ -129,7 +144,7 @@ const grep = v.grep !== undefined ? ['--testNamePattern', v.grep] : [];
 if (v.list) process.exit(await listTests());
 
 const reportsRoot = resolve(v['reports-root'] ?? join(root, 'reports'));
-const name = v.name ?? `hil-${cfg.name}-seed${seed}${args.positionals.length > 0 ? `-${args.positionals.join('+')}` : ''}`;
+const name = shardRunName(v.name ?? `hil-${cfg.name}-seed${seed}${args.positionals.length > 0 ? `-${args.positionals.join('+')}` : ''}`, shard);
 const startedAt = new Date();
 let runDir: string;
 if (v['report-dir']) {
@@ -152,6 +167,7 @@ const info: RunInfo = {
   filters: args.positionals,
   grep: v.grep ?? null,
   repeat,
+  shard,
 };
 writeRunInfo(runDir, info);
 process.stderr.write(`hil: run ${runDir}\n`);
@@ -197,7 +213,7 @@ async function runSuites(dir: string, runInfo: RunInfo) {
   // One plain line per test when nobody watches a terminal (CI, a pipe); vitest's own view on one.
   const reporter = join(root, 'hil', 'progress', process.stdout.isTTY ? 'terminal-reporter.ts' : 'lines-reporter.ts');
   const junit = join(dir, 'junit.xml');
-  const vitestArgs = [vitest, 'run', ...config, `--reporter=${reporter}`, '--reporter=junit', `--outputFile.junit=${junit}`, ...(v.bail ? ['--bail=1'] : []), ...grep, ...args.positionals];
+  const vitestArgs = [vitest, 'run', ...config, `--reporter=${reporter}`, '--reporter=junit', `--outputFile.junit=${junit}`, ...(v.bail ? ['--bail=1'] : []), ...shardArgs, ...grep, ...args.positionals];
   const code: number = await new Promise((done) => {
     child = spawn(process.execPath, vitestArgs, {
       cwd: root,
@@ -221,7 +237,7 @@ async function listTests(): Promise<number> {
   // vitest's --json takes an optional path: given one, a suite name after it is never read as the path.
   const listFile = join(mkdtempSync(join(tmpdir(), 'hil-list-')), 'tests.json');
   const r = await new Promise<{ code: number; out: string; err: string }>((done) => {
-    const p = spawn(process.execPath, [vitest, 'list', ...config, `--json=${listFile}`, ...grep, ...args.positionals], {
+    const p = spawn(process.execPath, [vitest, 'list', ...config, `--json=${listFile}`, ...shardArgs, ...grep, ...args.positionals], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, HIL_BENCH: benchFile, HIL_SEED: String(seed), HIL_PORTS: v.port ?? '', HIL_ROOT: root },

@@ -13,6 +13,7 @@ import { FrameLink } from '../framing.ts';
 import { type ByteFaults, FaultyTransport } from '../transport/faulty.ts';
 import { DEFAULT_QUANTUM_MS, installLockstep, LockstepLine } from '../transport/lockstep.ts';
 import { emulatorTransport } from '../transport/memory.ts';
+import { boardSerialSettings, Rfc2217Transport } from '../transport/rfc2217.ts';
 import { SerialTransport } from '../transport/serial.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { type ByteTransport, TransportError } from '../transport/types.ts';
@@ -179,7 +180,7 @@ export class Bench {
 
   /**
    * Opens every board's line (the one factory: in-process emulator, emulator process on a
-   * pty, serial port, TCP), checks each board's identity and starts its telemetry stream
+   * pty, serial port, TCP, RFC 2217), checks each board's identity and starts its telemetry stream
    * when the config says so. A line that cannot be opened fails naming board, port and
    * cause. Lines off the bench clock open together (emulator processes start in
    * parallel); boards are then attached and identified in board order, an in-process
@@ -392,8 +393,13 @@ export class Bench {
       this.owned.push({ close: () => stopChild(child) });
       const serial = new SerialTransport({ path: address, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
       transport = lockstep ? new LockstepLine(serial, this.clock) : serial;
-    } else if (bc.mode === 'port' || bc.mode === 'tcp') {
-      const line = bc.mode === 'port' ? new SerialTransport({ path: bc.path, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits }) : new TcpTransport(bc.host, bc.port);
+    } else if (bc.mode === 'port' || bc.mode === 'tcp' || bc.mode === 'rfc2217') {
+      const line =
+        bc.mode === 'port'
+          ? new SerialTransport({ path: bc.path, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits })
+          : bc.mode === 'tcp'
+            ? new TcpTransport(bc.host, bc.port)
+            : new Rfc2217Transport(bc.host, bc.port, boardSerialSettings(def.serial, bc.baud));
       // On a lockstep bench such a line is an emulator started with --lockstep by someone else (ser2net exporting its pty, say).
       transport = this.lockstepQuantumMs !== null ? new LockstepLine(line, this.clock) : line;
     } else {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BOARD_NAMES } from '../../boards/definitions.ts';
+import { rfc2217Spec } from '../transport/rfc2217.ts';
 import { tcpSpec } from '../transport/tcp.ts';
 
 /**
@@ -10,6 +11,9 @@ import { tcpSpec } from '../transport/tcp.ts';
  *   pty       the bench starts an emulator process on a pseudo-terminal (as `npm run emulate`)
  *   port      a serial device path: a real board (/dev/ttyUSB0) or an emulator's pty
  *   tcp       raw TCP (ser2net, board farm, `npm run emulate -- BOARD --tcp PORT`)
+ *   rfc2217   telnet with RFC 2217 COM-port control (ser2net's telnet(rfc2217), labgrid's
+ *             NetworkSerialPort): the bench sets the remote UART to the board's settings
+ *             (`baud`, default the board definition's; 8 data bits, its parity and stop bits, no flow control)
  */
 const boardName = z.enum(BOARD_NAMES);
 const boardConfig = z.discriminatedUnion('mode', [
@@ -17,6 +21,7 @@ const boardConfig = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('pty'), baud: z.number().int().positive().optional() }).strict(),
   z.object({ mode: z.literal('port'), path: z.string().min(1), baud: z.number().int().positive().optional() }).strict(),
   z.object({ mode: z.literal('tcp'), host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65535) }).strict(),
+  z.object({ mode: z.literal('rfc2217'), host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65535), baud: z.number().int().positive().optional() }).strict(),
 ]);
 
 export const benchConfigSchema = z
@@ -57,6 +62,7 @@ export type BoardConfig = z.infer<typeof boardConfig>;
 export function describeBoardLine(bc: BoardConfig): string {
   if (bc.mode === 'port') return `on ${bc.path}`;
   if (bc.mode === 'tcp') return `on ${tcpSpec(bc.host, bc.port)}`;
+  if (bc.mode === 'rfc2217') return `on ${rfc2217Spec(bc.host, bc.port)}`;
   return `on a ${bc.mode}`;
 }
 
@@ -89,15 +95,22 @@ export function loadBenchConfig(path: string): BenchConfig {
 }
 
 
-/** A line as `--port` takes it: a serial device path, or raw TCP as tcp:HOST:PORT. */
-export type LineSpec = { mode: 'port'; path: string } | { mode: 'tcp'; host: string; port: number };
+/** A line as `--port` takes it: a serial device path, raw TCP as tcp:HOST:PORT, or RFC 2217 as rfc2217://HOST:PORT. */
+export type LineSpec = { mode: 'port'; path: string } | { mode: 'tcp'; host: string; port: number } | { mode: 'rfc2217'; host: string; port: number };
 
 /**
- * Parses one line spec: tcp:HOST:PORT (an IPv6 host in brackets) or a device path. A bare
- * HOST:PORT is refused naming the spelling: opened as a device it would fail as a serial
- * port that does not exist, which hides the mistake.
+ * Parses one line spec: tcp:HOST:PORT or rfc2217://HOST:PORT (an IPv6 host in brackets) or
+ * a device path. A bare HOST:PORT is refused naming the spelling: opened as a device it
+ * would fail as a serial port that does not exist, which hides the mistake.
  */
 export function parseLineSpec(spec: string): LineSpec {
+  if (spec.startsWith('rfc2217:')) {
+    const m = /^rfc2217:\/\/(\[[^\]]+\]|[^:/[\]]+):(\d{1,5})$/.exec(spec);
+    if (!m) throw new BenchConfigError(`bad RFC 2217 address '${spec}': write rfc2217://HOST:PORT (e.g. rfc2217://farm1:7001)`);
+    const port = Number(m[2]);
+    if (port < 1 || port > 65535) throw new BenchConfigError(`bad RFC 2217 port in '${spec}': must be 1..65535`);
+    return { mode: 'rfc2217', host: m[1].replace(/^\[|\]$/g, ''), port };
+  }
   const tcp = /^tcp:(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(spec);
   if (tcp) {
     const port = Number(tcp[2]);
@@ -110,13 +123,13 @@ export function parseLineSpec(spec: string): LineSpec {
   return { mode: 'port', path: spec };
 }
 
-/** "apt=/dev/pts/7,qsrc=tcp:127.0.0.1:7001" → per-board overrides (what `npm run hil -- --port` passes on). */
+/** "apt=/dev/pts/7,qsrc=tcp:127.0.0.1:7001,lct=rfc2217://farm1:7003" → per-board overrides (what `npm run hil -- --port` passes on). */
 export function applyPortOverrides(cfg: BenchConfig, spec: string | undefined): BenchConfig {
   if (!spec) return cfg;
   const boards = { ...cfg.boards };
   for (const part of spec.split(',').filter(Boolean)) {
     const m = /^([a-z]+)=(.+)$/.exec(part.trim());
-    if (!m || !(BOARD_NAMES as readonly string[]).includes(m[1])) throw new BenchConfigError(`bad port override '${part}': use BOARD=/dev/path or BOARD=tcp:HOST:PORT with BOARD one of ${BOARD_NAMES.join(', ')}`);
+    if (!m || !(BOARD_NAMES as readonly string[]).includes(m[1])) throw new BenchConfigError(`bad port override '${part}': use BOARD=/dev/path, BOARD=tcp:HOST:PORT or BOARD=rfc2217://HOST:PORT with BOARD one of ${BOARD_NAMES.join(', ')}`);
     const name = m[1] as (typeof BOARD_NAMES)[number];
     try {
       boards[name] = parseLineSpec(m[2]);

@@ -111,8 +111,8 @@ export class CobsPacketDecoder {
     const frame = ++this.frame;
     const at = { frame, offset: u.offset };
     if ('payload' in u) this.emit(this.tally.note({ ...at, ...packetRecord(u.payload) }));
-    else if ('error' in u) this.emit(this.tally.note({ ...at, length: u.length, error: u.error.message, code: u.error.code }));
-    else this.emit(this.tally.note({ ...at, length: u.length, error: `input ends ${u.length} bytes into a frame (no 0x00 after it)`, code: 'TRUNCATED' }));
+    else if ('error' in u) this.emit(this.tally.note({ ...at, length: u.length, error: u.error.message, code: u.error.code, layer: 'transport' }));
+    else this.emit(this.tally.note({ ...at, length: u.length, error: `input ends ${u.length} bytes into a frame (no 0x00 after it)`, code: 'TRUNCATED', layer: 'transport' }));
   }
 }
 

@@ -17,13 +17,19 @@ export class PacketTally {
   note(record: DecodeRecord): DecodeRecord {
     if ('error' in record) {
       this.invalid++;
-      return record;
+      // A packet the dictionary refused passed its PEC: its count is real and counts;
+      // a transport failure's header is not to be trusted.
+      return record.layer === 'dictionary' ? this.sequence(record) : record;
     }
     this.valid++;
     if (record.idle) {
       this.idle++;
       return record;
     }
+    return this.sequence(record);
+  }
+
+  private sequence(record: DecodeRecord): DecodeRecord {
     const v = this.seq.track(record.type as 'TM' | 'TC', record.apid as number, record.seq as number);
     if (v.kind === 'gap') return { ...record, seqGap: v.missed };
     return v.kind === 'in-order' ? record : { ...record, seqRepeat: v.kind };

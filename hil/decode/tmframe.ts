@@ -10,7 +10,13 @@ import type { DecodeRecord, DecodeResult, Emit } from './types.ts';
 export interface TmFrameCaptureOptions {
   frameLengthBytes: number;
   randomized: boolean;
+  /**
+   * What the user said of the OCF (--ocf / --no-ocf); undefined: nothing. Each frame's
+   * OCF flag decides its layout either way; frames whose flag contradicts a given value
+   * are counted (summary `ocfFlagOverridden`) and named once in `notes`.
+   */
   ocf?: boolean;
+  /** Whether frames end in a FECF: not in the frame header, so it must be known (default true). */
   fecf?: boolean;
 }
 
@@ -39,32 +45,42 @@ function vcPacketRecord(bytes: Uint8Array): DecodeRecord {
 
 /**
  * `--format tmframe`: a downlink capture, each TM transfer frame after the 0x1ACFFC1D
- * marker. Prints one record per frame (kind "tmframe": scid, vcid, mcfc, vcfc, fhp,
- * fecfOk, the CLCW from the OCF), then each space packet that frame completed on its
- * virtual channel, in the space-packet decoder's form with `vcid` added.
+ * marker. Prints one record per frame (kind "tmframe": scid, vcid, mcfc, vcfc, the
+ * data field status flags, fhp, fecfOk, the CLCW from the OCF when the frame's OCF flag
+ * says it has one), then each space packet that frame completed on its virtual channel,
+ * in the space-packet decoder's form with `vcid` added.
  */
 export function decodeTmFrameCapture(bytes: Uint8Array, opts: TmFrameCaptureOptions, emit: Emit): DecodeResult {
   let rx: TmReceiver;
   try {
-    rx = new TmReceiver({ frameLengthBytes: opts.frameLengthBytes, randomized: opts.randomized, ocf: opts.ocf ?? true, fecf: opts.fecf ?? true });
+    rx = new TmReceiver({ frameLengthBytes: opts.frameLengthBytes, randomized: opts.randomized, ocf: 'header', fecf: opts.fecf ?? true });
   } catch (e) {
     if (!isProtocolError(e)) throw e;
-    emit({ error: e.message, code: e.code });
+    emit({ error: e.message, code: e.code, layer: 'transport' });
     return { valid: 0, invalid: 1, summary: { error: e.message } };
   }
   const tally = new PacketTally();
   let framesValid = 0;
   let framesInvalid = 0;
   let idleFrames = 0;
+  let ocfFlagOverridden = 0;
   const onFrame = (f: ReceivedTmFrame) => {
     const r: DecodeRecord = { kind: 'tmframe', frame: rx.counters.frames - 1, offset: f.offset };
-    if (f.header) {
-      r.scid = f.header.scid;
-      r.vcid = f.header.vcid;
-      r.mcfc = f.header.mcfc;
-      r.vcfc = f.header.vcfc;
-      r.fhp = f.header.fhp;
-      if (f.header.fhp === 0x7fe) r.idle = true;
+    const h = f.header;
+    if (h) {
+      r.scid = h.scid;
+      r.vcid = h.vcid;
+      r.mcfc = h.mcfc;
+      r.vcfc = h.vcfc;
+      r.ocfFlag = h.ocfFlag;
+      r.secondaryHeaderFlag = h.secondaryHeader;
+      r.syncFlag = h.syncFlag;
+      r.packetOrderFlag = h.packetOrder;
+      r.segmentLengthId = h.segmentLengthId;
+      r.fhp = h.fhp;
+      if (h.fhp === 0x7fe) r.idle = true;
+      // Only a header the FECF vouches for can overrule what the user said.
+      if (opts.ocf !== undefined && f.fecfOk !== false && h.ocfFlag !== opts.ocf) ocfFlagOverridden++;
     }
     r.fecfOk = f.fecfOk;
     r.sync = f.syncState;
@@ -72,6 +88,7 @@ export function decodeTmFrameCapture(bytes: Uint8Array, opts: TmFrameCaptureOpti
     if (f.error) {
       r.error = f.error.message;
       r.code = f.error.code;
+      r.layer = 'transport';
       framesInvalid++;
     } else {
       framesValid++;
@@ -86,10 +103,16 @@ export function decodeTmFrameCapture(bytes: Uint8Array, opts: TmFrameCaptureOpti
   rx.finish(onFrame);
   const sync = rx.syncCounters;
   if (sync.bytesTruncated > 0) {
-    emit({ kind: 'tmframe', offset: bytes.length - sync.bytesTruncated, length: sync.bytesTruncated, error: `input ends ${sync.bytesTruncated} octets into a frame`, code: 'TRUNCATED' });
+    emit({ kind: 'tmframe', offset: bytes.length - sync.bytesTruncated, length: sync.bytesTruncated, error: `input ends ${sync.bytesTruncated} octets into a frame`, code: 'TRUNCATED', layer: 'transport' });
   }
   const packets = tally.result().summary;
+  const flag = opts.ocf ? '--ocf' : '--no-ocf';
+  const notes =
+    ocfFlagOverridden > 0
+      ? [`${flag}: ${ocfFlagOverridden} of ${framesValid + framesInvalid} frames say in their header that they carry ${opts.ocf ? 'no' : 'an'} OCF; decoded as their headers say`]
+      : [];
   return {
+    notes,
     valid: framesValid + tally.valid,
     invalid: framesInvalid + tally.invalid,
     skippedBytes: sync.bytesSkipped,
@@ -99,6 +122,7 @@ export function decodeTmFrameCapture(bytes: Uint8Array, opts: TmFrameCaptureOpti
       framesValid,
       framesInvalid,
       idleFrames,
+      ...(opts.ocf !== undefined ? { ocfFlagOverridden } : {}),
       fecfErrors: rx.counters.fecfErrors,
       mcFramesLost: rx.counters.mcFramesLost,
       sync: { bytesIn: sync.bytesIn, bytesSkipped: sync.bytesSkipped, bytesTruncated: sync.bytesTruncated, markersWithErrors: sync.markersWithErrors, markersMissed: sync.markersMissed, slips: sync.slips, lockAcquired: sync.lockAcquired, lockLost: sync.lockLost },

@@ -11,6 +11,8 @@ export interface DecodeResult {
   skippedBytes?: number;
   /** Octets of a unit cut off by the end of the input; any makes the exit 1. */
   truncatedBytes?: number;
+  /** Warnings for stderr, one line each, said once for the whole input (not per unit). */
+  notes?: string[];
   /** Extra summary lines for stderr (counters, gaps per APID, ...). */
   summary: Record<string, unknown>;
 }

@@ -9,6 +9,7 @@ import { benchFlashFile, spawnEmulatorProcess, stopChild } from '../emulator-hos
 import { BoardDriver } from '../driver.ts';
 import { FrameLink } from '../framing.ts';
 import { emulatorTransport } from '../transport/memory.ts';
+import { boardSerialSettings, Rfc2217Transport } from '../transport/rfc2217.ts';
 import { SerialTransport } from '../transport/serial.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import type { ByteTransport } from '../transport/types.ts';
@@ -54,6 +55,7 @@ export { stopChild as stopProcess };
 
 function lineFor(spec: string, baud: number): ByteTransport {
   const line = parseLineSpec(spec);
+  if (line.mode === 'rfc2217') return new Rfc2217Transport(line.host, line.port, { baud, dataBits: 8, parity: 'none', stopBits: 1, flow: 'none' });
   return line.mode === 'tcp' ? new TcpTransport(line.host, line.port) : new SerialTransport({ path: line.path, baudRate: baud });
 }
 
@@ -78,6 +80,10 @@ export async function connectBoard(o: ConnectOptions): Promise<BoardConnection> 
         break;
       case 'tcp':
         transport = new TcpTransport(entry.host, entry.port);
+        break;
+      case 'rfc2217':
+        baud = o.baud ?? entry.baud ?? baud;
+        transport = new Rfc2217Transport(entry.host, entry.port, boardSerialSettings(def.serial, baud));
         break;
       case 'pty': {
         baud = o.baud ?? entry.baud ?? baud;

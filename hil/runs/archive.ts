@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { BoardConfig } from '../bench/config.ts';
+import { rfc2217Spec } from '../transport/rfc2217.ts';
+import { tcpSpec } from '../transport/tcp.ts';
 
 /**
  * The run archive: every `npm start` and `npm run hil` run in a folder of its own,
@@ -37,14 +39,41 @@ export interface RunInfo {
   filters?: string[];
   grep?: string | null;
   repeat?: number;
+  /** The part of the selection this run ran (`--shard K/N`: vitest's sharding over suite files), null unsharded. */
+  shard?: Shard | null;
+  /** For a merged run (npm run runs -- merge): the run folders it joins, in shard order. */
+  mergedFrom?: string[];
+}
+
+/** Shard K of N: the suite files vitest's --shard=K/N gives this run. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export class ShardSpecError extends Error {
+  override readonly name = 'ShardSpecError';
+}
+
+/** "2/3" → { index: 2, count: 3 }; anything else (0/2, 3/2, 1/0, 1.5/2, " 1/2") is refused naming the spelling. */
+export function parseShard(spec: string): Shard {
+  const m = /^([1-9]\d{0,3})\/([1-9]\d{0,3})$/.exec(spec);
+  if (!m || Number(m[1]) > Number(m[2])) throw new ShardSpecError(`--shard must be K/N with 1 <= K <= N <= 9999 (e.g. 1/2), got '${spec}'`);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+/** A run name with its shard: "hil-emulated-seed1-apt" → "hil-emulated-seed1-apt-shard1of2" (unchanged unsharded). */
+export function shardRunName(name: string, shard: Shard | null | undefined): string {
+  return shard ? `${name}-shard${shard.index}of${shard.count}` : name;
 }
 
 export const RUN_FILE = 'run.json';
 
-/** A board's address as --port spells it: "emulated" (in-process), "pty" (a process the bench starts), the device path, "tcp:HOST:PORT". */
+/** A board's address as --port spells it: "emulated" (in-process), "pty" (a process the bench starts), the device path, "tcp:HOST:PORT", "rfc2217://HOST:PORT". */
 export function boardAddress(bc: BoardConfig): string {
   if (bc.mode === 'port') return bc.path;
-  if (bc.mode === 'tcp') return `tcp:${bc.host}:${bc.port}`;
+  if (bc.mode === 'tcp') return tcpSpec(bc.host, bc.port);
+  if (bc.mode === 'rfc2217') return rfc2217Spec(bc.host, bc.port);
   return bc.mode;
 }
 

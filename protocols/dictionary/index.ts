@@ -1,5 +1,5 @@
 import { ProtocolError } from '../errors.ts';
-import { ACK_ALL, type AckFlags, cucFromSeconds, decodePus, encodePusTc, encodePusTm, type PusPacket, type PusTc } from '../pus.ts';
+import { ACK_ALL, type AckFlags, cucFromSeconds, type DecodedPus, decodePus, encodePusTc, encodePusTm, type PusPacket, type PusTc } from '../pus.ts';
 import type { PrimaryHeader } from '../space-packet.ts';
 import { compileLayout, type Layout } from './codec.ts';
 import { payload } from './defs/payload.ts';
@@ -207,16 +207,64 @@ export interface DecodedPacket {
   fields?: FieldValues;
 }
 
+/** What the dictionary makes of a packet's service, subtype and leading id, before any field is decoded. */
+export interface PacketMatch {
+  kind: PacketKind;
+  /** The dictionary's name for the packet, when service/subtype (and SID, event id or function id) match one. */
+  name?: string;
+  /** The leading id of TM(3,25), TM(5,x) and TC(8,1), when the application data hold its 16 bits. */
+  sid?: number;
+  eventId?: number;
+  functionId?: number;
+}
+
+type Matched = PacketMatch & { def?: Compiled<CommandDef | ReportDef | HousekeepingDef | EventDef> };
+
+const leadingId = (d: Uint8Array): number | undefined => (d.length >= 2 ? (d[0] << 8) | d[1] : undefined);
+
+/** The one lookup behind matchPacket, identifyCommand and identifyTelemetry. */
+function lookupPacket(p: Pick<PusPacket, 'type' | 'service' | 'subtype' | 'appData'>): Matched {
+  if (p.type === 'TC') {
+    const def = commandsByKey.get(`${p.service}:${p.subtype}`);
+    if (def) return { kind: 'command', name: def.name, def };
+    if (p.service !== 8 || p.subtype !== 1) return { kind: 'unknown' };
+    const functionId = leadingId(p.appData);
+    const byFid = functionId === undefined ? undefined : commandsByKey.get(`8:1:${functionId}`);
+    return byFid ? { kind: 'command', name: byFid.name, functionId, def: byFid } : { kind: 'unknown', functionId };
+  }
+  if (p.service === 3 && p.subtype === 25) {
+    const sid = leadingId(p.appData);
+    const def = sid === undefined ? undefined : hkBySid.get(sid);
+    return def ? { kind: 'housekeeping', name: def.name, sid, def } : { kind: 'unknown', sid };
+  }
+  if (p.service === 5 && p.subtype >= 1 && p.subtype <= 4) {
+    const eventId = leadingId(p.appData);
+    const def = eventId === undefined ? undefined : eventsById.get(eventId);
+    return def ? { kind: 'event', name: def.name, eventId, def } : { kind: 'unknown', eventId };
+  }
+  const def = reportsByKey.get(`${p.service}:${p.subtype}`);
+  return def ? { kind: 'report', name: def.name, def } : { kind: 'unknown' };
+}
+
+/**
+ * Names a packet from its headers and leading id alone; never throws and decodes no
+ * field, so it also names a packet whose data do not fit (kind 'unknown' and no name
+ * when nothing matches).
+ */
+export function matchPacket(p: Pick<PusPacket, 'type' | 'service' | 'subtype' | 'appData'>): PacketMatch {
+  const { def: _def, ...match } = lookupPacket(p);
+  return match;
+}
+
 /** Identifies a telecommand and decodes its arguments; throws UNKNOWN_PACKET or a field error. */
 export function identifyCommand(tc: Pick<PusTc, 'service' | 'subtype' | 'appData'>): { def: Compiled<CommandDef>; args: FieldValues } {
-  let def = commandsByKey.get(`${tc.service}:${tc.subtype}`);
-  if (!def && tc.service === 8 && tc.subtype === 1) {
-    if (tc.appData.length < 2) throw new ProtocolError('LENGTH_MISMATCH', 'TC(8,1) shorter than its function id', { available: tc.appData.length });
-    const fid = (tc.appData[0] << 8) | tc.appData[1];
-    def = commandsByKey.get(`8:1:${fid}`);
-    if (!def) throw new ProtocolError('UNKNOWN_PACKET', `unknown function id ${fid}`, { functionId: fid });
+  const m = lookupPacket({ type: 'TC', ...tc });
+  if (!m.def && tc.service === 8 && tc.subtype === 1) {
+    if (m.functionId === undefined) throw new ProtocolError('LENGTH_MISMATCH', 'TC(8,1) shorter than its function id', { available: tc.appData.length });
+    throw new ProtocolError('UNKNOWN_PACKET', `unknown function id ${m.functionId}`, { functionId: m.functionId });
   }
-  if (!def) throw new ProtocolError('UNKNOWN_PACKET', `unknown telecommand TC(${tc.service},${tc.subtype})`, { service: tc.service, subtype: tc.subtype });
+  if (!m.def) throw new ProtocolError('UNKNOWN_PACKET', `unknown telecommand TC(${tc.service},${tc.subtype})`, { service: tc.service, subtype: tc.subtype });
+  const def = m.def as Compiled<CommandDef>;
   const args = def.layout.decode(tc.appData);
   // A receiver checks ranges and enums too: a command from another encoder (or a bad
   // one) must be refused on board, not only by our own encoder.
@@ -227,32 +275,30 @@ export function identifyCommand(tc: Pick<PusTc, 'service' | 'subtype' | 'appData
 
 /** Names and decodes a TM packet's application data, or returns null when the dictionary does not know it. */
 export function identifyTelemetry(pus: Pick<PusPacket, 'service' | 'subtype' | 'appData'>): { kind: PacketKind; name: string; fields: FieldValues } | null {
-  const d = pus.appData;
-  if (pus.service === 3 && pus.subtype === 25) {
-    if (d.length < 2) throw new ProtocolError('LENGTH_MISMATCH', 'TM(3,25) shorter than its SID', { available: d.length });
-    const h = hkBySid.get((d[0] << 8) | d[1]);
-    return h ? { kind: 'housekeeping', name: h.name, fields: h.layout.decode(d) } : null;
+  const m = lookupPacket({ type: 'TM', ...pus });
+  if (m.kind === 'unknown' || !m.def) {
+    if (pus.service === 3 && pus.subtype === 25 && m.sid === undefined) throw new ProtocolError('LENGTH_MISMATCH', 'TM(3,25) shorter than its SID', { available: pus.appData.length });
+    if (pus.service === 5 && pus.subtype >= 1 && pus.subtype <= 4 && m.eventId === undefined) {
+      throw new ProtocolError('LENGTH_MISMATCH', 'TM(5,x) shorter than its event id', { available: pus.appData.length });
+    }
+    return null;
   }
-  if (pus.service === 5 && pus.subtype >= 1 && pus.subtype <= 4) {
-    if (d.length < 2) throw new ProtocolError('LENGTH_MISMATCH', 'TM(5,x) shorter than its event id', { available: d.length });
-    const e = eventsById.get((d[0] << 8) | d[1]);
-    if (!e) return null;
+  if (m.kind === 'event') {
+    const e = m.def as Compiled<EventDef>;
     if (SEVERITY_SUBTYPE[e.severity] !== pus.subtype) {
       throw new ProtocolError('HEADER_INVALID', `event ${e.name} is ${e.severity} but came as TM(5,${pus.subtype})`, { event: e.name });
     }
-    return { kind: 'event', name: e.name, fields: e.layout.decode(d) };
   }
-  const r = reportsByKey.get(`${pus.service}:${pus.subtype}`);
-  return r ? { kind: 'report', name: r.name, fields: r.layout.decode(d) } : null;
+  return { kind: m.kind, name: m.def.name, fields: m.def.layout.decode(pus.appData) };
 }
 
 /**
- * Decodes one packet at `offset`: PUS header and PEC (throws ProtocolError on any
- * fault), then the dictionary's named fields. A packet the dictionary does not know
+ * The dictionary's step of decoding, on a packet whose headers and PEC have passed
+ * (decodePus): names it and decodes its fields. Throws ProtocolError when the data do
+ * not fit the dictionary's layout or ranges; a packet the dictionary does not know
  * decodes as kind 'unknown' with its raw application data.
  */
-export function decodePacket(bytes: Uint8Array, offset = 0): DecodedPacket {
-  const { header, packet, length } = decodePus(bytes, offset);
+export function decodeWithDictionary({ header, packet, length }: DecodedPus): DecodedPacket {
   if (packet.type === 'TC') {
     try {
       const { def, args } = identifyCommand(packet);
@@ -264,6 +310,14 @@ export function decodePacket(bytes: Uint8Array, offset = 0): DecodedPacket {
   }
   const t = identifyTelemetry(packet);
   return t ? { header, pus: packet, length, ...t } : { header, pus: packet, length, kind: 'unknown' };
+}
+
+/**
+ * Decodes one packet at `offset`: PUS header and PEC (decodePus), then the dictionary's
+ * named fields (decodeWithDictionary). Throws ProtocolError on any fault.
+ */
+export function decodePacket(bytes: Uint8Array, offset = 0): DecodedPacket {
+  return decodeWithDictionary(decodePus(bytes, offset));
 }
 
 export interface LimitViolation {

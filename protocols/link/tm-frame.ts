@@ -8,6 +8,9 @@ import { ProtocolError } from '../errors.ts';
  * Primary header: version 2 (00) · SCID 10 · VCID 3 · OCF flag 1 · MCFC 8 · VCFC 8 ·
  * data field status 16 = secondary header flag 1 · sync flag 1 · packet order 1 ·
  * segment length id 2 (11) · first header pointer 11.
+ * Each frame's header says whether it carries an OCF (OCF flag) and a secondary header
+ * (secondary header flag; its length is in its own first octet); only the FECF's
+ * presence is not in the frame and must be known (a managed parameter of the channel).
  */
 export const ASM_BYTES = 4;
 export const ASM_WORD = 0x1acffc1d;
@@ -79,6 +82,45 @@ export function writeTmHeader(out: Uint8Array, offset: number, h: TmFrameHeader)
   out[offset + 4] =
     (h.secondaryHeader ? 0x80 : 0) | (h.syncFlag ? 0x40 : 0) | (h.packetOrder ? 0x20 : 0) | ((h.segmentLengthId & 3) << 3) | ((h.fhp >>> 8) & 0x07);
   out[offset + 5] = h.fhp & 0xff;
+}
+
+/** TM frame secondary header (132.0-B-3 4.1.3): id octet (version 00, length-1 in 6 bits) and up to 63 data octets. */
+export const MAX_TM_SECONDARY_HEADER_BYTES = 64;
+
+/** Where one frame's parts lie (octets from the frame's first octet), as its own header says. */
+export interface TmFrameLayout {
+  /** Octets of the TM frame secondary header (0 without one). */
+  secondaryHeaderBytes: number;
+  /** The data field: [dataStart, dataEnd). */
+  dataStart: number;
+  dataEnd: number;
+  /** Whether the frame carries an OCF (its OCF flag); readOcf reads it. */
+  ocf: boolean;
+}
+
+/**
+ * A frame's layout from its header: the OCF flag decides whether the 4 octets before the
+ * FECF are an OCF, the secondary header flag whether the data field starts after a
+ * secondary header. HEADER_INVALID when the flags leave no data field or the secondary
+ * header's version is not 00.
+ */
+export function tmFrameLayout(frame: Uint8Array, offset: number, h: Pick<TmFrameHeader, 'ocfFlag' | 'secondaryHeader'>, cfg: Pick<TmFrameConfig, 'frameLengthBytes' | 'fecf'>): TmFrameLayout {
+  const dataEnd = cfg.frameLengthBytes - (cfg.fecf ? FECF_BYTES : 0) - (h.ocfFlag ? OCF_BYTES : 0);
+  let secondaryHeaderBytes = 0;
+  if (h.secondaryHeader && dataEnd > TM_PRIMARY_HEADER_BYTES) {
+    const id = frame[offset + TM_PRIMARY_HEADER_BYTES];
+    if (id >>> 6 !== 0) throw new ProtocolError('HEADER_INVALID', `TM frame secondary header version ${id >>> 6}, expected 0`, { field: 'secondaryHeaderVersion', value: id >>> 6 });
+    secondaryHeaderBytes = (id & 0x3f) + 1;
+  }
+  const dataStart = TM_PRIMARY_HEADER_BYTES + (h.secondaryHeader ? Math.max(1, secondaryHeaderBytes) : 0);
+  if (dataEnd - dataStart < 1) {
+    const parts = [h.ocfFlag ? 'an OCF' : '', h.secondaryHeader ? (secondaryHeaderBytes > 0 ? `a ${secondaryHeaderBytes}-octet secondary header` : 'a secondary header') : ''].filter(Boolean).join(' and ');
+    throw new ProtocolError('HEADER_INVALID', `a ${cfg.frameLengthBytes}-octet frame has no room for ${parts || 'data'} and a data field`, {
+      field: h.secondaryHeader ? 'secondaryHeader' : 'ocfFlag',
+      frameLengthBytes: cfg.frameLengthBytes,
+    });
+  }
+  return { secondaryHeaderBytes, dataStart, dataEnd, ocf: h.ocfFlag };
 }
 
 /** Reads a primary header; HEADER_INVALID when the version is not 00. */

@@ -1,13 +1,17 @@
 import { countError, type ErrorCounts, isProtocolError, ProtocolError } from '../errors.ts';
 import { FrameSynchronizer, type FrameSyncConfig, type FrameSyncCounters, type FrameSyncState } from './frame-sync.ts';
 import { randomize } from './randomizer.ts';
-import { checkTmFrameConfig, readOcf, readTmHeader, TM_PRIMARY_HEADER_BYTES, type TmFrameConfig, type TmFrameHeader, tmDataFieldBytes, tmFecfOk } from './tm-frame.ts';
+import { checkTmFrameConfig, readOcf, readTmHeader, type TmFrameConfig, type TmFrameHeader, type TmFrameLayout, tmFecfOk, tmFrameLayout } from './tm-frame.ts';
 import { VcReassembler, type VcReassemblyCounters } from './vc-reassembler.ts';
 
 export interface TmReceiverConfig {
   frameLengthBytes: number;
   randomized: boolean;
-  ocf: boolean;
+  /**
+   * true/false: every frame carries an OCF / none does, and a frame whose OCF flag
+   * disagrees is refused (HEADER_INVALID). 'header': each frame's OCF flag decides.
+   */
+  ocf: boolean | 'header';
   fecf: boolean;
   /** Frames of another spacecraft are counted and dropped; undefined accepts any. */
   expectedScid?: number;
@@ -25,7 +29,7 @@ export interface ReceivedTmFrame {
   header: TmFrameHeader | null;
   /** null when the configuration has no FECF. */
   fecfOk: boolean | null;
-  /** Operational control field word, when present and the frame is good. */
+  /** Operational control field word, when present (the frame's OCF flag) and the frame is good. */
   ocf?: number;
   /** Why the frame was not used, when it was not. */
   error?: ProtocolError;
@@ -49,7 +53,10 @@ export interface TmReceiverCounters {
 /**
  * Receive chain for one downlink: frame synchroniser -> derandomiser -> FECF check ->
  * header -> per-VC packet reassembly. Never throws on bad input: each frame comes out
- * with either its packets or an error, and everything is counted.
+ * with either its packets or an error, and everything is counted. Each frame's layout
+ * (OCF, secondary header) is read from its own header (tmFrameLayout); a frame whose
+ * sync flag is set carries no packets (virtual channel access data) and is passed on
+ * without reassembly.
  */
 export class TmReceiver {
   readonly counters: TmReceiverCounters = { frames: 0, framesGood: 0, fecfErrors: 0, scidMismatch: 0, mcFramesLost: 0, packets: 0 };
@@ -59,14 +66,13 @@ export class TmReceiver {
   private readonly work: Uint8Array;
   private readonly cfg: TmFrameConfig;
   private expectedMcfc = -1;
-  private readonly dataBytes: number;
 
   constructor(readonly config: TmReceiverConfig) {
-    this.cfg = { scid: config.expectedScid ?? 0, frameLengthBytes: config.frameLengthBytes, ocf: config.ocf, fecf: config.fecf };
+    // With the OCF per frame, the shortest legal frame is one without.
+    this.cfg = { scid: config.expectedScid ?? 0, frameLengthBytes: config.frameLengthBytes, ocf: config.ocf === true, fecf: config.fecf };
     checkTmFrameConfig(this.cfg);
     this.sync = new FrameSynchronizer({ ...config.sync, frameLengthBytes: config.frameLengthBytes });
     this.work = new Uint8Array(config.frameLengthBytes);
-    this.dataBytes = tmDataFieldBytes(this.cfg);
   }
 
   get syncCounters(): FrameSyncCounters {
@@ -154,22 +160,32 @@ export class TmReceiver {
       countError(this.errors, error);
       return { header: h, fecfOk, error, packets: [], syncState };
     }
-    if (h.ocfFlag !== this.cfg.ocf) {
+    if (this.config.ocf !== 'header' && h.ocfFlag !== this.config.ocf) {
       const error = new ProtocolError('HEADER_INVALID', `OCF flag ${h.ocfFlag ? 1 : 0} disagrees with the configured layout`, { field: 'ocfFlag' });
       countError(this.errors, error);
       return { header: h, fecfOk, error, packets: [], syncState };
+    }
+    let layout: TmFrameLayout;
+    try {
+      layout = tmFrameLayout(f, 0, h, this.cfg);
+    } catch (e) {
+      if (!isProtocolError(e)) throw e;
+      countError(this.errors, e);
+      return { header: h, fecfOk, error: e, packets: [], syncState };
     }
     c.framesGood++;
     if (this.expectedMcfc >= 0) c.mcFramesLost += (h.mcfc - this.expectedMcfc + 256) & 0xff;
     this.expectedMcfc = (h.mcfc + 1) & 0xff;
     const packets: ReceivedPacket[] = [];
     const vcid = h.vcid;
-    this.reassembler(vcid).push(h.vcfc, h.fhp, f.subarray(TM_PRIMARY_HEADER_BYTES, TM_PRIMARY_HEADER_BYTES + this.dataBytes), (bytes) => {
-      packets.push({ vcid, bytes });
-    });
+    if (!h.syncFlag) {
+      this.reassembler(vcid).push(h.vcfc, h.fhp, f.subarray(layout.dataStart, layout.dataEnd), (bytes) => {
+        packets.push({ vcid, bytes });
+      });
+    }
     c.packets += packets.length;
     const out: ReceivedTmFrame = { header: h, fecfOk, packets, syncState };
-    if (this.cfg.ocf) out.ocf = readOcf(f, 0, this.cfg);
+    if (layout.ocf) out.ocf = readOcf(f, 0, this.cfg);
     return out;
   }
 }

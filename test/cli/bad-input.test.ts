@@ -109,6 +109,7 @@ const rows: Row[] = [
   })),
   { cli: 'decode', name: '--frame-length 8 (the receiver needs 13)', args: ['--format', 'tmframe', '--frame-length', '8', '-'], stdin: tm, code: 2, says: /--frame-length .*13\.\.2048.*got '8'/ },
   { cli: 'decode', name: "--frame-length ''", args: ['--format', 'tmframe', '--frame-length', '', '-'], stdin: tm, code: 2, says: /--frame-length .*got ''/ },
+  { cli: 'decode', name: '--ocf and --no-ocf together', args: ['--format', 'tmframe', '--frame-length', '64', '--ocf', '--no-ocf', '-'], stdin: tm, code: 2, says: /give --ocf or --no-ocf, not both/ },
   // decode: bad data (exit 1)
   { cli: 'decode', name: 'a capture file whose header is not JSON', args: ['--format', 'capture', file('bad-header.cap.jsonl', '{"type":"header",\n')], code: 1, says: /bad-header\.cap\.jsonl: header line is not JSON/ },
   { cli: 'decode', name: 'a capture file with a line that is not JSON', args: ['--format', 'capture', file('bad-line.cap.jsonl', capture('{"t":1,'))], code: 1, says: /bad-line\.cap\.jsonl:2: not JSON/ },
@@ -190,6 +191,16 @@ const rows: Row[] = [
   { cli: 'emulate', name: "--host 'a b'", args: ['qsrc', '--tcp', '0', '--host', 'a b'], code: 2, says: /--host must be an IP address or host name, got 'a b'/ },
   { cli: 'dict', name: '--out under a file', args: ['--export', 'json', '--out', join(bomb, 'dictionary.json')], code: 2, says: /^error: --out .*bomb\.yaml.*cannot be written: its folder .* is not a directory/m, oneLine: true },
   { cli: 'dict', name: '--out a directory', args: ['--export', 'json', '--out', aDirectory], code: 2, says: /^error: --out .*a-directory is a directory$/m, oneLine: true },
+  // benches beyond one machine (issue 15): RFC 2217 lines, shards, merging runs
+  { cli: 'hil', name: '--port apt=rfc2217://HOST without a port', args: ['--port', 'apt=rfc2217://farm1', 'apt'], code: 2, says: /--port apt=rfc2217:\/\/farm1: bad RFC 2217 address 'rfc2217:\/\/farm1': write rfc2217:\/\/HOST:PORT/, never: /Tests\s/ },
+  { cli: 'hil', name: '--shard 3/2', args: ['--shard', '3/2', 'apt'], code: 2, says: /--shard must be K\/N with 1 <= K <= N .*got '3\/2'/, never: /Tests\s/ },
+  { cli: 'hil', name: '--shard 0/2', args: ['--shard', '0/2', 'apt'], code: 2, says: /--shard must be K\/N .*got '0\/2'/, never: /Tests\s/ },
+  { cli: 'runs', name: 'merge without runs', args: ['merge', '--reports-root', dir], code: 2, says: /merge needs the run folders to join/ },
+  { cli: 'runs', name: 'merge an unknown run', args: ['merge', 'nope', '--reports-root', dir], code: 2, says: /no run 'nope'.*nor a folder/ },
+  { cli: 'runs', name: '--name without merge', args: ['compare', '--name', 'x', '--reports-root', dir], code: 2, says: /--name goes with merge/ },
+  { cli: 'runs', name: 'merge a folder that is not a run', args: ['merge', aDirectory, '--reports-root', dir], code: 1, says: /cannot merge: .*a-directory is not a run folder \(no readable run\.json\)/ },
+  // dictionary exports (issue 15)
+  { cli: 'dict', name: 'export kind misspelt', args: ['--export', 'xtcee'], code: 2, says: /unknown export 'xtcee' \(one of json, markdown, xtce\)/ },
 ];
 
 describe('bad input to every CLI: exit code, what was wrong, no stack trace', () => {
