@@ -28,7 +28,8 @@ export function cobsEncode(data: Uint8Array, extra = 0): Uint8Array {
     out[o] = len + 1;
     out.set(data.subarray(i, runEnd), o + 1);
     o += len + 1;
-    if (runEnd === z) {
+    // A full block (254 bytes, code 0xFF) implies no zero, even when one comes next: that zero gets its own block.
+    if (runEnd === z && len < 254) {
       if (z === n) break; // data ended: no implicit zero
       i = z + 1; // the zero is implied by this block's code
       if (i === n) {

@@ -59,10 +59,21 @@ describe('COBS', () => {
     expect(enc[0]).toBe(0xff);
     expect(enc.length).toBe(255);
     expect(hex(enc.subarray(1))).toBe(hex(run));
+    // 254 non-zero bytes then a zero: the full block (0xFF) implies no zero, so the zero
+    // needs its own block (01), and the data ending with it a final empty one (01).
+    const runThenZero = Uint8Array.of(...run, 0);
+    expect(hex(cobsEncode(runThenZero))).toBe('ff' + hex(run) + '01' + '01');
+    expect(hex(cobsDecode(cobsEncode(runThenZero)))).toBe(hex(runThenZero));
+    // ... and then more data: FF, the run, 01 for the zero, 02 05 for the last byte.
+    expect(hex(cobsEncode(Uint8Array.of(...run, 0, 5)))).toBe('ff' + hex(run) + '01' + '0205');
   });
+  /** Byte strings made of runs of non-zero bytes near the 254-byte block length, with zeros between. */
+  const nearBlockRuns = fc
+    .array(fc.tuple(fc.integer({ min: 250, max: 258 }), fc.integer({ min: 0, max: 2 })), { maxLength: 4 })
+    .map((parts) => Uint8Array.from(parts.flatMap(([run, zeros]) => [...new Array<number>(run).fill(0x5a), ...new Array<number>(zeros).fill(0)])));
   it('round-trips any bytes, never emits 0x00, costs at most one byte per 254', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 2000 }), (d) => {
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 2000 }), nearBlockRuns), (d) => {
         const e = cobsEncode(d);
         expect(e.includes(0)).toBe(false);
         expect(e.length).toBeLessThanOrEqual(d.length + Math.ceil(d.length / 254) + 1);
