@@ -57,6 +57,20 @@ export function simTimeMissing(boards: readonly BoardName[]): string | null {
   return clockPlan(cfg, boards).clock === 'sim' ? null : `needs simulated time; bench ${cfg.name} runs on the wall clock`;
 }
 
+/** Bench modes that run the board agent with nothing behind its registers (they hold what was written). */
+const BARE_AGENT_MODES: ReadonlySet<string> = new Set(['agent', 'qemu']);
+
+/**
+ * Why some of `boards` have no hardware (nor an emulator's physics) behind their
+ * registers on this run's bench, or null: the board agent on the host or in QEMU.
+ * Decided from the bench config, so it is known when the tests are collected.
+ */
+export function hardwareMissing(boards: readonly BoardName[]): string | null {
+  const cfg = benchConfigFromEnv();
+  const bare = boards.filter((b) => cfg.boards[b] && BARE_AGENT_MODES.has(cfg.boards[b]!.mode));
+  return bare.length === 0 ? null : `needs hardware or an emulator behind the registers; bench ${cfg.name} has ${boardLines(cfg, bare)} (the board agent alone: registers hold what was written)`;
+}
+
 /**
  * What a test needs of the bench beyond its lines:
  *   'sim'       every board answers simulation control (environment, faults, power): an
@@ -64,15 +78,17 @@ export function simTimeMissing(boards: readonly BoardName[]): string | null {
  *   'sim-time'  every board emulated by the bench on its simulated clock (in-process or in
  *               lockstep on a pty): what a run planned in simulated time needs (the mission
  *               pass: orbit, beacon and link loss by SIM requests); known from the bench config.
+ *   'hardware'  the board's registers are driven by hardware or an emulator's physics, not
+ *               the bare board agent (bench modes agent, qemu); known from the bench config.
  * On a bench without it the test is reported skipped with the reason (in its name, or
  * as the skip note), never silently skipped and never run in-process instead.
  */
-export type Need = 'sim' | 'sim-time';
+export type Need = 'sim' | 'sim-time' | 'hardware';
 export type NeedyIt = (name: string, fn: () => unknown, timeoutMs?: number) => void;
 
 function needIt(need: Need, boards: readonly BoardName[], bench: () => Bench): NeedyIt {
-  if (need === 'sim-time') {
-    const why = simTimeMissing(boards);
+  if (need === 'sim-time' || need === 'hardware') {
+    const why = need === 'sim-time' ? simTimeMissing(boards) : hardwareMissing(boards);
     return (name, fn, timeoutMs) => (why ? it.skip(`${name} [skipped: ${why}]`, fn, timeoutMs) : it(name, fn, timeoutMs));
   }
   return (name, fn, timeoutMs) =>

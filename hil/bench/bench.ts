@@ -6,6 +6,8 @@ import type { Identity, SimControl } from '../../protocols/board-link.ts';
 import { APID_PAYLOAD, encodeCommand } from '../../protocols/dictionary/index.ts';
 import { SequenceCounter } from '../../protocols/space-packet.ts';
 import { CaptureWriter } from '../capture.ts';
+import { startQemuAgent } from '../agent/qemu-host.ts';
+import { startNativeAgent } from '../agent/native-host.ts';
 import { BoardDriver } from '../driver.ts';
 import { lockstepInProcess, spawnEmulatorProcess, stopChild } from '../emulator-host.ts';
 import { BoardError } from '../errors.ts';
@@ -393,6 +395,16 @@ export class Bench {
       this.owned.push({ close: () => stopChild(child) });
       const serial = new SerialTransport({ path: address, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
       transport = lockstep ? new LockstepLine(serial, this.clock) : serial;
+    } else if (bc.mode === 'qemu') {
+      // The Cortex-M3 agent in QEMU: to the bench a real board on a serial device (wall clock).
+      const qemu = await startQemuAgent(root, name);
+      this.owned.push({ close: () => qemu.close() });
+      transport = new SerialTransport({ path: qemu.address, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
+    } else if (bc.mode === 'agent') {
+      // The native board agent (host build) on a pty: to the bench a real board (wall clock).
+      const agent = await startNativeAgent(name, { sanitize: bc.sanitize });
+      this.owned.push({ close: () => agent.close() });
+      transport = new SerialTransport({ path: agent.address, baudRate: bc.baud ?? def.serial.baud, parity: def.serial.parity, stopBits: def.serial.stopBits });
     } else if (bc.mode === 'port' || bc.mode === 'tcp' || bc.mode === 'rfc2217') {
       const line =
         bc.mode === 'port'

@@ -14,6 +14,13 @@ import { tcpSpec } from '../transport/tcp.ts';
  *   rfc2217   telnet with RFC 2217 COM-port control (ser2net's telnet(rfc2217), labgrid's
  *             NetworkSerialPort): the bench sets the remote UART to the board's settings
  *             (`baud`, default the board definition's; 8 data bits, its parity and stop bits, no flow control)
+ *   qemu      the bench builds the board agent for the Cortex-M3 and runs it in QEMU's mps2-an385,
+ *             its UART on a pty (hil/agent/qemu-host.ts; docs/agent.md); a real board to the bench
+ *             (wall clock). `baud` is the rate the rig's timeouts assume: QEMU does not pace the pty.
+ *   agent     the bench starts the native board agent (boards/agent, built with the host cc) on a
+ *             pty, its flash in memory (hil/agent/native-host.ts; docs/agent.md): a real board to
+ *             the bench (wall clock; IDENTIFY says emulated=false, so emulator-only tests skip).
+ *             `sanitize`: the AddressSanitizer/UBSan build (what the tests use).
  */
 const boardName = z.enum(BOARD_NAMES);
 const boardConfig = z.discriminatedUnion('mode', [
@@ -22,6 +29,8 @@ const boardConfig = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('port'), path: z.string().min(1), baud: z.number().int().positive().optional() }).strict(),
   z.object({ mode: z.literal('tcp'), host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65535) }).strict(),
   z.object({ mode: z.literal('rfc2217'), host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65535), baud: z.number().int().positive().optional() }).strict(),
+  z.object({ mode: z.literal('qemu'), baud: z.number().int().positive().optional() }).strict(),
+  z.object({ mode: z.literal('agent'), baud: z.number().int().positive().optional(), sanitize: z.boolean().optional() }).strict(),
 ]);
 
 export const benchConfigSchema = z
@@ -63,6 +72,8 @@ export function describeBoardLine(bc: BoardConfig): string {
   if (bc.mode === 'port') return `on ${bc.path}`;
   if (bc.mode === 'tcp') return `on ${tcpSpec(bc.host, bc.port)}`;
   if (bc.mode === 'rfc2217') return `on ${rfc2217Spec(bc.host, bc.port)}`;
+  if (bc.mode === 'qemu') return 'on QEMU mps2-an385';
+  if (bc.mode === 'agent') return 'on a native agent pty';
   return `on a ${bc.mode}`;
 }
 

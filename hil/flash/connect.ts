@@ -5,6 +5,8 @@ import { type Clock, WallClock } from '../../boards/clock.ts';
 import { loadBoardDefinition } from '../../boards/definitions.ts';
 import { type BoardEmulator, createEmulator } from '../../boards/emulator/index.ts';
 import { loadBenchConfig, parseLineSpec } from '../bench/config.ts';
+import { startQemuAgent } from '../agent/qemu-host.ts';
+import { startNativeAgent } from '../agent/native-host.ts';
 import { benchFlashFile, spawnEmulatorProcess, stopChild } from '../emulator-host.ts';
 import { BoardDriver } from '../driver.ts';
 import { FrameLink } from '../framing.ts';
@@ -91,6 +93,22 @@ export async function connectBoard(o: ConnectOptions): Promise<BoardConnection> 
         const p = await startEmulatorProcess(o.board, { baud, flashFile: benchFlashFile(root, cfg.name, o.board) });
         child = p.child;
         transport = lineFor(p.path, baud);
+        break;
+      }
+      case 'qemu': {
+        // The Cortex-M3 agent in QEMU: its flash lives as long as this QEMU (docs/agent.md).
+        baud = o.baud ?? entry.baud ?? baud;
+        const q = await startQemuAgent(root, o.board as keyof typeof cfg.boards);
+        child = q.child;
+        transport = lineFor(q.address, baud);
+        break;
+      }
+      case 'agent': {
+        // The native board agent: its flash file kept per bench, as for pty boards (agent format).
+        baud = o.baud ?? entry.baud ?? baud;
+        const a = await startNativeAgent(o.board, { flashFile: benchFlashFile(root, cfg.name, o.board) });
+        child = a.child;
+        transport = lineFor(a.address, baud);
         break;
       }
       case 'emulated': {

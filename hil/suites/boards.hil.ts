@@ -8,9 +8,11 @@ import { useBench } from '../fixture.ts';
 const ctx = useBench({ boards: ['qsrc', 'lct', 'acs'], suite: import.meta.filename });
 /** Environment and faults through simulation control: an emulator on any line; skipped with the reason on a real board. */
 const withSim = (board: 'qsrc' | 'lct' | 'acs') => ctx.needs('sim', [board]);
+/** Behaviour of the hardware behind the registers: skipped with the reason on the bare board agent. */
+const withHardware = (board: 'qsrc' | 'acs') => ctx.needs('hardware', [board]);
 
 describe('quantum source (qsrc)', () => {
-  it('stabilises the laser temperature at its set point and emits numbered frames', async () => {
+  withHardware('qsrc')('stabilises the laser temperature at its set point and emits numbered frames', async () => {
     const { bench } = ctx;
     const q = bench.board('qsrc');
     await q.write({ LASER_TEMP_SET_C: 25, TEC_ENABLE: 1, LASER_ENABLE: 1, PATTERN_ENABLE: 1 });
@@ -58,7 +60,7 @@ describe('laser terminal (lct)', () => {
 });
 
 describe('attitude control interface (acs)', () => {
-  it('slews the body to a requested offset at its rate limit and settles', async () => {
+  withHardware('acs')('slews the body to a requested offset at its rate limit and settles', async () => {
     const { bench } = ctx;
     const a = bench.board('acs');
     await a.write({ POINT_MODE: 2, TARGET_X_MRAD: 20, TARGET_Y_MRAD: -10 });

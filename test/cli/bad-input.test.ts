@@ -201,6 +201,12 @@ const rows: Row[] = [
   { cli: 'runs', name: 'merge a folder that is not a run', args: ['merge', aDirectory, '--reports-root', dir], code: 1, says: /cannot merge: .*a-directory is not a run folder \(no readable run\.json\)/ },
   // dictionary exports (issue 15)
   { cli: 'dict', name: 'export kind misspelt', args: ['--export', 'xtcee'], code: 2, says: /unknown export 'xtcee' \(one of json, markdown, xtce\)/ },
+  // the board agent (issue 17, native)
+  { cli: 'agent', name: 'no command', args: [], code: 2, says: /missing command \(gen or build\)/ },
+  { cli: 'agent', name: 'unknown build target', args: ['build', 'avr'], code: 2, says: /unknown target 'avr' \(known: native/ },
+  { cli: 'agent', name: 'build without a target', args: ['build'], code: 2, says: /build needs a TARGET/ },
+  { cli: 'agent', name: '--sanitize with gen', args: ['gen', '--sanitize'], code: 2, says: /--sanitize goes with build native/ },
+  { cli: 'emulate', name: '--agent with --tcp', args: ['qsrc', '--agent', '--tcp', '0'], code: 2, says: /--agent runs the board agent on a pty: --tcp is an emulator option/ },
 ];
 
 describe('bad input to every CLI: exit code, what was wrong, no stack trace', () => {
