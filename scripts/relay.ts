@@ -17,7 +17,7 @@ satellite's key pools, the satellite publishes K_A xor K_B to the receiver, the 
 one-time-pad encrypts the image with K_A and authenticates it (Wegman-Carter), the
 ciphertext crosses the relay channel, the receiver checks the tag and decrypts.
 
-  --from, --to STATION   beijing, jinan, hefei or stellenbosch
+  --from, --to STATION   beijing, jinan, hefei, nanshan, wuhan, shanghai or stellenbosch
   --image FILE           the file to send (any bytes; a PNG is shown as a picture)
   --out FILE             where the receiver writes the decrypted file (its folder is
                          created); the ciphertext rendered as a picture goes next to it

@@ -101,14 +101,17 @@ export function localSolarHour(station: Station, d: Date): number {
   return ((h % 24) + 24) % 24;
 }
 
-/** The highest night pass (local solar time 20:00-04:00) of the window, else the highest pass. */
+/** A night pass: culmination between 20:00 and 04:00 local mean solar time at the station. */
+export function isNightPass(station: Station, pass: Pick<PassWindow, 'tca'>): boolean {
+  const h = localSolarHour(station, pass.tca);
+  return h >= 20 || h < 4;
+}
+
+/** The highest night pass (isNightPass) of the window, else the highest pass. */
 export function bestPass(orbit: Orbit, station: Station, start: Date, spanH = 72, minElevationDeg = 10): PassWindow {
   const passes = findPasses(orbit, station, start, spanH, minElevationDeg);
   if (passes.length === 0) throw new Error(`no pass over ${station.name} above ${minElevationDeg} deg in ${spanH} h`);
-  const night = passes.filter((p) => {
-    const h = localSolarHour(station, p.tca);
-    return h >= 20 || h < 4;
-  });
+  const night = passes.filter((p) => isNightPass(station, p));
   const pool = night.length > 0 ? night : passes;
   return pool.reduce((a, b) => (b.maxElevationDeg > a.maxElevationDeg ? b : a));
 }

@@ -1,4 +1,20 @@
-/** Optical ground stations (geodetic WGS-84 positions, rounded to ~100 m). */
+/**
+ * Optical ground stations (geodetic WGS-84 positions, rounded to ~100 m; height above
+ * the ellipsoid in km).
+ *
+ * Sources: the stations the Jinan-1 and Micius missions name (Jinan-1: Nature 640, 47
+ * (2025): Jinan, Hefei, Beijing, Stellenbosch "and others"; Micius: Nature 549, 43
+ * (2017)). /work/shared/reference gives no coordinates, so the positions are those of the
+ * sites: the city centres for the portable 100 kg stations (Beijing, Jinan, Hefei,
+ * Wuhan, Shanghai), Stellenbosch University for South Africa, and the Nanshan
+ * observatory of the Xinjiang Astronomical Observatory near Urumqi (43.47 N, 87.18 E,
+ * 2.08 km), a Micius ground station. Replace them with surveyed positions for a real
+ * campaign.
+ *
+ * Every station here has its best night pass of the example TLE in the published class
+ * (test/qkd/pass.test.ts): above 30 deg, 30-45 dB of loss from 15 deg up. A station whose
+ * pass fell outside would be left out with a comment saying why, not fitted.
+ */
 export interface Station {
   name: string;
   latitudeDeg: number;
@@ -10,6 +26,10 @@ export const STATIONS: Record<string, Station> = {
   beijing: { name: 'Beijing', latitudeDeg: 39.904, longitudeDeg: 116.407, heightKm: 0.05 },
   jinan: { name: 'Jinan', latitudeDeg: 36.651, longitudeDeg: 117.12, heightKm: 0.05 },
   hefei: { name: 'Hefei', latitudeDeg: 31.82, longitudeDeg: 117.227, heightKm: 0.03 },
+  // Nanshan observatory (Xinjiang Astronomical Observatory), 70 km south-west of Urumqi, 2080 m up.
+  nanshan: { name: 'Nanshan', latitudeDeg: 43.47, longitudeDeg: 87.18, heightKm: 2.08 },
+  wuhan: { name: 'Wuhan', latitudeDeg: 30.59, longitudeDeg: 114.31, heightKm: 0.03 },
+  shanghai: { name: 'Shanghai', latitudeDeg: 31.23, longitudeDeg: 121.47, heightKm: 0.01 },
   stellenbosch: { name: 'Stellenbosch', latitudeDeg: -33.932, longitudeDeg: 18.86, heightKm: 0.12 },
 };
 

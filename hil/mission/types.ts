@@ -38,7 +38,7 @@ export interface MissionProgress {
 }
 
 export interface MissionPassOptions {
-  /** Ground station (beijing, jinan, hefei, stellenbosch). Default beijing. */
+  /** Ground station (boards/sim/stations.ts: beijing, jinan, hefei, nanshan, wuhan, shanghai, stellenbosch). Default beijing. */
   station?: string;
   /** Seeds every random choice of the run. Default 1. */
   seed?: number;

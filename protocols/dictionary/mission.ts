@@ -16,7 +16,8 @@ export type BoardName = (typeof BOARD_NAMES)[number];
 
 export const CONFIG_BANKS = ['A', 'B'] as const;
 export const MEMORY_IDS = ['CONFIG_A', 'CONFIG_B'] as const;
-export const GROUND_STATIONS = ['beijing', 'jinan', 'hefei', 'stellenbosch'] as const;
+/** Pass-plan station codes: new stations are appended so the codes already flown keep their meaning. */
+export const GROUND_STATIONS = ['beijing', 'jinan', 'hefei', 'stellenbosch', 'nanshan', 'wuhan', 'shanghai'] as const;
 
 /** ST01 failure codes: why a request was refused or failed. */
 export const FAILURE_CODES = [

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EXAMPLE_TLE } from '../../boards/sim/orbit.ts';
 import { encodeCommand } from '../../protocols/dictionary/index.ts';
 import { encodeSerialFrame } from '../../protocols/serial-frame.ts';
 import { encodePng, testPattern } from '../../hil/relay/png.ts';
@@ -207,6 +208,23 @@ const rows: Row[] = [
   { cli: 'agent', name: 'build without a target', args: ['build'], code: 2, says: /build needs a TARGET/ },
   { cli: 'agent', name: '--sanitize with gen', args: ['gen', '--sanitize'], code: 2, says: /--sanitize goes with build native/ },
   { cli: 'emulate', name: '--agent with --tcp', args: ['qsrc', '--agent', '--tcp', '0'], code: 2, says: /--agent runs the board agent on a pty: --tcp is an emulator option/ },
+  // the pass list (issue 14)
+  { cli: 'passes', name: 'unknown station', args: ['--station', 'xinglong'], code: 2, says: /--station: unknown station 'xinglong' \(known: beijing, .*stellenbosch\)/ },
+  { cli: 'passes', name: '--days 0', args: ['--days', '0'], code: 2, says: /--days must be a whole number in 1\.\.366, got '0'/ },
+  { cli: 'passes', name: '--days 1.5', args: ['--days', '1.5'], code: 2, says: /--days .*'1\.5'/ },
+  { cli: 'passes', name: '--from 2026-02-30 (no such day)', args: ['--from', '2026-02-30'], code: 2, says: /--from must be a UTC date .*got '2026-02-30'/ },
+  { cli: 'passes', name: '--from a local time (no Z)', args: ['--from', '2026-11-22T12:00'], code: 2, says: /--from must be .*YYYY-MM-DDTHH:MM\[:SS\]Z, got '2026-11-22T12:00'/ },
+  { cli: 'passes', name: '--min-elevation-deg 90', args: ['--min-elevation-deg', '90'], code: 2, says: /--min-elevation-deg must be a number in 0\.\.89, got '90'/ },
+  { cli: 'passes', name: '--tle a file that does not exist', args: ['--tle', join(dir, 'no-such.tle')], code: 2, says: /--tle: no such file: .*no-such\.tle/, oneLine: true },
+  { cli: 'passes', name: '--tle a directory', args: ['--tle', aDirectory], code: 2, says: /--tle: not a file: .*a-directory/, oneLine: true },
+  {
+    cli: 'passes',
+    name: '--tle with a checksum that does not fit',
+    args: ['--tle', file('bad-sum.tle', `${EXAMPLE_TLE[0]}\n${EXAMPLE_TLE[1].slice(0, 68)}0\n`)],
+    code: 1,
+    says: /--tle .*bad-sum\.tle: not a two-line element set: line 2: checksum '0' in column 69, the line sums to 6/,
+    oneLine: true,
+  },
 ];
 
 describe('bad input to every CLI: exit code, what was wrong, no stack trace', () => {
