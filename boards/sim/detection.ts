@@ -49,6 +49,17 @@ export const DEFAULT_DETECTOR: DetectorConfig = {
   deadTimeNs: 50,
 };
 
+/** What changes from slice to slice besides the transmittance. */
+export interface SliceConditions {
+  /** Background (sky, Moon, stray light) counts in the gates, all detectors, per s. Default: the detector config's. */
+  backgroundCountsPerS?: number;
+  /**
+   * Extra probability that a signal photon reaches the wrong detector of its basis
+   * (an uncompensated polarisation-frame rotation by theta: sin^2 theta). Default 0.
+   */
+  polarisationErrorProb?: number;
+}
+
 export interface DetectionStats {
   candidates: number;
   detections: number;
@@ -89,13 +100,15 @@ export class DetectionSampler {
 
   /**
    * Sample the detections among pulses [p0, p1) at channel transmittance `eta`
-   * (detector efficiency applied here). Appends time tags.
+   * (detector efficiency applied here) under the slice's conditions. Appends time tags.
    */
-  sample(p0: number, p1: number, eta: number): void {
+  sample(p0: number, p1: number, eta: number, conditions: SliceConditions = {}): void {
     const etaTotal = eta * this.detector.efficiency;
     const mu = this.source.mu;
-    const y0 = this.y0;
-    const ed = this.detector.misalignment;
+    const bg = conditions.backgroundCountsPerS;
+    const y0 = bg === undefined ? this.y0 : Math.min(1, (this.detector.darkCountsPerS + bg) / this.source.rateHz);
+    const ed0 = this.detector.misalignment;
+    const ed = ed0 + (1 - 2 * ed0) * (conditions.polarisationErrorProb ?? 0);
     const Y = this.yk;
     const E = this.ek;
     for (let k = 0; k < 3; k++) {

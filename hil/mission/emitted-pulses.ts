@@ -1,3 +1,4 @@
+import type { SliceConditions } from '../../boards/sim/detection.ts';
 import { pulsesBy, type EmittedFrame } from './ports-qsrc.ts';
 
 /**
@@ -14,11 +15,11 @@ export class EmittedPulses {
   constructor(
     private readonly frames: readonly EmittedFrame[],
     private readonly pulsesPerFrame: number,
-    private readonly sample: (p0: number, p1: number, eta: number) => void,
+    private readonly sample: (p0: number, p1: number, eta: number, conditions: SliceConditions) => void,
   ) {}
 
-  /** Samples at transmittance `eta` the pulses emitted since the last call up to `nowMs`; true when there were any. */
-  sampleUntil(nowMs: number, eta: number): boolean {
+  /** Samples at transmittance `eta` under `conditions` the pulses emitted since the last call up to `nowMs`; true when there were any. */
+  sampleUntil(nowMs: number, eta: number, conditions: SliceConditions = {}): boolean {
     const frames = this.frames;
     let any = false;
     for (let i = this.firstOpen; i < frames.length; i++) {
@@ -28,7 +29,7 @@ export class EmittedPulses {
       const b = pulsesBy(f, nowMs);
       if (b > a) {
         const base = f.frameNumber * this.pulsesPerFrame;
-        this.sample(base + a, base + b, eta);
+        this.sample(base + a, base + b, eta, conditions);
         this.sampled += b - a;
         any = true;
       }

@@ -14,10 +14,10 @@ import { Rng } from '../../qkd/random.ts';
 import type { BlockRecord } from '../../qkd/records.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
 import { DEFAULT_CHANNEL, DEFAULT_JITTER, channelTransmittance, lossDb, type ChannelConfig, type JitterUrad } from '../../boards/sim/channel.ts';
-import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
 import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit, bestPass, sampleGeometry } from '../../boards/sim/orbit.ts';
 import { stationByName, type Station } from '../../boards/sim/stations.ts';
-import type { PassSummaryBase } from './types.ts';
+import type { Compensation, PassSummaryBase } from './types.ts';
 
 export interface ClassicalLink {
   alice: ClassicalChannel;
@@ -50,6 +50,8 @@ export interface PassOptions {
   /** Transmittance is held constant over slices of this length. */
   sliceS?: number;
   progress?: (message: string) => void;
+  /** Compensations switched off (what-if studies); default none. */
+  disable?: readonly Compensation[];
 }
 
 export interface PassSummary extends PassSummaryBase {
@@ -159,7 +161,9 @@ export function runPass(options: PassOptions): PassResult {
     if (l < lossMin) lossMin = l;
     if (l > lossMax) lossMax = l;
     if (s % Math.round(1 / sliceS) === 0) lossProfile.push({ tS: Math.round(tMid), elevationDeg, rangeKm, lossDb: l });
-    sampler.sample(p0, p0 + pulsesPerSlice, eta);
+    // What else the slice's detections depend on (background, polarisation frame).
+    const conditions: SliceConditions = {};
+    sampler.sample(p0, p0 + pulsesPerSlice, eta, conditions);
     if ((s + 1) % slicesPerBatch === 0 || s === slices - 1) {
       simT = (s + 1) * sliceS;
       ground.receiveTimeTags(sampler.tags.take());

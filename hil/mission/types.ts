@@ -7,6 +7,14 @@ import type { BlockRecord } from '../../qkd/records.ts';
 import type { PacketKind } from '../../protocols/dictionary/index.ts';
 import type { DirectionCounters } from './distillation-link.ts';
 
+/**
+ * Compensations a what-if study can switch off (npm run pass -- --disable ...): the
+ * payload's point-ahead of the downlink, the ground's time-sync tracking before sifting,
+ * and the polarisation-frame compensation. All on by default.
+ */
+export const COMPENSATIONS = ['point-ahead', 'time-sync', 'polarisation-compensation'] as const;
+export type Compensation = (typeof COMPENSATIONS)[number];
+
 /** A lock loss during the pass: the beacon hidden, or a spot disturbance (kick) of kickUrad. */
 export interface LockLossInjection {
   /** Seconds after the pass start. */
@@ -74,6 +82,8 @@ export interface MissionPassOptions {
   beaconBiasUrad?: { x: number; y: number };
   /** Time constant of the payload's vibration isolation (body jitter above ~1/(2 pi tau) is filtered). */
   isolationTauS?: number;
+  /** Compensations switched off (what-if studies); default none. */
+  disable?: readonly Compensation[];
   /** How much better the beacon's link budget is than the quantum channel's, dB (camera signal). Default 10. */
   beaconMarginDb?: number;
 }

@@ -2,7 +2,7 @@ import type { SimClock } from '../../boards/clock.ts';
 import type { BobOptions } from '../../boards/ground/bob.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
 import { channelTransmittance, lossDb, type ChannelConfig } from '../../boards/sim/channel.ts';
-import { DetectionSampler, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
+import { DetectionSampler, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
 import type { BoardEnvironment } from './board-environment.ts';
 import { EmittedPulses } from './emitted-pulses.ts';
 import type { PassGeometry } from './geometry.ts';
@@ -96,7 +96,7 @@ export class MissionWorld {
     const { name, ...bob } = o.ground;
     this.ground = new GroundStation(name, { ...bob, clock: () => this.timeS });
     this.sampler = new DetectionSampler(o.source, o.detector, o.sourceSeed, o.detectionSeed);
-    this.pulses = new EmittedPulses(o.emitted, o.source.pulsesPerFrame, (p0, p1, eta) => this.sampler.sample(p0, p1, eta));
+    this.pulses = new EmittedPulses(o.emitted, o.source.pulsesPerFrame, (p0, p1, eta, c) => this.sampler.sample(p0, p1, eta, c));
     this.residual = new PointingResidual(o.channel);
     this.body = new IsolatedBody(o.loopPeriodMs, o.isolationTauS);
     const ll = o.lockLoss;
@@ -147,7 +147,9 @@ export class MissionWorld {
     const loss = sliceLoss(this.o.channel, this.o.detector, look, this.residual.endSlice(), this.o.beaconMarginDb);
     this.lossNowDb = loss.lossDb;
     this.beaconLossDb = loss.beaconLossDb;
-    if (this.pulses.sampleUntil(nowMs, loss.eta)) {
+    // What else the slice's detections depend on (background, polarisation frame).
+    const conditions: SliceConditions = {};
+    if (this.pulses.sampleUntil(nowMs, loss.eta, conditions)) {
       if (loss.lossDb < this.lossMinDb) this.lossMinDb = loss.lossDb;
       if (loss.lossDb > this.lossMaxDb) this.lossMaxDb = loss.lossDb;
     }
