@@ -1,8 +1,14 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// `npm test` runs every test but the slow tier (test/slow: whole-command end-to-end runs
+// such as `npm start`, each a minute or more); `npm run test:slow` runs that tier
+// (SLOW_TIER=1), and .ci/run runs both.
+const slowTier = !!process.env.SLOW_TIER;
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: slowTier ? ['test/slow/**/*.test.ts'] : ['test/**/*.test.ts'],
+    exclude: slowTier ? [...configDefaults.exclude] : [...configDefaults.exclude, 'test/slow/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],

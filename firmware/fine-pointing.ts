@@ -2,11 +2,15 @@ import { fromCallback, type EventObject } from 'xstate';
 import { every, type ActorDeps } from './actor-kit.ts';
 import type { ActorInput, ModeEvent } from './modes.ts';
 import type { Params } from './params.ts';
+import { PlanPointAhead } from './point-ahead.ts';
 
 /**
  * Fine pointing: a PI loop per axis from the beacon spot error to the fast steering
  * mirror, with output limits and anti-windup, a lock detector, and the offload of the
- * mirror's residual offset to the attitude control.
+ * mirror's residual offset to the attitude control. The downlink shares the mirror, so
+ * with POINT_AHEAD_ENABLE the loop holds the beacon spot off centre by minus the
+ * point-ahead (firmware/point-ahead.ts): the mirror then points the downlink ahead of
+ * the beacon by it.
  */
 
 export interface PiGains {
@@ -89,6 +93,8 @@ export function loopPeriodMs(params: Params): number {
 /** Offload cadence and fraction: every 100 ms the ACS takes 20 % of the mirror offset. */
 const OFFLOAD_EVERY_SAMPLES = 100;
 const OFFLOAD_FRACTION = 0.2;
+/** The point-ahead is recomputed this often (it changes by well under 1 urad/s). */
+const POINT_AHEAD_EVERY_MS = 100;
 
 /** The fine loop as an actor: runs while the payload is engaged on the beacon. */
 export function fineLoopActor(deps: ActorDeps) {
@@ -108,16 +114,28 @@ export function fineLoopActor(deps: ActorDeps) {
     const lock = new LockDetector(params.FINE_LOCK_THRESHOLD_URAD, params.FINE_LOCK_SAMPLES);
     const periodMs = loopPeriodMs(params);
     const dtS = periodMs / 1000;
+    // Point-ahead from the pass plan (none without a plan, with a plan whose orbit does not propagate, or disabled).
+    const planAhead = params.POINT_AHEAD_ENABLE === 1 && input.plan ? new PlanPointAhead(input.plan) : null;
+    const aheadEvery = Math.max(1, Math.round(POINT_AHEAD_EVERY_MS / periodMs));
+    let ahead = { xUrad: 0, yUrad: 0 };
+    const updateAhead = () => {
+      ahead = planAhead?.at(deps.missionTimeS()) ?? { xUrad: 0, yUrad: 0 };
+    };
+    updateAhead();
     let n = 0;
     rd.unlockedSinceMs = deps.clock.now();
     const send = (e: ModeEvent) => sendBack(e);
     const stop = every(deps.clock, periodMs, () => {
       n++;
+      if (n % aheadEvery === 0) updateAhead();
       const spot = pointing.beaconSpot();
       let errorUrad: number | null = null;
       if (spot.visible) {
-        errorUrad = Math.hypot(spot.xUrad, spot.yUrad);
-        pointing.commandFsmUrad(x.step(spot.xUrad, dtS), y.step(spot.yUrad, dtS));
+        // The camera sees beacon - mirror; the mirror should sit at beacon + point-ahead.
+        const ex = spot.xUrad + ahead.xUrad;
+        const ey = spot.yUrad + ahead.yUrad;
+        errorUrad = Math.hypot(ex, ey);
+        pointing.commandFsmUrad(x.step(ex, dtS), y.step(ey, dtS));
         rd.fsmXUrad = x.outputUrad;
         rd.fsmYUrad = y.outputUrad;
         lastErrorUrad = errorUrad;

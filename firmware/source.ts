@@ -46,6 +46,18 @@ export function sourcePattern(p: Params): SourcePattern {
   return { repRateMhz: p.SOURCE_REP_RATE_MHZ, pSignal: p.P_SIGNAL, pDecoy: p.P_DECOY, pVacuum: p.P_VACUUM, pKeyBasis: p.P_KEY_BASIS };
 }
 
+/** The monitor photodiode's stated relative accuracy (its datasheet figure). */
+export const MONITOR_ACCURACY_REL = 0.01;
+
+/**
+ * How far the emitted intensities may be from the nominal ones without the payload
+ * noticing: the drift INTENSITY_DRIFT tolerates before it recalibrates, plus the
+ * monitor's own accuracy. The key bound takes the worst case within it.
+ */
+export function intensityUncertaintyRel(params: Params): number {
+  return params.INTENSITY_DRIFT_MAX_PCT / 100 + MONITOR_ACCURACY_REL;
+}
+
 export const CAL_PERIOD_MS = 10;
 export const CAL_GOOD_SAMPLES = 3;
 

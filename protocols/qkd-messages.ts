@@ -1,14 +1,13 @@
 /**
  * Byte codec of the classical-channel conversation of key distillation (payload =
  * Alice, ground station = Bob). Pure: bytes in, typed messages out, ProtocolError on
- * anything malformed, naming the field. Authentication is a layer on top: an
- * authenticated frame is header ‖ message ‖ 8-byte Wegman-Carter tag (see
- * encodeAuthFrame); the tag itself is computed by qkd/auth.ts.
+ * anything malformed, naming the field. Authentication is a layer on top: a frame is
+ * header ‖ message, and a tagged frame adds a tag index and an 8-byte Wegman-Carter tag
+ * over the sender's transcript since its previous tag (see authFrameFor); the tag
+ * itself is computed by qkd/auth.ts.
  */
 import { ByteReader, ByteWriter } from './bytes.ts';
 import { ProtocolError } from './errors.ts';
-
-export const QKD_MESSAGE_VERSION = 1;
 
 /** Why a block (or a sifting batch) was discarded. */
 export const ABORT_REASONS = [
@@ -45,7 +44,11 @@ export type QkdMessage =
   /** Alice → Bob: the block's verdict, its key id, secure length and PA seed. */
   | { type: 'blockResult'; blockId: number; reason: AbortReason; keyId: number; lengthBits: number; paSeed: number }
   /** Either side: discard a block (or a sifting batch with `batch`). */
-  | { type: 'abort'; blockId: number; batch: boolean; reason: AbortReason };
+  | { type: 'abort'; blockId: number; batch: boolean; reason: AbortReason }
+  /** Alice → Bob: please tag your transcript (round n); Bob → Alice (tagged): here it is. */
+  | { type: 'checkpoint'; round: number }
+  /** Bob → Alice (tagged): Alice's transcript through her blockResult verified, key filed. */
+  | { type: 'confirm'; blockId: number };
 
 export type QkdMessageType = QkdMessage['type'];
 
@@ -60,6 +63,8 @@ const TYPE_CODES: Record<QkdMessageType, number> = {
   verify: 8,
   blockResult: 9,
   abort: 10,
+  checkpoint: 11,
+  confirm: 12,
 };
 const TYPE_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([k, v]) => [v, k as QkdMessageType]));
 
@@ -356,6 +361,12 @@ export function encodeQkdMessage(m: QkdMessage): Uint8Array {
       w.u8(m.batch ? 1 : 0);
       w.u8(reasonCode(m.reason));
       break;
+    case 'checkpoint':
+      w.varint(m.round);
+      break;
+    case 'confirm':
+      w.varint(m.blockId);
+      break;
   }
   return w.done();
 }
@@ -445,6 +456,12 @@ export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): 
       m = { type, blockId, batch: batch === 1, reason: reasonOf(r.u8('reason')) };
       break;
     }
+    case 'checkpoint':
+      m = { type, round: r.varint('round') };
+      break;
+    case 'confirm':
+      m = { type, blockId: r.varint('blockId') };
+      break;
   }
   r.finish();
   return m;
@@ -454,74 +471,87 @@ export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): 
 
 /** Direction of a frame: 0 = Alice (payload) → Bob (ground), 1 = Bob → Alice. */
 export type Direction = 0 | 1;
-export const AUTH_HEADER_BYTES = 6;
+/** Version 2: transcript authentication (a tag on some frames, covering all since the last). */
+export const AUTH_FRAME_VERSION = 2;
+/** version u8 | direction u8 | seq u32 | tagged u8 */
+export const AUTH_HEADER_BYTES = 7;
+export const AUTH_TAG_INDEX_BYTES = 4;
 export const AUTH_TAG_BYTES = 8;
+
+export interface AuthTag {
+  /** Per-direction tag counter; selects the one-time pad. */
+  index: number;
+  /** 64-bit tag as two big-endian words. */
+  hi: number;
+  lo: number;
+}
 
 export interface AuthFrame {
   direction: Direction;
-  /** Per-direction message sequence number; selects the one-time pad of the tag. */
+  /** Per-direction frame sequence number (replays and reordering are refused by it). */
   seq: number;
   /** The encoded QkdMessage. */
   body: Uint8Array;
-  /** 64-bit tag as two big-endian words. */
-  tagHi: number;
-  tagLo: number;
-}
-
-/** header ‖ body: the bytes the tag covers. */
-export function authCoveredBytes(direction: Direction, seq: number, body: Uint8Array): Uint8Array {
-  return authBytes(direction, seq, body, 0);
+  /** Present on tagged frames only. */
+  tag: AuthTag | null;
+  /** What the transcript absorbs: the whole frame but the 8 tag bytes. */
+  covered: Uint8Array;
 }
 
 /**
- * header ‖ body ‖ room for the tag, in one allocation: the covered bytes are
- * `frame.subarray(0, frame.length - AUTH_TAG_BYTES)`; fill the tag with setAuthTag.
+ * header ‖ body, and for a tagged frame tag index ‖ room for the tag, in one allocation:
+ * the covered bytes are all but the last AUTH_TAG_BYTES; fill the tag with setAuthTag.
  */
-export function authFrameFor(direction: Direction, seq: number, body: Uint8Array): Uint8Array {
-  return authBytes(direction, seq, body, AUTH_TAG_BYTES);
-}
-
-/** version u8 | direction u8 | seq u32 | body, then `room` zero bytes. */
-function authBytes(direction: Direction, seq: number, body: Uint8Array, room: number): Uint8Array {
-  const out = new Uint8Array(AUTH_HEADER_BYTES + body.length + room);
-  out[0] = QKD_MESSAGE_VERSION;
+export function authFrameFor(direction: Direction, seq: number, body: Uint8Array, tagIndex: number | null = null): Uint8Array {
+  const trailer = tagIndex === null ? 0 : AUTH_TAG_INDEX_BYTES + AUTH_TAG_BYTES;
+  const out = new Uint8Array(AUTH_HEADER_BYTES + body.length + trailer);
+  const dv = new DataView(out.buffer);
+  out[0] = AUTH_FRAME_VERSION;
   out[1] = direction;
-  new DataView(out.buffer).setUint32(2, seq >>> 0, false);
+  dv.setUint32(2, seq >>> 0, false);
+  out[6] = tagIndex === null ? 0 : 1;
   out.set(body, AUTH_HEADER_BYTES);
+  if (tagIndex !== null) dv.setUint32(AUTH_HEADER_BYTES + body.length, tagIndex >>> 0, false);
   return out;
 }
 
-/** Write the 64-bit tag (two big-endian words) into the last 8 bytes of a frame. */
+/** The bytes of a frame a transcript absorbs (all but the tag of a tagged frame). */
+export function authCoveredBytes(frame: Uint8Array): Uint8Array {
+  return frame[6] === 1 ? frame.subarray(0, frame.length - AUTH_TAG_BYTES) : frame;
+}
+
+/** Write the 64-bit tag (two big-endian words) into the last 8 bytes of a tagged frame. */
 export function setAuthTag(frame: Uint8Array, tagHi: number, tagLo: number): void {
   const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   dv.setUint32(frame.length - AUTH_TAG_BYTES, tagHi >>> 0, false);
   dv.setUint32(frame.length - 4, tagLo >>> 0, false);
 }
 
-export function encodeAuthFrame(covered: Uint8Array, tagHi: number, tagLo: number): Uint8Array {
-  const out = new Uint8Array(covered.length + AUTH_TAG_BYTES);
-  out.set(covered);
-  setAuthTag(out, tagHi, tagLo);
-  return out;
-}
-
-/** Split a frame; the body is NOT decoded (verify the tag first). */
-export function decodeAuthFrame(frame: Uint8Array): AuthFrame & { covered: Uint8Array } {
-  if (frame.length < AUTH_HEADER_BYTES + 1 + AUTH_TAG_BYTES) {
+/** Split a frame; the body is NOT decoded (a tagged frame: verify the tag first). */
+export function decodeAuthFrame(frame: Uint8Array): AuthFrame {
+  if (frame.length < AUTH_HEADER_BYTES + 1) {
     throw new ProtocolError('FRAME_TOO_SHORT', `qkd frame of ${frame.length} bytes`, { length: frame.length });
   }
-  if (frame[0] !== QKD_MESSAGE_VERSION) {
+  if (frame[0] !== AUTH_FRAME_VERSION) {
     throw new ProtocolError('HEADER_INVALID', `qkd frame version ${frame[0]}`, { field: 'version', value: frame[0] });
   }
   if (frame[1] > 1) throw new ProtocolError('HEADER_INVALID', `direction ${frame[1]}`, { field: 'direction', value: frame[1] });
+  if (frame[6] > 1) throw new ProtocolError('HEADER_INVALID', `tagged flag ${frame[6]}`, { field: 'tagged', value: frame[6] });
   const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const end = frame.length - AUTH_TAG_BYTES;
+  const seq = dv.getUint32(2, false);
+  if (frame[6] === 0) {
+    return { direction: frame[1] as Direction, seq, body: frame.subarray(AUTH_HEADER_BYTES), tag: null, covered: frame };
+  }
+  const trailer = AUTH_TAG_INDEX_BYTES + AUTH_TAG_BYTES;
+  if (frame.length < AUTH_HEADER_BYTES + 1 + trailer) {
+    throw new ProtocolError('FRAME_TOO_SHORT', `tagged qkd frame of ${frame.length} bytes`, { length: frame.length });
+  }
+  const t = frame.length - AUTH_TAG_BYTES;
   return {
     direction: frame[1] as Direction,
-    seq: dv.getUint32(2, false),
-    covered: frame.subarray(0, end),
-    body: frame.subarray(AUTH_HEADER_BYTES, end),
-    tagHi: dv.getUint32(end, false),
-    tagLo: dv.getUint32(end + 4, false),
+    seq,
+    body: frame.subarray(AUTH_HEADER_BYTES, t - AUTH_TAG_INDEX_BYTES),
+    tag: { index: dv.getUint32(t - AUTH_TAG_INDEX_BYTES, false), hi: dv.getUint32(t, false), lo: dv.getUint32(t + 4, false) },
+    covered: frame.subarray(0, t),
   };
 }

@@ -39,6 +39,7 @@ export function assessBlock(cfg: DistillConfig, c: BlockCounts, lambdaEc: number
     key: { n: c.keyN, m: [0, 0, 0] },
     test: { n: c.testN, m: c.testM },
     lambda_ec: lambdaEc,
+    mu_rel_uncertainty: cfg.muRelUncertainty,
   });
   let reason: AbortReason = 'NONE';
   if (keyTotal < cfg.minBlockBits || c.testN[0] === 0 || c.testN[1] === 0 || c.testN[2] === 0) reason = 'TOO_FEW_COUNTS';

@@ -7,8 +7,9 @@
  * Bob's side is a generator: it yields requests and is resumed with Alice's parity
  * bits, so it can run over any message channel (see alice.ts / bob.ts).
  */
+import { parity32 } from './bits.ts';
 import { binaryEntropy } from './entropy.ts';
-import { Rng } from './random.ts';
+import { SubsetMap, passOrder, type PassOrder } from './pass-order.ts';
 
 export type CascadeRequest =
   | { kind: 'top'; pass: number; blockSize: number; permSeed: number }
@@ -16,7 +17,7 @@ export type CascadeRequest =
   | { kind: 'ranges'; passes: Uint8Array; starts: Int32Array; ends: Int32Array };
 
 export interface CascadeOptions {
-  /** Block sizes of the passes (first one near 0.73/QBER and growing). */
+  /** Block sizes of the passes (see cascadeBlockSizes). */
   blockSizes: number[];
   /** Public seed of the per-pass permutations (pass 0 is unpermuted). */
   seed: number;
@@ -33,144 +34,25 @@ export interface CascadeOutcome {
 }
 
 /**
- * Tuned block sizes for an expected QBER (tuned with `npm run bench -- qkd` on 1e6-bit
- * keys): a first block of about 1/Q bits, growing fourfold for three passes, then four
- * passes over quarters of the key that mop up rare survivors for a handful of parities.
+ * Block sizes for an expected QBER Q (tuned with `npm run bench -- qkd` on 1e6-bit keys,
+ * see docs/qkd.md): powers of two (a binary search then asks exactly log2 k parities),
+ * k1 the power of two nearest 0.8/Q, k2 the one nearest 4.5/Q, k3 = 64 k1, then nine
+ * passes over halves of the key (Martinez-Mateo et al. 2015: large blocks late cost two
+ * parities each when they find nothing, and catch the rare pairs of errors the small
+ * blocks could not split). Those are subset passes (SubsetMap): with three of them 1.2 %
+ * of 2e4-bit keys at 1-3 % kept errors, with nine none of 900 (the old schedule: 1 in
+ * 900). Larger first blocks lower the leakage a little further but lengthen the
+ * cascades' round trips several-fold.
  */
 export function cascadeBlockSizes(qber: number, n: number): number[] {
   const q = Math.min(Math.max(qber, 0.002), 0.25);
-  const k1 = Math.max(4, Math.round(1.0 / q));
+  const pow2 = (x: number) => 2 ** Math.max(2, Math.round(Math.log2(x)));
+  const k1 = pow2(0.8 / q);
+  const k2 = Math.max(2 * k1, pow2(4.5 / q));
   // Never a block as large as the key: a pass with one block cannot see an even
-  // number of residual errors. The large passes use quarters of the key.
-  const cap = Math.max(1, Math.ceil(n / 4));
-  const big = Math.max(64 * k1, cap);
-  return [k1, 4 * k1, 16 * k1, 64 * k1, big, big, big, big].map((k) => Math.min(k, cap));
-}
-
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-/** Modular inverse of a mod n (gcd(a, n) = 1), extended Euclid on safe integers. */
-function modInverse(a: number, n: number): number {
-  let [r0, r1, t0, t1] = [n, a % n, 0, 1];
-  while (r1 !== 0) {
-    const q = Math.floor(r0 / r1);
-    [r0, r1] = [r1, r0 - q * r1];
-    [t0, t1] = [t1, t0 - q * t1];
-  }
-  return ((t0 % n) + n) % n;
-}
-
-/**
- * Permutation of one pass from a public seed: position j of the pass holds bit
- * (a j + c) mod n, with a random multiplier a coprime to n (pass 0: identity).
- * Sifted errors are independent, so an affine shuffle with a random multiplier
- * separates neighbours as well as a uniform shuffle does, and needs no tables:
- * both directions are O(1) arithmetic (products stay below 2^53 for n < 2^26).
- */
-export class PassMap {
-  readonly a: number;
-  readonly c: number;
-  private readonly aInv: number;
-
-  constructor(
-    readonly n: number,
-    seed: number,
-    pass: number,
-  ) {
-    if (n > 1 << 26) throw new RangeError(`cascade: key of ${n} bits too long (max 2^26)`);
-    if (pass === 0 || n < 3) {
-      this.a = 1;
-      this.c = 0;
-    } else {
-      const rng = new Rng(seed, pass);
-      let a = Math.floor(n / 4) + rng.int(Math.max(1, Math.floor(n / 2)));
-      while (gcd(a, n) !== 1) a++;
-      this.a = a;
-      this.c = rng.int(n);
-    }
-    this.aInv = modInverse(this.a, n);
-  }
-
-  /** Original index of pass position j. */
-  at(j: number): number {
-    return (this.a * j + this.c) % this.n;
-  }
-
-  /** Pass position of original index i. */
-  pos(i: number): number {
-    return (this.aInv * ((i - this.c + this.n) % this.n)) % this.n;
-  }
-
-  /** bits in pass order. */
-  gather(bits: Uint8Array): Uint8Array {
-    const n = this.n;
-    const a = this.a;
-    const out = new Uint8Array(n);
-    let x = this.c;
-    for (let j = 0; j < n; j++) {
-      out[j] = bits[x];
-      x += a;
-      if (x >= n) x -= n;
-    }
-    return out;
-  }
-
-  /** Packed bits (see packWords) in pass order, packed. */
-  gatherPacked(src: Uint32Array): Uint32Array {
-    const n = this.n;
-    const a = this.a;
-    const c = this.c;
-    if (a === 1 && c === 0) return src.slice();
-    const words = (n + 31) >>> 5;
-    const full = n >>> 5;
-    const out = new Uint32Array(words);
-    // The partial last word first: code after a hot loop would run without type
-    // feedback and throw the loop's optimised code away on every call.
-    if (full < words) {
-      let x = (c + ((a * 32 * full) % n)) % n; // a * 32 * full < 2^52: exact
-      let acc = 0;
-      for (let b = 0; b < (n & 31); b++) {
-        acc |= ((src[x >>> 5] >>> (x & 31)) & 1) << b;
-        x += a;
-        x -= ((n - 1 - x) >> 31) & n;
-      }
-      out[full] = acc;
-    }
-    // Whole words as four interleaved streams of 8 bits (x, x + 8a, x + 16a, x + 24a)
-    // for instruction-level parallelism; the wrap mod n is branch-free (a coin flip).
-    const a8 = (8 * a) % n;
-    let x0 = c;
-    for (let w = 0; w < full; w++) {
-      let x1 = x0 + a8;
-      x1 -= ((n - 1 - x1) >> 31) & n;
-      let x2 = x1 + a8;
-      x2 -= ((n - 1 - x2) >> 31) & n;
-      let x3 = x2 + a8;
-      x3 -= ((n - 1 - x3) >> 31) & n;
-      let acc = 0;
-      for (let b = 0; b < 8; b++) {
-        acc |=
-          (((src[x0 >>> 5] >>> (x0 & 31)) & 1) << b) |
-          (((src[x1 >>> 5] >>> (x1 & 31)) & 1) << (b + 8)) |
-          (((src[x2 >>> 5] >>> (x2 & 31)) & 1) << (b + 16)) |
-          (((src[x3 >>> 5] >>> (x3 & 31)) & 1) << (b + 24));
-        x0 += a;
-        x0 -= ((n - 1 - x0) >> 31) & n;
-        x1 += a;
-        x1 -= ((n - 1 - x1) >> 31) & n;
-        x2 += a;
-        x2 -= ((n - 1 - x2) >> 31) & n;
-        x3 += a;
-        x3 -= ((n - 1 - x3) >> 31) & n;
-      }
-      out[w] = acc;
-      x0 = x3; // x3 has reached the next word's first position, x + 32a
-    }
-    return out;
-  }
+  // number of residual errors.
+  const half = Math.max(1, Math.ceil(n / 2));
+  return [k1, k2, 64 * k1, ...new Array<number>(9).fill(half)].map((k) => Math.min(k, half));
 }
 
 /** 0/1 bytes packed LSB first into 32-bit words. */
@@ -178,7 +60,25 @@ export function packWords(bits: Uint8Array): Uint32Array {
   const n = bits.length;
   const words = (n + 31) >>> 5;
   const out = new Uint32Array(words);
-  for (let w = 0; w < words; w++) {
+  let w = 0;
+  if ((bits.byteOffset & 3) === 0) {
+    // Four bytes b0..b3 (each 0 or 1) read as one little-endian word v: v * 0x204081
+    // puts b_i at bit 21 + i with no carries (terms land at 8i + 7j, all distinct).
+    const v = new Uint32Array(bits.buffer, bits.byteOffset, n >>> 2);
+    for (; w < n >>> 5; w++) {
+      const o = w << 3;
+      out[w] =
+        ((Math.imul(v[o], 0x204081) >>> 21) & 15) |
+        (((Math.imul(v[o + 1], 0x204081) >>> 21) & 15) << 4) |
+        (((Math.imul(v[o + 2], 0x204081) >>> 21) & 15) << 8) |
+        (((Math.imul(v[o + 3], 0x204081) >>> 21) & 15) << 12) |
+        (((Math.imul(v[o + 4], 0x204081) >>> 21) & 15) << 16) |
+        (((Math.imul(v[o + 5], 0x204081) >>> 21) & 15) << 20) |
+        (((Math.imul(v[o + 6], 0x204081) >>> 21) & 15) << 24) |
+        (((Math.imul(v[o + 7], 0x204081) >>> 21) & 15) << 28);
+    }
+  }
+  for (; w < words; w++) {
     const i = w << 5;
     const count = Math.min(32, n - i);
     let acc = 0;
@@ -188,14 +88,17 @@ export function packWords(bits: Uint8Array): Uint32Array {
   return out;
 }
 
-/** Parity of 32 bits. */
-function parity32(x: number): number {
-  x ^= x >>> 16;
-  x ^= x >>> 8;
-  x ^= x >>> 4;
-  x ^= x >>> 2;
-  x ^= x >>> 1;
-  return x & 1;
+/**
+ * Top parities of a pass with at most two blocks (the late passes over halves of the
+ * key): one strided read of the first block, the second from the parity of all bits.
+ * Such passes rarely find an error, so their gathered copy is only made if one does.
+ */
+function fewBlockParities(map: PassOrder, src: Uint32Array, n: number, k: number): Uint8Array {
+  const first = map.parityOf(src, 0, Math.min(k, n));
+  if (k >= n) return Uint8Array.of(first);
+  let all = 0;
+  for (let w = 0; w < src.length; w++) all ^= src[w];
+  return Uint8Array.of(first, first ^ parity32(all));
 }
 
 /** Parity of packed bits [s, e). */
@@ -242,9 +145,9 @@ function getBit(words: Uint32Array, i: number): number {
 
 /** Alice's side: parities of any block or range of a pass, from prefix parities. */
 export class CascadeOracle {
-  /** Per pass: bit i = parity of pass-order bits [0, i) (packed). */
-  private readonly prefix: Uint32Array[] = [];
-  private readonly sizes: number[] = [];
+  /** Per pass: bit i = parity of pass-order bits [0, i) (packed), made on first use. */
+  private readonly prefix: (Uint32Array | undefined)[] = [];
+  private readonly maps: PassOrder[] = [];
   private readonly n: number;
   private readonly packed: Uint32Array;
   leakedBits = 0;
@@ -260,14 +163,27 @@ export class CascadeOracle {
 
   private answerTop(pass: number, k: number, permSeed: number): Uint8Array {
     const n = this.n;
-    const pbits = new PassMap(n, permSeed, pass).gatherPacked(this.packed);
-    const pre = prefixParities(pbits, n);
-    this.prefix[pass] = pre;
-    this.sizes[pass] = k;
+    const map = passOrder(n, permSeed, pass, k);
+    if (map instanceof SubsetMap && k !== map.m) throw new Error(`cascade: pass ${pass} is a subset pass with a first block of ${map.m} bits, not ${k}`);
+    this.maps[pass] = map;
+    this.prefix[pass] = undefined;
     const blocks = Math.ceil(n / k);
     // Book-keeping before the loop: code after a hot loop runs without type feedback.
     this.leakedBits += blocks;
+    if (blocks <= 2) return fewBlockParities(map, this.packed, n, k);
+    const pre = this.prefixOf(pass);
     return topParities(pre, n, k, blocks);
+  }
+
+  private prefixOf(pass: number): Uint32Array {
+    let pre = this.prefix[pass];
+    if (!pre) {
+      const map = this.maps[pass];
+      if (!map) throw new Error(`cascade: pass ${pass} not started`);
+      pre = prefixParities(map.gatherPacked(this.packed), this.n);
+      this.prefix[pass] = pre;
+    }
+    return pre;
   }
 
   private answerRanges(passes: Uint8Array, starts: Int32Array, ends: Int32Array): Uint8Array {
@@ -275,8 +191,7 @@ export class CascadeOracle {
     const count = starts.length;
     const out = new Uint8Array(count);
     for (let i = 0; i < count; i++) {
-      const pre = this.prefix[passes[i]];
-      if (!pre) throw new Error(`cascade: pass ${passes[i]} not started`);
+      const pre = this.prefix[passes[i]] ?? this.prefixOf(passes[i]);
       const s = starts[i];
       const e = ends[i];
       if (!(s >= 0 && e > s && e <= n)) throw new Error(`cascade: bad range [${s}, ${e})`);
@@ -289,16 +204,30 @@ export class CascadeOracle {
 
 interface PassState {
   k: number;
-  map: PassMap;
-  /** Bob's current bits in pass order, packed. */
-  words: Uint32Array;
+  map: PassOrder;
+  /** Bob's current bits in pass order, packed; made when a block of the pass is first searched. */
+  words: Uint32Array | null;
   aliceTop: Uint8Array;
   bobTop: Uint8Array;
   /** Active search per block (index into the search table), -1 when none. */
   searching: Int32Array;
+  /**
+   * Points x (0..n) where Bob knows Alice's prefix parity G(x) of the pass order (bit
+   * x set): the block edges from her top parities and every point a search asked
+   * about. Any range between two known points has a known parity, so a block searched
+   * again is first split at its known points for free and nothing is asked twice.
+   */
+  known: Uint32Array;
+  /** G(x) at the known points. */
+  g: Uint32Array;
 }
 
 const KEY = 1 << 26; // pending key = pass * 2^26 + block
+
+/** Index of the lowest set bit of a non-zero 32-bit word. */
+function lowestBit(w: number): number {
+  return 31 - Math.clz32(w & -w);
+}
 
 /**
  * Bob's Cascade state. The per-round work lives in methods, not in the generator or
@@ -312,7 +241,10 @@ class BobCascade {
   readonly current: Uint32Array;
   leaked = 0;
   roundTrips = 0;
-  readonly flipCount = new Map<number, number>();
+  /** Per original position: flipped an odd number of times. */
+  readonly toggled: Uint8Array;
+  /** Every flip, in order (a position may repeat). */
+  readonly flipLog: number[] = [];
   // Open searches: pass, block, current range [lo, hi) in pass order; alive flag.
   sPass: number[] = [];
   sBlock: number[] = [];
@@ -324,6 +256,28 @@ class BobCascade {
   constructor(readonly bits: Uint8Array) {
     this.n = bits.length;
     this.current = packWords(bits);
+    this.toggled = new Uint8Array(this.n);
+  }
+
+  addPass(k: number, map: PassOrder, aliceTop: Uint8Array): void {
+    const n = this.n;
+    const few = Math.ceil(n / k) <= 2;
+    const words = few ? null : map.gatherPacked(this.current);
+    const bobTop = words ? blockParities(words, n, k) : fewBlockParities(map, this.current, n, k);
+    const blocks = bobTop.length;
+    const known = new Uint32Array((n + 1 + 31) >>> 5);
+    const g = new Uint32Array(known.length);
+    known[0] = 1;
+    let acc = 0;
+    for (let b = 0; b < blocks; b++) {
+      const x = Math.min(n, (b + 1) * k);
+      acc ^= aliceTop[b];
+      known[x >>> 5] |= 1 << (x & 31);
+      g[x >>> 5] |= acc << (x & 31);
+    }
+    const p = this.passes.length;
+    this.passes.push({ k, map, words, aliceTop, bobTop, searching: new Int32Array(blocks).fill(-1), known, g });
+    for (let b = 0; b < blocks; b++) if (bobTop[b] !== aliceTop[b]) this.pending.add(p * KEY + b);
   }
 
   odd(q: number, b: number): boolean {
@@ -333,13 +287,14 @@ class BobCascade {
   flip(j: number): void {
     this.bits[j] ^= 1;
     this.current[j >>> 5] ^= 1 << (j & 31);
-    this.flipCount.set(j, (this.flipCount.get(j) ?? 0) + 1);
+    this.toggled[j] ^= 1;
+    this.flipLog.push(j);
     const passes = this.passes;
     const pending = this.pending;
     for (let q = 0; q < passes.length; q++) {
       const ps = passes[q];
       const pos = ps.map.pos(j);
-      ps.words[pos >>> 5] ^= 1 << (pos & 31);
+      if (ps.words) ps.words[pos >>> 5] ^= 1 << (pos & 31);
       const b = Math.floor(pos / ps.k);
       ps.bobTop[b] ^= 1;
       const s = ps.searching[b];
@@ -357,19 +312,46 @@ class BobCascade {
     }
   }
 
+  /**
+   * Start the search of odd block b of pass q in the shortest odd segment between
+   * the points whose Alice prefix parity is known (a fresh block: the block itself).
+   */
   open(q: number, b: number): void {
     const ps = this.passes[q];
-    const lo = b * ps.k;
-    const hi = Math.min(this.n, lo + ps.k);
-    if (hi - lo === 1) {
-      this.flip(ps.map.at(lo)); // a one-bit block with odd parity is its own error
+    const words = (ps.words ??= ps.map.gatherPacked(this.current));
+    const { known, g } = ps;
+    const lo0 = b * ps.k;
+    const hi0 = Math.min(this.n, lo0 + ps.k);
+    let x = lo0;
+    let gx = (g[x >>> 5] >>> (x & 31)) & 1;
+    let bestLo = -1;
+    let bestHi = -1;
+    let y = x + 1;
+    while (y <= hi0) {
+      // Next known point at or after y.
+      let w = known[y >>> 5] & (0xffffffff << (y & 31));
+      let wi = y >>> 5;
+      while (w === 0) w = known[++wi];
+      y = (wi << 5) + lowestBit(w);
+      const gy = (g[y >>> 5] >>> (y & 31)) & 1;
+      if ((gx ^ gy) !== rangeParity(words, x, y) && (bestLo < 0 || y - x < bestHi - bestLo)) {
+        bestLo = x;
+        bestHi = y;
+      }
+      x = y;
+      gx = gy;
+      y = x + 1;
+    }
+    if (bestLo < 0) throw new Error(`cascade: block ${b} of pass ${q} judged odd but no odd segment`);
+    if (bestHi - bestLo === 1) {
+      this.flip(ps.map.at(bestLo)); // a one-bit segment with odd parity is its own error
       return;
     }
     ps.searching[b] = this.sPass.length;
     this.sPass.push(q);
     this.sBlock.push(b);
-    this.sLo.push(lo);
-    this.sHi.push(hi);
+    this.sLo.push(bestLo);
+    this.sHi.push(bestHi);
     this.sAlive.push(true);
   }
 
@@ -394,10 +376,6 @@ class BobCascade {
     }
   }
 
-  addOddBlocks(p: number, bobTop: Uint8Array, aliceTop: Uint8Array): void {
-    for (let b = 0; b < bobTop.length; b++) if (bobTop[b] !== aliceTop[b]) this.pending.add(p * KEY + b);
-  }
-
   /** One halving level of every open search: the left half of each range (>= 2 bits). */
   rangesRequest(): { kind: 'ranges'; passes: Uint8Array; starts: Int32Array; ends: Int32Array } {
     const m = this.sPass.length;
@@ -420,12 +398,16 @@ class BobCascade {
     this.leaked += m;
     const ended: number[] = [];
     for (let i = 0; i < m; i++) {
-      if (!sAlive[i]) continue;
       const ps = passes[sPass[i]];
       let a = sLo[i];
       let b = sHi[i];
       const mid = ends[i];
-      const left = rangeParity(ps.words, a, mid) !== reply[i];
+      // Alice's parity of [a, mid) fixes G(mid): remembered even for a dropped search.
+      const gMid = ((ps.g[a >>> 5] >>> (a & 31)) & 1) ^ reply[i];
+      ps.known[mid >>> 5] |= 1 << (mid & 31);
+      ps.g[mid >>> 5] |= gMid << (mid & 31);
+      if (!sAlive[i]) continue;
+      const left = rangeParity(ps.words!, a, mid) !== reply[i];
       if (left) b = mid;
       else a = mid;
       sLo[i] = a;
@@ -460,6 +442,15 @@ class BobCascade {
     this.sHi = nextHi;
     this.sAlive = new Array<boolean>(nextP.length).fill(true);
   }
+
+  /** Positions flipped an odd number of times (original order, ascending). */
+  netFlips(): Int32Array {
+    const net = Int32Array.from(this.flipLog.filter((j) => this.toggled[j] === 1)).sort();
+    // A position flipped three times is logged three times: keep one.
+    let o = 0;
+    for (let i = 0; i < net.length; i++) if (i === 0 || net[i] !== net[i - 1]) net[o++] = net[i];
+    return net.slice(0, o);
+  }
 }
 
 /**
@@ -474,16 +465,12 @@ export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<C
   const n = bits.length;
   const st = new BobCascade(bits);
   for (let p = 0; p < opts.blockSizes.length; p++) {
-    const k = opts.blockSizes[p];
-    const map = new PassMap(n, opts.seed, p);
-    const words = map.gatherPacked(st.current);
-    const blocks = Math.ceil(n / k);
-    const bobTop = blockParities(words, n, k);
+    const map = passOrder(n, opts.seed, p, opts.blockSizes[p]);
+    const k = map instanceof SubsetMap ? map.m : opts.blockSizes[p];
     const aliceTop: Uint8Array = yield { kind: 'top', pass: p, blockSize: k, permSeed: opts.seed };
     st.roundTrips++;
-    st.leaked += blocks;
-    st.passes.push({ k, map, words, aliceTop, bobTop, searching: new Int32Array(blocks).fill(-1) });
-    st.addOddBlocks(p, bobTop, aliceTop);
+    st.leaked += aliceTop.length;
+    st.addPass(k, map, aliceTop);
     // Search until no block of any pass is odd.
     for (;;) {
       if (st.sPass.length === 0 && st.pending.size > 0) st.openPending();
@@ -496,8 +483,7 @@ export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<C
       st.applyReply(reply, req.ends);
     }
   }
-  // A position flipped twice is back to its original value: report net flips only.
-  const net = Int32Array.from([...st.flipCount].filter(([, c]) => (c & 1) === 1).map(([j]) => j)).sort();
+  const net = st.netFlips();
   return { leakedBits: st.leaked, corrected: net.length, flipped: net, roundTrips: st.roundTrips };
 }
 

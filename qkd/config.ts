@@ -1,6 +1,6 @@
 /** Distillation settings shared by both ends (they must agree on every value). */
 import { assertDecoyConditions } from './decoy-conditions.ts';
-import { DEFAULT_EPS_COR, DEFAULT_EPS_SEC, type Triple } from './keyrate.ts';
+import { DEFAULT_EPS_COR, DEFAULT_EPS_SEC, intensityCorners, type Triple } from './keyrate.ts';
 
 export interface DistillConfig {
   /** Mean photon numbers of signal, decoy, vacuum (mu1 > mu2 + mu3, mu2 > mu3 >= 0). */
@@ -23,6 +23,13 @@ export interface DistillConfig {
   fPredicted: number;
   /** Independent polynomial hashes in error verification (each 61 bits). */
   verifyLanes: number;
+  /**
+   * Relative uncertainty of the emitted intensities: the source is known to emit within
+   * mu (1 ± this), and the key bound takes the worst case (keyrate.ts). The payload's
+   * figure is firmware/source.ts intensityUncertaintyRel: the drift FDIR tolerates plus
+   * the monitor's accuracy.
+   */
+  muRelUncertainty: number;
 }
 
 export const DEFAULT_DISTILL_CONFIG: DistillConfig = {
@@ -37,6 +44,8 @@ export const DEFAULT_DISTILL_CONFIG: DistillConfig = {
   phiMax: 0.2,
   fPredicted: 1.1,
   verifyLanes: 2,
+  // INTENSITY_DRIFT_MAX_PCT (5 %) + the monitor photodiode's accuracy (1 %), as the payload states it.
+  muRelUncertainty: 0.06,
 };
 
 /**
@@ -46,5 +55,7 @@ export const DEFAULT_DISTILL_CONFIG: DistillConfig = {
  */
 export function checkDistillConfig(cfg: DistillConfig): DistillConfig {
   assertDecoyConditions(cfg.mu, cfg.p);
+  // Every intensity the source may emit within the uncertainty must keep the conditions too.
+  for (const mu of intensityCorners(cfg.mu, cfg.muRelUncertainty)) assertDecoyConditions(mu, cfg.p);
   return cfg;
 }

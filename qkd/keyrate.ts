@@ -24,6 +24,12 @@ export interface KeyRateInput {
   test: BasisCounts;
   /** Bits disclosed by error correction (and anything else revealed about the key). */
   lambda_ec: number;
+  /**
+   * Relative uncertainty delta of the intensities: the source emitted some mu'_k in
+   * [mu_k (1 - delta), mu_k (1 + delta)] (monitor accuracy plus the drift FDIR tolerates).
+   * The bound is taken at the worst case over those intervals. Default 0.
+   */
+  mu_rel_uncertainty?: number;
 }
 
 export interface KeyRateResult {
@@ -104,13 +110,53 @@ export function gamma(a: number, b: number, c: number, d: number): number {
   return Math.sqrt((((c + d) * (1 - b) * b) / (c * d * Math.LN2)) * Math.log2(inner));
 }
 
+/**
+ * The intensity triples the source may have emitted when it is known only within
+ * mu_k (1 ± delta): every end of every interval (a vacuum class stays vacuum). The
+ * bound is evaluated at each and the worst kept, rather than at the ends worked out
+ * by hand, because which end is worst depends on the counts. For the Micius-class
+ * figures (mu = 0.8/0.1/0, decoy counts of order 5 % of the signal's) it is:
+ *  - s1 (lower bound): mu2 at its upper end, mu1 at its lower end. The single-photon
+ *    yield is read from the decoy's counts over the vacuum's divided by mu2 (the
+ *    1 / (mu1 mu2 - mu2^2) factor), so assuming more decoy photons than were sent
+ *    credits fewer of its clicks to single photons; a smaller mu1 makes the
+ *    multi-photon part subtracted from them, (mu2 / mu1)^2 e^mu1 n1, larger.
+ *  - v1 (upper bound on single-photon errors, hence phi): mu2 at its lower end and
+ *    mu1 at its upper end. The decoy's excess errors are divided by mu2 - mu3 (fewer
+ *    assumed photons: more errors per photon), and tau1 = sum p_k mu_k e^-mu_k grows
+ *    with mu1 below one photon per pulse.
+ * s1 and v1 take their worst cases independently (each at its own corner), which can
+ * only lower the key further: a bound over the whole interval.
+ */
+export function intensityCorners(mu: Triple, delta: number): Triple[] {
+  if (!(delta > 0)) return [mu];
+  const ends = mu.map((m) => (m > 0 ? [m * (1 - delta), m * (1 + delta)] : [m]));
+  const out: Triple[] = [];
+  for (const a of ends[0]) for (const b of ends[1]) for (const c of ends[2]) out.push([a, b, c]);
+  return out;
+}
+
 /** The key length of a block. Refuses (DecoyConditionError) intensities outside the decoy-state conditions. */
 export function keyLength(input: KeyRateInput): KeyRateResult {
   const { mu, p, eps_sec: epsSec, eps_cor: epsCor, lambda_ec: lambda } = input;
   assertDecoyConditions(mu, p);
-  const { s0, s1 } = vacuumAndSinglePhoton(input.key.n, mu, p, epsSec);
-  const { s0: s0Test, s1: s1Test } = vacuumAndSinglePhoton(input.test.n, mu, p, epsSec);
-  const v1Test = singlePhotonErrors(input.test.m, mu, p, epsSec);
+  const delta = input.mu_rel_uncertainty ?? 0;
+  let s0 = Infinity;
+  let s1 = Infinity;
+  let s0Test = Infinity;
+  let s1Test = Infinity;
+  let v1Test = -Infinity;
+  for (const m of intensityCorners(mu, delta)) {
+    // Every intensity the source may have emitted must itself satisfy the conditions.
+    if (delta > 0) assertDecoyConditions(m, p);
+    const key = vacuumAndSinglePhoton(input.key.n, m, p, epsSec);
+    const test = vacuumAndSinglePhoton(input.test.n, m, p, epsSec);
+    s0 = Math.min(s0, key.s0);
+    s1 = Math.min(s1, key.s1);
+    s0Test = Math.min(s0Test, test.s0);
+    s1Test = Math.min(s1Test, test.s1);
+    v1Test = Math.max(v1Test, singlePhotonErrors(input.test.m, m, p, epsSec));
+  }
   let phi: number;
   if (s1Test <= 0 || s1 <= 0) phi = 0.5;
   else {
@@ -189,6 +235,7 @@ export function parseKeyRateInput(v: unknown): KeyRateInput {
   const epsCor = epsilon(v.eps_cor, 'eps_cor', DEFAULT_EPS_COR);
   const key = basisCounts(v.key, 'key');
   const test = basisCounts(v.test, 'test');
+  const delta = muRelUncertainty(v.mu_rel_uncertainty, mu, p);
   let lambda: number;
   if (v.lambda_ec !== undefined) {
     if (v.f_ec !== undefined) throw new KeyRateInputError('lambda_ec', 'give either lambda_ec or f_ec, not both');
@@ -205,5 +252,16 @@ export function parseKeyRateInput(v: unknown): KeyRateInput {
   } else {
     throw new KeyRateInputError('lambda_ec', 'missing: give lambda_ec or f_ec');
   }
-  return { mu, p, eps_sec: epsSec, eps_cor: epsCor, key, test, lambda_ec: lambda };
+  return { mu, p, eps_sec: epsSec, eps_cor: epsCor, key, test, lambda_ec: lambda, ...(delta > 0 ? { mu_rel_uncertainty: delta } : {}) };
+}
+
+/** The intensities' relative uncertainty: in [0, 0.5), and every intensity within it must keep the decoy-state conditions. */
+function muRelUncertainty(v: unknown, mu: Triple, p: Triple): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !(v >= 0 && v < 0.5)) throw new KeyRateInputError('mu_rel_uncertainty', `expected a number in [0, 0.5) (got ${JSON.stringify(v)})`);
+  for (const m of intensityCorners(mu, v)) {
+    const bad = decoyViolation(m, p);
+    if (bad) throw new KeyRateInputError('mu_rel_uncertainty', `${v} lets the intensities leave the decoy-state conditions: ${bad.message}`);
+  }
+  return v;
 }

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseTle, TleError, type Tle } from '../boards/sim/tle.ts';
 
 /**
  * Shared argument handling for the thin CLIs: --help prints the usage and exits 0;
@@ -88,6 +89,34 @@ export function outputPath(flag: string, path: string): string {
     fail(`--${flag} ${path} cannot be written: its folder ${folder} ${why}`, 2);
   }
   return path;
+}
+
+/** A UTC date or date-time option in ISO 8601 form; refuses dates that do not exist (2026-02-30) and local times (exit 2 naming the option). */
+export function utcDateOption(name: string, raw: string, usage: string): Date {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?Z)?$/.exec(raw);
+  const [y, mo, d, h = '0', mi = '0', s = '0'] = m ? m.slice(1).map((x) => x ?? undefined) : [];
+  const t = m ? new Date(Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s)) : undefined;
+  const exists = t && t.getUTCFullYear() === +y! && t.getUTCMonth() === +mo! - 1 && t.getUTCDate() === +d! && t.getUTCHours() === +h && t.getUTCMinutes() === +mi && t.getUTCSeconds() === +s;
+  if (!exists) usageError(`--${name} must be a UTC date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM[:SS]Z, got '${raw}'`, usage);
+  return t;
+}
+
+/** A --tle FILE option: missing or a directory is usage (2), text that is not a two-line element set is bad data (1). */
+export function tleFileOption(path: string): Tle {
+  let text: string;
+  try {
+    if (!statSync(path).isFile()) fail(`--tle: not a file: ${path}`, 2);
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    fail(code === 'ENOENT' ? `--tle: no such file: ${path}` : `--tle ${path}: cannot be read (${code ?? (e as Error).message})`, 2);
+  }
+  try {
+    return parseTle(text);
+  } catch (e) {
+    if (e instanceof TleError) fail(`--tle ${path}: not a two-line element set: ${e.message}`, 1);
+    throw e;
+  }
 }
 
 // A reader that stops early (`| head`) is not an error of ours: end quietly.

@@ -14,6 +14,8 @@ Input (key basis "key" = X of the paper, test basis "test" = Z):
     "key":  { "n": [n1, n2, n3], "m": [m1, m2, m3] },
     "test": { "n": [n1, n2, n3], "m": [m1, m2, m3] },
     "lambda_ec": 123456 }            (or "f_ec": 1.16: lambda_ec = f_ec * n_key * h(m_key / n_key))
+  optional "mu_rel_uncertainty": 0.06: the intensities are known only within mu (1 ± it);
+  the bound is taken at the worst case over those intervals.
   n = detections per intensity in that basis, m = errors among them (whole numbers);
   mu1 > mu2 + mu3, mu2 > mu3 >= 0 and p1 + p2 + p3 = 1 (decoy-state conditions).
 Output: one JSON object { s0, s1, s1_test, v1_test, phi, lambda_ec, length }.

@@ -1,27 +1,37 @@
 /**
- * npm run pass -- [--bench FILE] [--port BOARD=PATH,...] [--station NAME] [--seed N] [--duration-s S] [--json]
- * npm run pass -- --physics-only [--station NAME] [--seed N] [--duration-s S] [--json]
+ * npm run pass -- [--bench FILE] [--port BOARD=PATH,...] [--station NAME] [--tle FILE] [--date DATE] [--pass N] [--disable LIST] [--seed N] [--duration-s S] [--report DIR] [--json]
+ * npm run pass -- --physics-only [same pass options] [--json]
  * One QKD pass with the payload firmware in the loop (hil/mission, docs/mission.md) on a
  * bench of your choice (in-process emulators behind lockstep hosts by default: the pty
  * bench's key by construction), or the physics-only engine.
  * Progress goes to stderr. Exit codes: 0 ok (keys equal), 1 failure, 2 usage.
  */
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { EXAMPLE_TLE, Orbit } from '../boards/sim/orbit.ts';
+import { LIST_MIN_ELEVATION_DEG, PassSelectionError, selectPass, windowStartAt, type PassSelection } from '../boards/sim/pass-list.ts';
 import { STATIONS } from '../boards/sim/stations.ts';
+import { TelemetryStore } from '../hil/bench/store.ts';
+import { LimitMonitor } from '../hil/bench/limits.ts';
+import { ingestPayloadTm } from '../hil/bench/tm-ingest.ts';
+import { keyRate, type KeyRatePoint } from '../hil/mission/key-rate.ts';
+import { COMPENSATIONS, type Compensation } from '../hil/mission/types.ts';
+import { writePassReport } from '../hil/report/pass-report.ts';
 import { Bench } from '../hil/bench/bench.ts';
 import { applyPortOverrides, type BenchConfig, loadBenchConfig } from '../hil/bench/config.ts';
 import { runPass } from '../hil/mission/physics-pass.ts';
 import { inProcessLockstepBenchConfig, RIG_BOARDS } from '../hil/mission/rig.ts';
-import { runMissionPassOnBench } from '../hil/mission/run.ts';
-import type { MissionPassOptions, MissionSummary } from '../hil/mission/types.ts';
+import { DEFAULT_LEAD_S, runMissionPassOnBench } from '../hil/mission/run.ts';
+import type { MissionPassOptions, MissionPassResult, MissionSummary } from '../hil/mission/types.ts';
 import type { PassSummary } from '../hil/mission/physics-pass.ts';
-import { fail, intOption, parseCli, seedOption, usageError } from './cli.ts';
+import { fail, intOption, parseCli, seedOption, tleFileOption, usageError, utcDateOption } from './cli.ts';
 
-const usage = `usage: npm run pass -- [--bench FILE] [--port BOARD=PATH,...] [--station NAME] [--seed N] [--duration-s S] [--json]
-       npm run pass -- --physics-only [--station NAME] [--seed N] [--duration-s S] [--json]
-One pass of the example 500 km sun-synchronous orbit over a ground station (the highest
-night pass within 72 h of the TLE epoch) with the payload firmware in the loop: the
-firmware on the bench's boards over their board links, the pass plan by telecommand,
+const usage = `usage: npm run pass -- [--bench FILE] [--port BOARD=PATH,...] [--station NAME] [--tle FILE] [--date DATE]
+                          [--pass N] [--disable LIST] [--seed N] [--duration-s S] [--report DIR] [--json]
+       npm run pass -- --physics-only [--station NAME] [--tle FILE] [--date DATE] [--pass N] [--disable LIST] ...
+One pass of the example 500 km sun-synchronous orbit (or --tle's) over a ground station
+(the highest night pass within 3 days of the TLE epoch, or --pass N) with the payload
+firmware in the loop: the firmware on the bench's boards over their board links, the pass plan by telecommand,
 625 MHz decoy-state BB84 through channel and detectors, real-time key distillation over
 the optical link (docs/mission.md).
   --bench FILE      bench config (hil/benches/*.json) on simulated time: emulator
@@ -33,19 +43,40 @@ the optical link (docs/mission.md).
                     apt=tcp:HOST:PORT): emulators started with --lockstep
                     (npm run emulate -- apt --lockstep); the pass needs simulated time
   --station NAME    ${Object.keys(STATIONS).join(' | ')} (default beijing)
+  --tle FILE        a two-line element set (optionally after a name line), as CelesTrak
+                    publishes it (default: the project's example TLE); the window starts
+                    at its epoch, to the second
+  --date DATE       search the 3-day window from this UTC date or date-time instead
+                    (2026-11-23 or 2026-11-23T18:00:00Z)
+  --pass N          the N-th pass of that window, 1-based, as npm run passes lists it
+                    (with the same --station and --tle, and --from set to --date);
+                    default the highest night pass. The mission engine needs the pass
+                    above 15 deg (its emission gate)
+  --disable LIST    compensations switched off for a what-if study, comma-separated:
+                    ${COMPENSATIONS.join(', ')}
+  --report DIR      also write DIR/pass.html: the figures, the key rate over the pass and
+                    the channel loss, as plots (SVG, no network needed)
   --seed N          simulation seed, whole number (default 1); same seed, same bits
   --duration-s S    QKD window centred on culmination, whole seconds 1..1200 (default 300)
   --physics-only    the physics-only engine (no firmware, no boards; hil/mission/physics-pass.ts)
   --realtime        refused: the pass's world is stepped on simulated time (see the error);
                     on the wall clock run the suites: npm run hil -- --realtime
-  --json            print the summary as one JSON object (keySha256, finalKeyBits, ...)
-Example: npm run pass -- --bench hil/benches/pty.json --seed 7 --json`;
+  --json            print the summary as one JSON object (keySha256, finalKeyBits, ...,
+                    keyRate: [{ tS, keyBitsPerS }] per 10 s of the pass from the
+                    delivered blocks' times)
+Example: npm run pass -- --bench hil/benches/pty.json --seed 7 --json
+         npm run pass -- --physics-only --station nanshan --date 2026-11-23 --pass 2 --disable time-sync --report out/pass`;
 
 const args = parseCli(
   {
     bench: { type: 'string' },
     port: { type: 'string' },
     station: { type: 'string', default: 'beijing' },
+    tle: { type: 'string' },
+    date: { type: 'string' },
+    pass: { type: 'string' },
+    disable: { type: 'string' },
+    report: { type: 'string' },
     seed: { type: 'string', default: '1' },
     'duration-s': { type: 'string', default: '300' },
     'physics-only': { type: 'boolean', default: false },
@@ -61,21 +92,34 @@ if (!STATIONS[station]) usageError(`--station: unknown station '${v.station}' (k
 // Seeds are 53-bit for the pulse settings; whole seconds because geometry is sampled at 1 s.
 const seed = seedOption(v.seed, usage, Number.MAX_SAFE_INTEGER)!;
 const durationS = intOption('duration-s', v['duration-s'], usage, 1, 1200)!;
+const disable = disableOption(v.disable);
+const tle = v.tle === undefined ? undefined : tleFileOption(v.tle);
+const passNumber = intOption('pass', v.pass, usage, 1, 10_000);
+const pass: PassSelection = {
+  from: v.date !== undefined ? utcDateOption('date', v.date, usage) : tle ? windowStartAt(tle.epoch) : undefined,
+  number: passNumber,
+};
+checkPassSelection();
+const reportDir = v.report === undefined ? undefined : reportOption(v.report);
 /** Why the pass has no --realtime (npm run hil has): the mission world needs the bench's simulated clock. */
 const REALTIME_REFUSED =
   '--realtime: the mission pass cannot run on the wall clock: its world (orbit, beacon on the camera, link loss, the detections of each slice) is a model stepped on the bench\'s simulated clock, every fine-loop period and slice exactly, and against real boards the optical link itself would be the world. Run the pass in lockstep (--bench hil/benches/pty.json) or the suites on the wall clock (npm run hil -- --bench hil/benches/pty.json --realtime)';
 if (v.realtime) usageError(REALTIME_REFUSED, usage);
 const progress = (m: string) => process.stderr.write(`[pass] ${m}\n`);
 
+let rate: KeyRatePoint[] = [];
 if (v['physics-only']) {
   if (v.bench || v.port) usageError('--physics-only runs no boards: it takes no --bench or --port', usage);
   let s: PassSummary;
   try {
-    s = runPass({ station, seed, durationS, progress }).summary;
+    const r = runPass({ station, seed, durationS, progress, tle: tle?.lines, pass, disable });
+    s = r.summary;
+    rate = keyRate(r.bobBlocks, s.durationS);
+    if (reportDir) report(s, physicsLines(s), r.lossProfile.map((l) => [l.tS, l.lossDb]));
   } catch (e) {
     fail(`pass failed: ${(e as Error).message}`, 1);
   }
-  console.log(v.json ? JSON.stringify(s) : physicsLines(s).join('\n'));
+  console.log(v.json ? JSON.stringify({ ...s, keyRate: rate }) : [...physicsLines(s), keyRateLine(rate)].join('\n'));
   process.exit(s.keysEqual ? 0 : 1);
 }
 
@@ -90,25 +134,34 @@ const options: MissionPassOptions = {
   station,
   seed,
   durationS,
+  tle: tle?.lines,
+  pass,
+  disable,
   onProgress: (p) => progress(`t ${p.tS.toFixed(0)} s  ${p.mode}  detections ${p.detections}  final key ${p.finalKeyBits} bits in ${p.blocksDelivered} blocks`),
 };
 let s: MissionSummary;
 try {
-  s = await onBench(bench);
+  const r = await onBench(bench);
+  s = r.summary;
+  // The mission clock starts at power-on: the pass starts after the lead-in.
+  rate = keyRate(r.bobBlocks, s.durationS, DEFAULT_LEAD_S);
+  if (reportDir) report(s, missionLines(s), missionLoss(r));
 } catch (e) {
+  // A --pass the mission cannot fly (below its 15 deg emission gate) is a usage error.
+  if (e instanceof PassSelectionError) usageError(`--pass: ${e.message}`, usage);
   fail(`pass failed: ${(e as Error).message}`, 1);
 }
-console.log(v.json ? JSON.stringify(s) : missionLines(s).join('\n'));
+console.log(v.json ? JSON.stringify({ ...s, keyRate: rate }) : [...missionLines(s), keyRateLine(rate)].join('\n'));
 process.exit(s.keysEqual ? 0 : 1);
 
 /** The pass on a bench opened from its config (a line that cannot be opened fails naming board, port and cause). */
-async function onBench(config: BenchConfig): Promise<MissionSummary> {
+async function onBench(config: BenchConfig): Promise<MissionPassResult> {
   progress(`bench ${config.name} (${Object.entries(config.boards).map(([b, c]) => `${b}: ${c.mode}`).join(', ')}), seed ${seed}`);
   const opened = await Bench.open(config, { seed, boards: [...RIG_BOARDS], runName: `pass-${config.name}-seed${seed}` });
   try {
     const r = await runMissionPassOnBench(opened, options);
     progress(`captures: ${opened.captures.join(', ')}`);
-    return r.summary;
+    return r;
   } finally {
     await opened.close();
   }
@@ -155,4 +208,49 @@ function physicsLines(s: PassSummary): string[] {
     `key sha256         ${s.keySha256}`,
     `wall time          ${s.wallS.toFixed(2)} s`,
   ];
+}
+
+/** --disable a,b: each name one of COMPENSATIONS (an unknown one is named, exit 2). */
+function disableOption(raw: string | undefined): Compensation[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = raw.split(',').map((n) => n.trim());
+  for (const n of names) {
+    if (!(COMPENSATIONS as readonly string[]).includes(n)) usageError(`--disable: unknown compensation '${n}' (known: ${COMPENSATIONS.join(', ')})`, usage);
+  }
+  return [...new Set(names)] as Compensation[];
+}
+
+/** --pass N must name a pass of the window (the list npm run passes prints); checked before anything runs. */
+function checkPassSelection(): void {
+  if (pass.number === undefined) return;
+  try {
+    selectPass(new Orbit(tle?.lines ?? EXAMPLE_TLE), STATIONS[station], pass, LIST_MIN_ELEVATION_DEG);
+  } catch (e) {
+    if (e instanceof PassSelectionError) usageError(`--pass: ${e.message}`, usage);
+    fail(`${v.tle ? `--tle ${v.tle}: ` : ''}${(e as Error).message}`, 1);
+  }
+}
+
+/** --report DIR: a folder (made if missing); a file in the way is usage (exit 2). */
+function reportOption(dir: string): string {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) usageError(`--report ${dir} is a file, not a folder`, usage);
+  return resolve(dir);
+}
+
+function report(s: PassSummary | MissionSummary, lines: string[], lossDb: [number, number][]): void {
+  const figures = lines.map((l): [string, string] => [l.slice(0, 19).trim(), l.slice(19).trim()]);
+  const path = writePassReport(reportDir!, { title: `Pass over ${s.station}, ${s.passStartUtc} (seed ${s.seed})`, figures, keyRate: rate, lossDb });
+  progress(`report: ${path}`);
+}
+
+/** The mission's loss as its payload reported it (QKD_HK.lossDb), seconds after the pass start. */
+function missionLoss(r: MissionPassResult): [number, number][] {
+  const store = new TelemetryStore();
+  const limits = new LimitMonitor();
+  for (const tm of r.tm) ingestPayloadTm(store, limits, tm.tMs, tm.bytes);
+  return store.history('QKD_HK.lossDb').map((x) => [x.t / 1000 - DEFAULT_LEAD_S, Number(x.value)]);
+}
+
+function keyRateLine(rate: KeyRatePoint[]): string {
+  return `key rate (10 s)    ${rate.map((p) => (p.keyBitsPerS / 1000).toFixed(1)).join(' ')} kbit/s`;
 }

@@ -3,12 +3,10 @@
  * The visible passes of a satellite over a ground station (boards/sim/pass-list.ts).
  * Exit codes: 0 ok, 1 a TLE file that is not one (or SGP4 refuses it), 2 usage.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { listPasses } from '../boards/sim/pass-list.ts';
+import { LIST_MIN_ELEVATION_DEG, listPasses, PASS_WINDOW_DAYS, windowStartAt } from '../boards/sim/pass-list.ts';
 import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit } from '../boards/sim/orbit.ts';
 import { STATIONS } from '../boards/sim/stations.ts';
-import { parseTle, TleError } from '../boards/sim/tle.ts';
-import { fail, intOption, numberOption, parseCli, usageError } from './cli.ts';
+import { fail, intOption, numberOption, parseCli, tleFileOption, usageError, utcDateOption } from './cli.ts';
 
 /** Beyond this distance from the epoch a TLE's pass times are off by more than a few seconds (the usual rule of thumb: a TLE is good for days to a couple of weeks). */
 const STALE_TLE_DAYS = 14;
@@ -17,7 +15,9 @@ const usage = `usage: npm run passes -- [--station NAME] [--tle FILE] [--from DA
 The visible passes of the satellite over a ground station: rise, culmination and set
 (UTC, to the second), maximum elevation, and night or day at the station (night: the
 culmination between 20:00 and 04:00 local mean solar time, the passes QKD uses; the
-night pass with the highest elevation is the one npm run pass runs).
+night pass with the highest elevation is the one npm run pass runs; the N-th line of the
+default 3 days from --from and 10 deg is npm run pass -- --pass N with the same --station,
+--tle and --from as --date).
   --station NAME          ${Object.keys(STATIONS).join(' | ')} (default beijing)
   --tle FILE              a two-line element set (optionally after a name line), as
                           CelesTrak publishes it (default: the project's example TLE);
@@ -35,8 +35,8 @@ const args = parseCli(
     station: { type: 'string', default: 'beijing' },
     tle: { type: 'string' },
     from: { type: 'string' },
-    days: { type: 'string', default: '3' },
-    'min-elevation-deg': { type: 'string', default: '10' },
+    days: { type: 'string', default: String(PASS_WINDOW_DAYS) },
+    'min-elevation-deg': { type: 'string', default: String(LIST_MIN_ELEVATION_DEG) },
     json: { type: 'boolean', default: false },
   },
   usage,
@@ -48,8 +48,8 @@ const station = STATIONS[stationKey];
 if (!station) usageError(`--station: unknown station '${v.station}' (known: ${Object.keys(STATIONS).join(', ')})`, usage);
 const days = intOption('days', v.days, usage, 1, 366)!;
 const minElevationDeg = numberOption('min-elevation-deg', v['min-elevation-deg'], usage, 0, 89)!;
-const from = v.from === undefined ? undefined : utcDateOption('from', v.from);
-const tle = v.tle === undefined ? { lines: EXAMPLE_TLE, epoch: EXAMPLE_SEARCH_START } : tleFile(v.tle);
+const from = v.from === undefined ? undefined : utcDateOption('from', v.from, usage);
+const tle = v.tle === undefined ? { lines: EXAMPLE_TLE, epoch: EXAMPLE_SEARCH_START } : tleFileOption(v.tle);
 
 let orbit: Orbit;
 try {
@@ -58,7 +58,7 @@ try {
   fail(`--tle ${v.tle}: ${(e as Error).message}`, 1);
 }
 // Whole seconds, so every time listed is to the second.
-const start = from ?? new Date(Math.floor(tle.epoch.getTime() / 1000) * 1000);
+const start = from ?? windowStartAt(tle.epoch);
 const daysFromEpoch = Math.abs(start.getTime() - tle.epoch.getTime()) / 86_400_000;
 // SGP4 from a TLE weeks old drifts by kilometres: the listing is then a rough guide.
 if (daysFromEpoch > STALE_TLE_DAYS) process.stderr.write(`[passes] warning: the window starts ${daysFromEpoch.toFixed(0)} days from the TLE epoch ${tle.epoch.toISOString()}: predictions drift, use a fresher TLE\n`);
@@ -81,33 +81,5 @@ if (v.json) {
   console.log('start (UTC)           culmination (UTC)     end (UTC)             max el     sky');
   for (const p of passes) {
     console.log(`${utc(p.startUtc)}  ${utc(p.culminationUtc)}  ${utc(p.endUtc)}  ${p.maxElevationDeg.toFixed(1).padStart(4)} deg  ${p.night ? 'night' : 'day'}`);
-  }
-}
-
-/** A UTC date or date-time in ISO 8601 form; refuses dates that do not exist (2026-02-30) and local times. */
-function utcDateOption(name: string, raw: string): Date {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?Z)?$/.exec(raw);
-  const [y, mo, d, h = '0', mi = '0', s = '0'] = m ? m.slice(1).map((x) => x ?? undefined) : [];
-  const t = m ? new Date(Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s)) : undefined;
-  const exists = t && t.getUTCFullYear() === +y! && t.getUTCMonth() === +mo! - 1 && t.getUTCDate() === +d! && t.getUTCHours() === +h && t.getUTCMinutes() === +mi && t.getUTCSeconds() === +s;
-  if (!exists) usageError(`--${name} must be a UTC date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM[:SS]Z, got '${raw}'`, usage);
-  return t;
-}
-
-/** The --tle file: missing or a directory is usage (2), text that is not a TLE is bad data (1). */
-function tleFile(path: string): { lines: [string, string]; epoch: Date } {
-  let text: string;
-  try {
-    if (!statSync(path).isFile()) fail(`--tle: not a file: ${path}`, 2);
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    fail(code === 'ENOENT' ? `--tle: no such file: ${path}` : `--tle ${path}: cannot be read (${code ?? (e as Error).message})`, 2);
-  }
-  try {
-    return parseTle(text);
-  } catch (e) {
-    if (e instanceof TleError) fail(`--tle ${path}: not a two-line element set: ${e.message}`, 1);
-    throw e;
   }
 }

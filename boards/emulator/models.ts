@@ -1,4 +1,6 @@
-import type { PhysicsContext, PhysicsModel } from './core.ts';
+import type { Triple } from '../../qkd/keyrate.ts';
+import { CALIBRATION_ERROR_SPREAD_REL, MONITOR_ERROR_SPREAD_REL, emittedMu, patternMeanMu, spreadError } from '../sim/source-intensity.ts';
+import type { Environment, PhysicsContext, PhysicsModel } from './core.ts';
 
 /** Photon energy at the 850 nm source wavelength, J. */
 const PHOTON_J_850NM = 2.337e-19;
@@ -73,12 +75,29 @@ export function aptModel(ctx: PhysicsContext): PhysicsModel {
   };
 }
 
+/** The qsrc emulators' true output, by their environment object (see qsrcEmittedMu). */
+const QSRC_OUTPUT = new WeakMap<Environment, () => Triple>();
+
+/**
+ * The intensities an in-process qsrc emulator really emits now (modulator levels times
+ * its true gain): the simulated world's view of the source, which no register gives
+ * (the firmware sees only the monitor). Null for another board.
+ */
+export function qsrcEmittedMu(emu: { readonly env: Environment; readRegister(name: string): number }): Triple | null {
+  const output = QSRC_OUTPUT.get(emu.env);
+  if (!output) return null;
+  emu.readRegister('LASER_TEMP_C'); // steps the board's models to now (the laser temperature derates the output)
+  return output();
+}
+
 /**
  * qsrc: laser temperature as a first-order thermal plant (30 s to ambient, laser
  * self-heating) held by a PI-controlled TEC with current limits and anti-windup;
- * the monitor photodiode follows the mean photon number per pulse times the
- * repetition rate, derated off the laser's 25 degC optimum; frame counter at
- * rate / pulses-per-frame; QRNG health and bias.
+ * the emitted intensities are the modulator levels times the source's true gain (its
+ * calibration error, derated off the laser's 25 degC optimum, halved by
+ * LASER_DEGRADED); the monitor photodiode reads their mean over the pattern times the
+ * repetition rate with its own error and noise; frame counter at rate /
+ * pulses-per-frame; QRNG health and bias.
  */
 export function qsrcModel(ctx: PhysicsContext): PhysicsModel {
   const TAU_S = 30;
@@ -96,6 +115,16 @@ export function qsrcModel(ctx: PhysicsContext): PhysicsModel {
   const pdNoise = ctx.prng('monitor-pd');
   const rngNoise = ctx.prng('qrng');
   const thermalNoise = ctx.prng('thermal');
+  // This source's facts: its modulator's gain error and its monitor's error.
+  const calibrationErrorRel = spreadError(ctx.prng('im-calibration').next(), CALIBRATION_ERROR_SPREAD_REL);
+  const monitorErrorRel = spreadError(ctx.prng('monitor-calibration').next(), MONITOR_ERROR_SPREAD_REL);
+  const emitted = (): Triple => {
+    if (ctx.get('LASER_ENABLE') !== 1) return [0, 0, 0];
+    const derate = 1 / (1 + ((tempC - 25) / 4) ** 2);
+    const degraded = ctx.faultActive('LASER_DEGRADED') ? 0.5 : 1;
+    return emittedMu([ctx.get('IM_SIGNAL_MU'), ctx.get('IM_DECOY_MU'), ctx.get('IM_VACUUM_MU')], (1 + calibrationErrorRel) * derate * degraded);
+  };
+  QSRC_OUTPUT.set(ctx.env, emitted);
   return {
     reset() {
       tempC = ctx.env.ambientC;
@@ -139,11 +168,8 @@ export function qsrcModel(ctx: PhysicsContext): PhysicsModel {
           if (ctx.get('LASER_ENABLE') !== 1) return 0;
           if (ctx.get('PATTERN_ENABLE') !== 1) return 1;
           // Default sending probabilities 0.5/0.25/0.25 (signal/decoy/vacuum).
-          const mu = 0.5 * ctx.get('IM_SIGNAL_MU') + 0.25 * ctx.get('IM_DECOY_MU') + 0.25 * ctx.get('IM_VACUUM_MU');
-          const outW = mu * ctx.get('REP_RATE_MHZ') * 1e6 * PHOTON_J_850NM;
-          const derate = 1 / (1 + ((tempC - 25) / 4) ** 2);
-          const degraded = ctx.faultActive('LASER_DEGRADED') ? 0.5 : 1;
-          return outW * 1e6 /* 60 dB tap */ * 1e6 /* W -> uW */ * derate * degraded * (1 + 0.003 * pdNoise.normal());
+          const outW = patternMeanMu(emitted(), [0.5, 0.25, 0.25]) * ctx.get('REP_RATE_MHZ') * 1e6 * PHOTON_J_850NM;
+          return outW * 1e6 /* 60 dB tap */ * 1e6 /* W -> uW */ * (1 + monitorErrorRel) * (1 + 0.003 * pdNoise.normal());
         }
         case 'RNG_HEALTH':
           return ctx.faultActive('RNG_STUCK') || bias > 1000 ? 1 : 0;

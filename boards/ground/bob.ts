@@ -4,10 +4,15 @@
  * channel: never the source seed, never a setting of a pulse he did not detect.
  * He reports detections, sifts with Alice's answer, estimates errors, drives Cascade,
  * sends the verification hash and applies privacy amplification.
+ *
+ * Authentication is by transcript (qkd/auth.ts, docs/qkd.md): Alice's messages are used
+ * provisionally; he tags his transcript when Alice asks (checkpoint, once per detection
+ * report at most) and with each verify, and files a block's key only when her tagged
+ * blockResult verified, then tells her with a tagged confirm.
  */
 import type { ProtocolError } from '../../protocols/errors.ts';
 import type { AbortReason, QkdMessage } from '../../protocols/qkd-messages.ts';
-import { AuthenticatedChannel } from '../../qkd/auth.ts';
+import { AuthenticatedChannel, type Delivery } from '../../qkd/auth.ts';
 import { packBits } from '../../qkd/bits.ts';
 import {
   assessBlock,
@@ -63,13 +68,15 @@ export class BobDistiller {
   private readonly active = new Map<number, BobBlock>();
   private nextBatchId = 0;
   private authFailedSinceBlock = false;
+  /** A detection report went out since our last tag: a checkpoint asked by Alice is worth a pad. */
+  private reportsSinceTag = false;
 
   constructor(private readonly opts: BobOptions) {
     checkDistillConfig(opts.config);
     this.rng = new Rng(opts.rngSeed, 0xb0b);
     this.auth = new AuthenticatedChannel(opts.channel, { pool: opts.pool, sessionId: opts.sessionId, direction: 1 });
     this.auth.listen(
-      (m) => this.onMessage(m),
+      (m, d) => this.onMessage(m, d),
       (e) => this.onReject(e),
     );
   }
@@ -84,16 +91,32 @@ export class BobDistiller {
     const batchId = this.nextBatchId++;
     this.pending.set(batchId, batch);
     this.auth.send({ type: 'detections', batchId, pulseIndex: batch.pulseIndex, basis: batch.basis });
+    this.reportsSinceTag = true;
   }
 
+  /** Send with a tag over our transcript since the last one. */
+  private sendTagged(m: QkdMessage): void {
+    this.auth.send(m, { tag: true });
+    this.reportsSinceTag = false;
+  }
+
+  /**
+   * Everything taken from Alice since her last good tag is suspect: open blocks go, and
+   * sifted batches not yet in a block are dropped (she is told, so she leaves them out).
+   */
   private onReject(e: ProtocolError): void {
     this.rejected.push(e);
     this.authFailedSinceBlock = true;
     for (const b of this.active.values()) this.abort(b, 'AUTH_FAILED');
+    for (const s of this.sifted.splice(0)) this.auth.send({ type: 'abort', blockId: s.batchId, batch: true, reason: 'AUTH_FAILED' });
   }
 
-  private onMessage(m: QkdMessage): void {
+  private onMessage(m: QkdMessage, d: Delivery): void {
     switch (m.type) {
+      case 'checkpoint':
+        // Only a report since our last tag is worth a pad: a forged request cannot drain the pool.
+        if (this.reportsSinceTag) this.sendTagged({ type: 'checkpoint', round: m.round });
+        return;
       case 'sift':
         return this.onSift(m);
       case 'blockStart':
@@ -101,7 +124,7 @@ export class BobDistiller {
       case 'ecParities':
         return this.onParities(m);
       case 'blockResult':
-        return this.onBlockResult(m);
+        return this.onBlockResult(m, d);
       case 'abort': {
         if (m.batch) {
           this.pending.delete(m.blockId);
@@ -214,7 +237,8 @@ export class BobDistiller {
     r.ecEfficiency = ecEfficiency(out.leakedBits, r.keyBits, out.corrected);
     const hashSeed = this.rng.u53();
     const hash = verificationHash(b.keyBits, hashSeed, this.opts.config.verifyLanes);
-    this.auth.send({ type: 'verify', blockId: r.blockId, hashSeed, hash, leakedBits: out.leakedBits });
+    // Tagged: Alice decides on the block only if our transcript over it verifies.
+    this.sendTagged({ type: 'verify', blockId: r.blockId, hashSeed, hash, leakedBits: out.leakedBits });
   }
 
   private onParities(m: Extract<QkdMessage, { type: 'ecParities' }>): void {
@@ -224,9 +248,11 @@ export class BobDistiller {
     this.step(b, m.parities);
   }
 
-  private onBlockResult(m: Extract<QkdMessage, { type: 'blockResult' }>): void {
+  private onBlockResult(m: Extract<QkdMessage, { type: 'blockResult' }>, d: Delivery): void {
     const b = this.active.get(m.blockId);
     if (!b || !b.outcome) return;
+    // Alice's tag covers all she sent for the block: only then is anything filed.
+    if (!d.verified) return this.abort(b, 'AUTH_FAILED');
     if (m.reason !== 'NONE') return this.settle(b, 'aborted', m.reason);
     const cfg = this.opts.config;
     const r = b.record;
@@ -237,6 +263,7 @@ export class BobDistiller {
     r.keyId = keyIdOf(this.opts.sessionId, r.blockId);
     this.opts.pool.add(r.keyId, r.key, r.lengthBits, `${this.opts.sessionId}/block:${r.blockId}`);
     this.settle(b, 'delivered', 'NONE');
+    this.sendTagged({ type: 'confirm', blockId: r.blockId });
   }
 
   private abort(b: BobBlock, reason: AbortReason): void {

@@ -1,7 +1,8 @@
 /**
- * The emulated optical ground station: its time-tagger's tags come in, are resolved to
- * pulse indices and detector outcomes, and feed Bob's half of distillation. It holds
- * no source seed and sees Alice only through the classical channel.
+ * The emulated optical ground station: its time tags, resolved to pulse indices by its
+ * time sync (time-sync.ts, from the tagger's arrival times), come in as detector
+ * outcomes and feed Bob's half of distillation. It holds no source seed and sees Alice
+ * only through the classical channel.
  */
 import { BobDistiller, type BobOptions } from './bob.ts';
 import type { TimeTags } from '../sim/time-tags.ts';

@@ -1,11 +1,23 @@
 /**
  * Source + detector simulation at pulse resolution without per-pulse work: the gap to
  * the next candidate click is drawn from a geometric law at the largest per-pulse
- * yield, and each candidate is thinned to its own intensity's yield (the intensity
- * comes from the counter-based settings hash). Cost grows with detections, not pulses.
+ * yield, and each candidate is thinned to its own pulse's yield (its intensity, basis
+ * and bit come from the counter-based settings hash). Cost grows with detections, not
+ * pulses.
  *
- * Detection model (physics.md): Y_k = 1 - (1 - Y0) exp(-eta mu_k),
- * E_k = (e0 Y0 + e_d (1 - exp(-eta mu_k))) / Y_k, a dead time after every click.
+ * Detection model (docs/qkd.md, "Source, geometry, channel, detectors"): the source emits
+ * mu'_k (the actual intensities, SliceConditions.emittedMu; the nominal SourceConfig.mu
+ * when not given). Bob has four detectors d = basis * 2 + bit behind a passive 50/50
+ * basis split; of the light of Alice's state s a share f_d(s) reaches detector d
+ * ((1 - e_d) / 2 and e_d / 2 in her basis, 1/4 each in the other), so d sees a Poisson
+ * photon number of mean lambda_d = eta mu'_k eff_d f_d(s) and its own noise n_d (dark
+ * counts plus a quarter of the background per pulse): P_d = 1 - (1 - n_d) e^-lambda_d.
+ * A pulse clicks with Y = 1 - prod_d (1 - P_d), reported on detector d with
+ * probability P_d / sum P_d (a double click, both P_d small, reported as one of its
+ * detectors). A click makes only its own detector dead (a candidate on a dead
+ * detector is dropped) and with afterpulseProb arms an afterpulse on that detector an
+ * exponential delay after it is live again: a click with that detector's basis and
+ * bit in a later slot, whatever Alice sent there (so it adds errors).
  */
 import type { Triple } from '../../qkd/keyrate.ts';
 import { Rng } from '../../qkd/random.ts';
@@ -14,6 +26,7 @@ import { TimeTagBuffer } from './time-tags.ts';
 
 export interface SourceConfig {
   rateHz: number;
+  /** Nominal mean photon numbers (what the firmware sets and the key bound assumes). */
   mu: Triple;
   p: Triple;
   pKeyBasis: number;
@@ -29,24 +42,41 @@ export const DEFAULT_SOURCE: SourceConfig = {
   pulsesPerFrame: 1 << 20,
 };
 
+/** One value per detector, indexed by detector id = basis * 2 + bit. */
+export type Quad = readonly [number, number, number, number];
+
 export interface DetectorConfig {
-  /** Detection efficiency of the single-photon detectors. */
+  /** Mean detection efficiency of the four single-photon detectors. */
   efficiency: number;
-  /** Dark counts of all detectors together. */
-  darkCountsPerS: number;
-  /** Background (sky, stray light) counts inside the time gates. */
+  /** Each detector's efficiency relative to the mean (efficiency mismatch); mean 1. */
+  relativeEfficiency: Quad;
+  /** Dark counts of each detector, per s. */
+  darkCountsPerS: Quad;
+  /** Background (sky, stray light) counts inside the time gates, all detectors together (split evenly). */
   backgroundCountsPerS: number;
   /** Misalignment error e_d. */
   misalignment: number;
+  /** Dead time of a detector after its own click, ns (the others stay live). */
   deadTimeNs: number;
+  /** Probability that a click is followed by an afterpulse on the same detector. */
+  afterpulseProb: number;
+  /** Mean delay of an afterpulse after its detector is live again, ns (exponential). */
+  afterpulseDelayNs: number;
 }
 
+/**
+ * Micius / Jinan-1 class Si-APDs: 50 ns dead time, 0.5 % afterpulsing, efficiencies
+ * within a few % of each other, tens of dark counts per second each.
+ */
 export const DEFAULT_DETECTOR: DetectorConfig = {
   efficiency: 0.5,
-  darkCountsPerS: 40,
+  relativeEfficiency: [1.03, 0.97, 0.98, 1.02],
+  darkCountsPerS: [12, 8, 10, 10],
   backgroundCountsPerS: 25,
   misalignment: 0.01,
   deadTimeNs: 50,
+  afterpulseProb: 0.005,
+  afterpulseDelayNs: 50,
 };
 
 /** What changes from slice to slice besides the transmittance. */
@@ -58,26 +88,70 @@ export interface SliceConditions {
    * (an uncompensated polarisation-frame rotation by theta: sin^2 theta). Default 0.
    */
   polarisationErrorProb?: number;
+  /** Mean photon numbers the source actually emits per class (calibration error, drift). Default: the nominal SourceConfig.mu. */
+  emittedMu?: Triple;
 }
 
 export interface DetectionStats {
+  /** Candidate clicks drawn (the sampler's cost). */
   candidates: number;
+  /** Clicks reported, afterpulses included. */
   detections: number;
+  /** Of those, afterpulses. */
+  afterpulses: number;
+  /** Candidates dropped because their detector was dead. */
+  deadDropped: number;
+}
+
+/** Per-pulse click tables for one slice: row = intensity * 4 + Alice's (basis * 2 + bit). */
+export interface ClickTables {
+  /** Probability that the pulse clicks at all (12 rows). */
+  yields: Float64Array;
+  /** Probability that a click is reported on detector 0..3 (12 rows of 4). */
+  detectorShare: Float64Array;
+}
+
+/** The click probabilities of the model above for pulses of the given intensities at channel transmittance `eta`. */
+export function clickTables(mu: Triple, eta: number, det: DetectorConfig, rateHz: number, conditions: SliceConditions = {}): ClickTables {
+  const bg = conditions.backgroundCountsPerS ?? det.backgroundCountsPerS;
+  const ed0 = det.misalignment;
+  const ed = ed0 + (1 - 2 * ed0) * (conditions.polarisationErrorProb ?? 0);
+  const yields = new Float64Array(12);
+  const detectorShare = new Float64Array(48);
+  const pd = [0, 0, 0, 0];
+  for (let k = 0; k < 3; k++) {
+    for (let s = 0; s < 4; s++) {
+      let none = 1;
+      let sum = 0;
+      for (let d = 0; d < 4; d++) {
+        const share = d >> 1 !== s >> 1 ? 0.25 : (d & 1) === (s & 1) ? 0.5 * (1 - ed) : 0.5 * ed;
+        const noise = Math.min(1, (det.darkCountsPerS[d] + bg / 4) / rateHz);
+        pd[d] = 1 - (1 - noise) * Math.exp(-eta * mu[k] * det.efficiency * det.relativeEfficiency[d] * share);
+        none *= 1 - pd[d];
+        sum += pd[d];
+      }
+      const row = k * 4 + s;
+      yields[row] = 1 - none;
+      for (let d = 0; d < 4; d++) detectorShare[row * 4 + d] = sum > 0 ? pd[d] / sum : 0.25;
+    }
+  }
+  return { yields, detectorShare };
 }
 
 export class DetectionSampler {
   private readonly table: SettingsTable;
   private readonly rng: Rng;
-  private readonly y0: number;
   private readonly deadPulses: number;
-  /** First pulse at which the detectors are live again. */
-  private liveFrom = 0;
-  /** Scratch of sample(): yields and error rates per class, generator state, loop io. */
-  private readonly yk = new Float64Array(3);
-  private readonly ek = new Float64Array(3);
+  private readonly apThreshold: number;
+  private readonly apMeanPulses: number;
+  /** Per detector: first pulse it is live again (0..3), its pending afterpulse or Infinity (4..7). */
+  private readonly detState = new Float64Array([0, 0, 0, 0, Infinity, Infinity, Infinity, Infinity]);
+  /** Scratch of sample(): yields and detector thresholds per row, generator state, loop io. */
+  private readonly ytab = new Float64Array(12);
+  private readonly ctab = new Float64Array(36);
   private readonly state = new Int32Array(4);
-  private readonly io = new Float64Array(5);
-  readonly stats: DetectionStats = { candidates: 0, detections: 0 };
+  private readonly io = new Float64Array(7);
+  readonly stats: DetectionStats = { candidates: 0, detections: 0, afterpulses: 0, deadDropped: 0 };
   readonly tags: TimeTagBuffer;
 
   constructor(
@@ -88,36 +162,52 @@ export class DetectionSampler {
   ) {
     this.table = settingsTable(sourceSeed, { p: source.p, pKeyBasis: source.pKeyBasis });
     this.rng = new Rng(channelSeed, 0xc4a);
-    this.y0 = Math.min(1, (detector.darkCountsPerS + detector.backgroundCountsPerS) / source.rateHz);
     this.deadPulses = Math.ceil(detector.deadTimeNs * 1e-9 * source.rateHz);
+    this.apThreshold = Math.max(0, Math.min(1, detector.afterpulseProb)) * 4294967296;
+    this.apMeanPulses = detector.afterpulseDelayNs * 1e-9 * source.rateHz;
     this.tags = new TimeTagBuffer(source.pulsesPerFrame);
   }
 
-  /** Background yield per pulse. */
+  /** Noise yield per pulse of all detectors together (dark counts and background). */
   get backgroundYield(): number {
-    return this.y0;
+    const d = this.detector;
+    const dark = d.darkCountsPerS[0] + d.darkCountsPerS[1] + d.darkCountsPerS[2] + d.darkCountsPerS[3];
+    return Math.min(1, (dark + d.backgroundCountsPerS) / this.source.rateHz);
   }
 
   /**
    * Sample the detections among pulses [p0, p1) at channel transmittance `eta`
-   * (detector efficiency applied here) under the slice's conditions. Appends time tags.
+   * (detector efficiencies applied here) under the slice's conditions. Appends time
+   * tags in pulse order. Pulses are sampled in increasing order across calls; an
+   * afterpulse that would fall before p0 (outside the pulses emitted) is dropped.
    */
   sample(p0: number, p1: number, eta: number, conditions: SliceConditions = {}): void {
-    const etaTotal = eta * this.detector.efficiency;
-    const mu = this.source.mu;
-    const bg = conditions.backgroundCountsPerS;
-    const y0 = bg === undefined ? this.y0 : Math.min(1, (this.detector.darkCountsPerS + bg) / this.source.rateHz);
-    const ed0 = this.detector.misalignment;
-    const ed = ed0 + (1 - 2 * ed0) * (conditions.polarisationErrorProb ?? 0);
-    const Y = this.yk;
-    const E = this.ek;
-    for (let k = 0; k < 3; k++) {
-      const signal = 1 - Math.exp(-etaTotal * mu[k]);
-      Y[k] = 1 - (1 - y0) * Math.exp(-etaTotal * mu[k]);
-      E[k] = Y[k] > 0 ? (0.5 * y0 + ed * signal) / Y[k] : 0.5;
+    const { yields, detectorShare } = clickTables(conditions.emittedMu ?? this.source.mu, eta, this.detector, this.source.rateHz, conditions);
+    const Y = this.ytab;
+    const C = this.ctab;
+    let yMax = 0;
+    for (let r = 0; r < 12; r++) {
+      Y[r] = yields[r];
+      if (yields[r] > yMax) yMax = yields[r];
+      // Cumulative thresholds on a 32-bit draw: detector = how many it reaches.
+      let acc = 0;
+      for (let d = 0; d < 3; d++) {
+        acc += detectorShare[r * 4 + d];
+        C[r * 3 + d] = acc * 4294967296;
+      }
     }
-    const yMax = Math.max(Y[0], Y[1], Y[2]);
-    if (!(yMax > 0)) return;
+    const det = this.detState;
+    for (let d = 4; d < 8; d++) if (det[d] < p0) det[d] = Infinity;
+    if (!(yMax > 0)) {
+      // No clicks can come from these pulses, but afterpulses still fall in them.
+      const tags = this.tags;
+      if (tags.length + TAG_HEADROOM > tags.pulseBuffer.length) tags.grow();
+      const io = this.io.fill(0);
+      tags.length = flushAfterpulses(det, p1, this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.length, io);
+      this.stats.detections += io[2];
+      this.stats.afterpulses += io[4];
+      return;
+    }
     const logQ = Math.log1p(-yMax);
     const st = this.rng.state();
     const state = this.state;
@@ -126,36 +216,77 @@ export class DetectionSampler {
     state[2] = st[2];
     state[3] = st[3];
     const io = this.io;
-    io[0] = Math.max(p0, this.liveFrom);
-    io[1] = 0;
-    io[2] = 0;
-    io[3] = this.liveFrom;
-    io[4] = NaN; // no gap drawn yet
+    io.fill(0);
+    io[0] = p0;
+    io[3] = NaN; // no gap drawn yet
     const { seedLo, seedHi, t0, t1, tKey } = this.table;
     // Fast-log tolerance: both logs are within ~1.5e-14 / |log q| of the true gap
     // (see sampleCore); ten times that keeps floors identical to Math.log's.
     const tol = 1e-13 / -logQ;
-    let candidates = 0;
-    let detections = 0;
     for (;;) {
       const tags = this.tags;
-      const n = sampleCore(state, io, p1, logQ, 1 / logQ, tol, yMax, Y, E, seedLo | 0, seedHi | 0, t0, t1, tKey, this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.length);
-      candidates += io[1];
-      detections += io[2];
-      io[1] = 0;
-      io[2] = 0;
-      if (n >= 0) {
-        tags.length = n;
-        break;
-      }
-      tags.length = tags.pulseBuffer.length;
-      tags.grow();
+      tags.length = sampleCore(state, io, det, p1, logQ, 1 / logQ, tol, yMax, Y, C, seedLo | 0, seedHi | 0, t0, t1, tKey, this.deadPulses, this.apThreshold, this.apMeanPulses, tags.pulseBuffer, tags.detectorBuffer, tags.length);
+      const stop = io[6];
+      if (stop === STOP_DONE) break;
+      if (stop === STOP_FULL) tags.grow();
+      // STOP_AFTERPULSE: afterpulses due before the next candidate (or the span's end) go first.
+      else tags.length = flushAfterpulses(det, Math.min(io[0] + io[3], p1), this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.length, io);
     }
     this.rng.setState(state[0], state[1], state[2], state[3]);
-    this.liveFrom = io[3];
-    this.stats.candidates += candidates;
-    this.stats.detections += detections;
+    this.stats.candidates += io[1];
+    this.stats.detections += io[2];
+    this.stats.afterpulses += io[4];
+    this.stats.deadDropped += io[5];
   }
+}
+
+/** Tags one loop iteration or one afterpulse flush may append at most (four afterpulses, or a click). */
+const TAG_HEADROOM = 5;
+/** Why sampleCore returned (io[6]): the span is done, the tag buffer is full, afterpulses are due. */
+const STOP_DONE = 0;
+const STOP_FULL = 1;
+const STOP_AFTERPULSE = 2;
+
+/**
+ * Emits, in pulse order, the pending afterpulses (det[4..7]) before pulse `until`
+ * (the next candidate, or the span's end):
+ * each is a click of its detector in that slot (a second click in a slot already
+ * tagged is the same slot's double click, not reported twice) and makes the detector
+ * dead. Afterpulses of afterpulses are neglected (second order in afterpulseProb).
+ * Returns the new tag count; io[2] and io[4] count them.
+ */
+function flushAfterpulses(det: Float64Array, until: number, dead: number, tagPos: Float64Array, tagDet: Uint8Array, nTag: number, io: Float64Array): number {
+  for (;;) {
+    let d = -1;
+    let at = until;
+    for (let j = 0; j < 4; j++) {
+      if (det[4 + j] < at) {
+        at = det[4 + j];
+        d = j;
+      }
+    }
+    if (d < 0) return nTag;
+    det[4 + d] = Infinity;
+    if (nTag > 0 && tagPos[nTag - 1] === at) continue;
+    tagPos[nTag] = at;
+    tagDet[nTag++] = d;
+    det[d] = at + dead + 1;
+    io[2]++;
+    io[4]++;
+  }
+}
+
+const minAfterpulse = (det: Float64Array) => Math.min(det[4], det[5], det[6], det[7]);
+const dueIn = (at: number, p1: number) => (at < p1 ? at : Infinity);
+
+/**
+ * After a click of detector d (live again at `live`): with u < apThreshold an afterpulse
+ * at live + an exponential delay (u / apThreshold is uniform), else none; either way it
+ * replaces d's pending one. Returns the earliest pending afterpulse.
+ */
+function armAfterpulse(det: Float64Array, d: number, live: number, u: number, apThreshold: number, apMeanPulses: number): number {
+  det[4 + d] = u < apThreshold ? live + Math.floor(-apMeanPulses * Math.log((u + 0.5) / apThreshold)) : Infinity;
+  return minAfterpulse(det);
 }
 
 /**
@@ -191,14 +322,17 @@ function gapOf(v: number, logQ: number, invLogQ: number, tol: number): number {
 
 /**
  * The hot loop, kept monomorphic and free of `this`: one iteration per candidate click.
- * state = sfc32 (a, b, c, d); io = [pos, candidates, detections, liveFrom, pending
- * gap or NaN]. Appends tags to (tagPos, tagDet) from index nTag; returns the new
- * count, or -1 when the buffer filled first (state and io then say where to resume).
+ * state = sfc32 (a, b, c, d); io = [pos, candidates, detections, pending gap or NaN,
+ * afterpulses, dead drops, stop reason]; det = per-detector live-from and pending afterpulse.
+ * Appends tags to (tagPos, tagDet) from index nTag and returns the new count; io[6]
+ * says why it stopped: the span done, the buffer (less TAG_HEADROOM) full, or a pending
+ * afterpulse due before the next candidate (state and io then say where to resume).
  *
  * Generator outputs are consumed exactly as one draw per candidate for the gap, one
- * for the thinning test and, on a click, one for Bob's basis and bit. Both possible
- * next gaps (after a click or not) are computed before the thinning test resolves,
- * so the log is off the critical path of that unpredictable branch.
+ * for the thinning test and, when it passes, one for the detector, one for the
+ * afterpulse (u < afterpulseProb; u / afterpulseProb then sets its delay) and one for
+ * the next gap. Both possible next gaps are computed before the thinning test
+ * resolves, so the log is off the critical path of that unpredictable branch.
  *
  * The gap floor(ln(u) / ln(1 - yMax)) uses the table log above and falls back to
  * Math.log whenever the quotient lies within `tol` of an integer, so every gap equals
@@ -208,19 +342,22 @@ function gapOf(v: number, logQ: number, invLogQ: number, tol: number): number {
 function sampleCore(
   state: Int32Array,
   io: Float64Array,
+  det: Float64Array,
   p1: number,
   logQ: number,
   invLogQ: number,
   tol: number,
   yMax: number,
   ytab: Float64Array,
-  etab: Float64Array,
+  ctab: Float64Array,
   seedLo: number,
   seedHi: number,
   t0: number,
   t1: number,
   tKey: number,
   dead: number,
+  apThreshold: number,
+  apMeanPulses: number,
   tagPos: Float64Array,
   tagDet: Uint8Array,
   nTag: number,
@@ -230,20 +367,22 @@ function sampleCore(
   let c = state[2];
   let d = state[3];
   let pos = io[0];
-  let liveFrom = io[3];
   let candidates = 0;
   let detections = 0;
-  const cap = tagPos.length;
+  let dropped = 0;
+  const cap = tagPos.length - TAG_HEADROOM;
   const yScale = yMax / 4294967296;
+  // The earliest pending afterpulse inside this span (later ones wait for their span).
+  let apDue = dueIn(minAfterpulse(det), p1);
   // The pulse index's high word changes a few dozen times a pass: track it.
   let hiWord = Math.floor(pos / 4294967296);
   let hiBase = hiWord * 4294967296;
   let hiNext = hiBase + 4294967296;
-  let full = false;
+  let stop = STOP_DONE;
   let g: number;
-  if (io[4] === io[4]) {
-    g = io[4]; // resumed after the buffer grew: the gap was already drawn
-    io[4] = NaN;
+  if (io[3] === io[3]) {
+    g = io[3]; // resumed (buffer grown, afterpulses inserted): the gap was already drawn
+    io[3] = NaN;
   } else {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
@@ -253,9 +392,15 @@ function sampleCore(
     g = gapOf(t >>> 0, logQ, invLogQ, tol);
   }
   for (;;) {
-    if (nTag === cap) {
-      io[4] = g;
-      full = true;
+    if (nTag >= cap) {
+      io[3] = g;
+      stop = STOP_FULL;
+      break;
+    }
+    if (pos + g > apDue) {
+      // Afterpulses are due in this span before the next candidate: the caller inserts them (rare).
+      io[3] = g;
+      stop = STOP_AFTERPULSE;
       break;
     }
     pos += g;
@@ -286,10 +431,13 @@ function sampleCore(
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
     const u = h >>> 16;
-    // Intensity class without branches: (u >= t0) + (u >= t1).
+    // Intensity class without branches: (u >= t0) + (u >= t1); Alice's basis and bit.
     const k = ((t0 - 1 - u) >>> 31) + ((t1 - 1 - u) >>> 31);
-    // Draw 2 (thinning test); draws 3 and 4 computed ahead: draw 3 is Bob's basis and
-    // bit on a click or else the next gap; draw 4 is the next gap after a click.
+    const aliceBasis = (tKey - 1 - ((h >>> 1) & 0x7fff)) >>> 31;
+    const row = (k << 2) | (aliceBasis << 1) | (h & 1);
+    // Draw 2 (thinning test); draws 3-5 and both next gaps computed ahead: draw 3 is the
+    // detector on a click or else the next gap; draw 4 the afterpulse, draw 5 the next
+    // gap after a click.
     const t2 = (((a + b) | 0) + d) | 0;
     const d2 = (d + 1) | 0;
     const a2 = b ^ (b >>> 9);
@@ -301,26 +449,34 @@ function sampleCore(
     const b3 = (c2 + (c2 << 3)) | 0;
     const c3 = (((c2 << 21) | (c2 >>> 11)) + t3) | 0;
     const t4 = (((a3 + b3) | 0) + d3) | 0;
+    const d4 = (d3 + 1) | 0;
+    const a4 = b3 ^ (b3 >>> 9);
+    const b4 = (c3 + (c3 << 3)) | 0;
+    const c4 = (((c3 << 21) | (c3 >>> 11)) + t4) | 0;
+    const t5 = (((a4 + b4) | 0) + d4) | 0;
     const gNoClick = gapOf(t3 >>> 0, logQ, invLogQ, tol);
-    const gClick = gapOf(t4 >>> 0, logQ, invLogQ, tol);
-    if ((t2 >>> 0) * yScale < ytab[k]) {
-      detections++;
-      // Bob's passive basis (top bit); his bit is Alice's with error E_k in the same
-      // basis, a fair coin otherwise (low 31 bits).
-      const bobBasis = t3 >>> 31;
-      const aliceBasis = (tKey - 1 - ((h >>> 1) & 0x7fff)) >>> 31;
-      const u31 = (t3 & 0x7fffffff) / 2147483648;
-      let bit: number;
-      if (bobBasis === aliceBasis) bit = (h & 1) ^ (u31 < etab[k] ? 1 : 0);
-      else bit = u31 < 0.5 ? 1 : 0;
-      tagPos[nTag] = pos;
-      tagDet[nTag++] = (bobBasis << 1) | bit;
-      pos += dead + 1;
-      liveFrom = pos;
-      d = (d3 + 1) | 0;
-      a = b3 ^ (b3 >>> 9);
-      b = (c3 + (c3 << 3)) | 0;
-      c = (((c3 << 21) | (c3 >>> 11)) + t4) | 0;
+    const gClick = gapOf(t5 >>> 0, logQ, invLogQ, tol);
+    if ((t2 >>> 0) * yScale < ytab[row]) {
+      const u3 = t3 >>> 0;
+      const r3 = row * 3;
+      const dd = (u3 >= ctab[r3] ? 1 : 0) + (u3 >= ctab[r3 + 1] ? 1 : 0) + (u3 >= ctab[r3 + 2] ? 1 : 0);
+      if (pos >= det[dd]) {
+        detections++;
+        tagPos[nTag] = pos;
+        tagDet[nTag++] = dd;
+        const live = pos + dead + 1;
+        det[dd] = live;
+        // A new click arms an afterpulse or replaces its detector's pending one (rare).
+        const u4 = t4 >>> 0;
+        if (u4 < apThreshold || det[4 + dd] !== Infinity) apDue = dueIn(armAfterpulse(det, dd, live, u4, apThreshold, apMeanPulses), p1);
+      } else {
+        dropped++;
+      }
+      pos += 1;
+      d = (d4 + 1) | 0;
+      a = b4 ^ (b4 >>> 9);
+      b = (c4 + (c4 << 3)) | 0;
+      c = (((c4 << 21) | (c4 >>> 11)) + t5) | 0;
       g = gClick;
     } else {
       pos += 1;
@@ -336,8 +492,9 @@ function sampleCore(
   state[2] = c;
   state[3] = d;
   io[0] = pos;
-  io[1] = candidates;
-  io[2] = detections;
-  io[3] = liveFrom;
-  return full ? -1 : nTag;
+  io[1] += candidates;
+  io[2] += detections;
+  io[5] += dropped;
+  io[6] = stop;
+  return nTag;
 }

@@ -2,7 +2,7 @@
  * Pass geometry from SGP4 (satellite.js): elevation and slant range of the satellite
  * seen from a station, and a search for the best pass in a window.
  */
-import { degreesToRadians, ecfToLookAngles, eciToEcf, gstime, propagate, twoline2satrec, type SatRec } from 'satellite.js';
+import { degreesToRadians, ecfToEci, ecfToLookAngles, eciToEcf, geodeticToEcf, gstime, propagate, twoline2satrec, type SatRec } from 'satellite.js';
 import type { Station } from './stations.ts';
 
 /**
@@ -22,7 +22,21 @@ export const EXAMPLE_SEARCH_START = new Date(Date.UTC(2026, 10, 22, 12, 0, 0));
 export interface LookSample {
   tS: number;
   elevationDeg: number;
+  /** Azimuth of the satellite from the station, degrees east of north. */
+  azimuthDeg: number;
   rangeKm: number;
+}
+
+/** A position (km) and velocity (km/s) in the TEME inertial frame of SGP4. */
+export interface InertialState {
+  positionKm: { x: number; y: number; z: number };
+  velocityKmS: { x: number; y: number; z: number };
+}
+
+/** The station in the TEME inertial frame at `date` (the Earth-fixed site rotated by sidereal time). */
+export function stationInertial(station: Station, date: Date): { x: number; y: number; z: number } {
+  const ecf = geodeticToEcf({ latitude: degreesToRadians(station.latitudeDeg), longitude: degreesToRadians(station.longitudeDeg), height: station.heightKm });
+  return ecfToEci(ecf, gstime(date));
 }
 
 export class Orbit {
@@ -33,7 +47,14 @@ export class Orbit {
     if (this.satrec.error) throw new Error(`TLE rejected by SGP4 (error ${this.satrec.error})`);
   }
 
-  look(station: Station, date: Date): { elevationDeg: number; rangeKm: number } {
+  /** Position and velocity of the satellite in the TEME inertial frame at `date`. */
+  state(date: Date): InertialState {
+    const pv = propagate(this.satrec, date);
+    if (!pv) throw new Error(`SGP4 failed at ${date.toISOString()}`);
+    return { positionKm: pv.position, velocityKmS: pv.velocity };
+  }
+
+  look(station: Station, date: Date): { elevationDeg: number; azimuthDeg: number; rangeKm: number } {
     const pv = propagate(this.satrec, date);
     if (!pv) throw new Error(`SGP4 failed at ${date.toISOString()}`);
     const ecf = eciToEcf(pv.position, gstime(date));
@@ -43,7 +64,7 @@ export class Orbit {
       height: station.heightKm,
     };
     const la = ecfToLookAngles(obs, ecf);
-    return { elevationDeg: (la.elevation * 180) / Math.PI, rangeKm: la.rangeSat };
+    return { elevationDeg: (la.elevation * 180) / Math.PI, azimuthDeg: (la.azimuth * 180) / Math.PI, rangeKm: la.rangeSat };
   }
 }
 

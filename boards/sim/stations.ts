@@ -20,17 +20,34 @@ export interface Station {
   latitudeDeg: number;
   longitudeDeg: number;
   heightKm: number;
+  /**
+   * Zenith optical depth of a clear night at the ~850 nm downlink (default: the channel's
+   * 0.12). Assumed class values: Rayleigh about 0.016 at sea level (Bucholtz, Appl. Opt.
+   * 34, 2765 (1995)), scaled by pressure at altitude, plus a clear-night aerosol depth at
+   * 870 nm: about 0.1 for the eastern Chinese cities (AERONET Beijing/Xianghe class on
+   * clear days), about 0.05 for Stellenbosch's dry, clean Western Cape sky and about 0.04
+   * for the 2 km Nanshan site. Replace with site measurements for a real campaign.
+   */
+  zenithOpticalDepth?: number;
+  /**
+   * Moonless zenith sky brightness at the wavelength relative to a dark site's (1 = dark
+   * observatory). Assumed: the light-pollution atlas (Falchi et al., Sci. Adv. 2,
+   * e1600377 (2016)) puts megacity skies 10-40x above natural in V; at 850 nm behind a
+   * narrow filter the excess is smaller (street lighting emits little near-infrared), so
+   * 4x for the big cities, 3x for the smaller ones, 2x for a university town.
+   */
+  skyBrightness?: number;
 }
 
 export const STATIONS: Record<string, Station> = {
-  beijing: { name: 'Beijing', latitudeDeg: 39.904, longitudeDeg: 116.407, heightKm: 0.05 },
-  jinan: { name: 'Jinan', latitudeDeg: 36.651, longitudeDeg: 117.12, heightKm: 0.05 },
-  hefei: { name: 'Hefei', latitudeDeg: 31.82, longitudeDeg: 117.227, heightKm: 0.03 },
+  beijing: { name: 'Beijing', latitudeDeg: 39.904, longitudeDeg: 116.407, heightKm: 0.05, zenithOpticalDepth: 0.12, skyBrightness: 4 },
+  jinan: { name: 'Jinan', latitudeDeg: 36.651, longitudeDeg: 117.12, heightKm: 0.05, zenithOpticalDepth: 0.12, skyBrightness: 3 },
+  hefei: { name: 'Hefei', latitudeDeg: 31.82, longitudeDeg: 117.227, heightKm: 0.03, zenithOpticalDepth: 0.12, skyBrightness: 3 },
   // Nanshan observatory (Xinjiang Astronomical Observatory), 70 km south-west of Urumqi, 2080 m up.
-  nanshan: { name: 'Nanshan', latitudeDeg: 43.47, longitudeDeg: 87.18, heightKm: 2.08 },
-  wuhan: { name: 'Wuhan', latitudeDeg: 30.59, longitudeDeg: 114.31, heightKm: 0.03 },
-  shanghai: { name: 'Shanghai', latitudeDeg: 31.23, longitudeDeg: 121.47, heightKm: 0.01 },
-  stellenbosch: { name: 'Stellenbosch', latitudeDeg: -33.932, longitudeDeg: 18.86, heightKm: 0.12 },
+  nanshan: { name: 'Nanshan', latitudeDeg: 43.47, longitudeDeg: 87.18, heightKm: 2.08, zenithOpticalDepth: 0.05, skyBrightness: 1 },
+  wuhan: { name: 'Wuhan', latitudeDeg: 30.59, longitudeDeg: 114.31, heightKm: 0.03, zenithOpticalDepth: 0.12, skyBrightness: 4 },
+  shanghai: { name: 'Shanghai', latitudeDeg: 31.23, longitudeDeg: 121.47, heightKm: 0.01, zenithOpticalDepth: 0.12, skyBrightness: 4 },
+  stellenbosch: { name: 'Stellenbosch', latitudeDeg: -33.932, longitudeDeg: 18.86, heightKm: 0.12, zenithOpticalDepth: 0.07, skyBrightness: 2 },
 };
 
 export function stationByName(name: string): Station {

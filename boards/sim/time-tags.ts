@@ -1,7 +1,9 @@
 /**
- * Time tags as the ground station's time-tagger reports them: source frame number,
- * pulse offset inside the frame, and which detector clicked (basis * 2 + bit).
- * pulseIndex = frameNumber * pulsesPerFrame + offsetInFrame.
+ * Time tags by pulse: source frame number, pulse offset inside the frame, and which
+ * detector clicked (basis * 2 + bit); pulseIndex = frameNumber * pulsesPerFrame +
+ * offsetInFrame. The sampler writes true pulse indices; what the ground's tagger really
+ * stamps are arrival times (time-tagger.ts), and these tags are what the ground's time
+ * sync (boards/ground/time-sync.ts) makes of them for Bob.
  */
 
 export interface TimeTags {

@@ -4,10 +4,16 @@
  * She answers Bob's detection reports with her basis and intensity for exactly those
  * pulses, cuts blocks, answers Cascade parity queries, checks verification, chooses
  * the privacy-amplification seed and files delivered keys in her pool.
+ *
+ * Authentication is by transcript (qkd/auth.ts, docs/qkd.md): Bob's messages are used
+ * provisionally and a block's key is filed only once both transcripts over it verified
+ * (Bob's tagged verify, her tagged blockResult, Bob's tagged confirm). Her settings are
+ * revealed (sift) only for detection reports a verified tag of Bob's covers: a forged
+ * report could otherwise ask for the bases of pulses not yet sent.
  */
 import type { ProtocolError } from '../../protocols/errors.ts';
 import type { AbortReason, QkdMessage } from '../../protocols/qkd-messages.ts';
-import { AuthenticatedChannel } from '../../qkd/auth.ts';
+import { AuthenticatedChannel, type Delivery } from '../../qkd/auth.ts';
 import { packBits } from '../../qkd/bits.ts';
 import {
   assessBlock,
@@ -40,11 +46,26 @@ export interface AliceOptions {
   clock?: () => number;
 }
 
+/**
+ * Checkpoints (Bob's tags over his reports) asked per block's worth of key bits: a pad
+ * each, but sifting flows in quarters and a failed tag loses at most a quarter block of
+ * reports besides the open block.
+ */
+export const CHECKPOINTS_PER_BLOCK = 4;
+
 interface AliceBlock {
   record: BlockRecord;
   keyBits: Uint8Array;
   oracle: CascadeOracle | null;
   qberTest: number;
+  /** The key, held back until Bob's tagged confirm (null before blockResult). */
+  pendingKey: Uint32Array | null;
+}
+
+/** A detection report sifted locally, its answer not yet sent (Bob's report not yet authenticated). */
+interface HeldBatch {
+  batch: SiftedBatch;
+  sift: Extract<QkdMessage, { type: 'sift' }>;
 }
 
 export class AliceDistiller {
@@ -55,6 +76,12 @@ export class AliceDistiller {
   private readonly rng: Rng;
   private readonly unused: SiftedBatch[] = [];
   private unusedKeyBits = 0;
+  private readonly held: HeldBatch[] = [];
+  private heldKeyBits = 0;
+  /** A checkpoint asked of Bob and not yet answered; cut what is there once it comes (end of pass). */
+  private checkpointPending = false;
+  private checkpointRound = 0;
+  private cutAll = false;
   private readonly active = new Map<number, AliceBlock>();
   private nextBlockId = 0;
 
@@ -64,7 +91,7 @@ export class AliceDistiller {
     this.rng = new Rng(opts.rngSeed, 0xa11ce);
     this.auth = new AuthenticatedChannel(opts.channel, { pool: opts.pool, sessionId: opts.sessionId, direction: 0 });
     this.auth.listen(
-      (m) => this.onMessage(m),
+      (m, d) => this.onMessage(m, d),
       (e) => this.onReject(e),
     );
   }
@@ -73,15 +100,31 @@ export class AliceDistiller {
     return this.opts.clock ? this.opts.clock() : null;
   }
 
+  /** Everything taken from Bob since his last good tag is suspect: open blocks and unanswered reports go. */
   private onReject(e: ProtocolError): void {
     this.rejected.push(e);
     for (const b of this.active.values()) {
       this.settle(b, 'aborted', 'AUTH_FAILED');
       this.auth.send({ type: 'abort', blockId: b.record.blockId, batch: false, reason: 'AUTH_FAILED' });
     }
+    // Reports never answered: Bob forgets them.
+    for (const h of this.held) this.auth.send({ type: 'abort', blockId: h.batch.batchId, batch: true, reason: 'AUTH_FAILED' });
+    this.held.length = 0;
+    this.heldKeyBits = 0;
+    this.checkpointPending = false;
   }
 
-  private onMessage(m: QkdMessage): void {
+  private onMessage(m: QkdMessage, d: Delivery): void {
+    // A verified tag vouches for every report before it: answer them, then cut if due.
+    if (d.verified) this.releaseHeld();
+    this.dispatch(m, d);
+    if (d.verified) {
+      this.checkpointPending = false;
+      if (this.unusedKeyBits >= this.opts.config.blockBits || (this.cutAll && this.unused.length > 0)) this.cutBlock();
+    }
+  }
+
+  private dispatch(m: QkdMessage, d: Delivery): void {
     switch (m.type) {
       case 'detections':
         return this.onDetections(m);
@@ -91,18 +134,28 @@ export class AliceDistiller {
       case 'ecRanges':
         return this.onParityQuery(m);
       case 'verify':
-        return this.onVerify(m);
+        return this.onVerify(m, d);
+      case 'confirm':
+        return this.onConfirm(m, d);
+      case 'checkpoint':
+        // Bob's answer to askCheckpoint: all it carries is its tag.
+        if (!d.verified) this.abortAll('PROTOCOL_ERROR');
+        return;
       case 'abort': {
+        if (m.batch) return this.dropBatch(m.blockId);
         const b = this.active.get(m.blockId);
-        if (m.batch) return;
         if (b) this.settle(b, 'aborted', m.reason);
         else this.handleLateAbort(m.blockId, m.reason);
         return;
       }
       default:
         // Messages only Bob receives: a confused or hostile peer. Abort what is open.
-        for (const b of this.active.values()) this.abort(b, 'PROTOCOL_ERROR');
+        this.abortAll('PROTOCOL_ERROR');
     }
+  }
+
+  private abortAll(reason: AbortReason): void {
+    for (const b of this.active.values()) this.abort(b, reason);
   }
 
   private onDetections(m: Extract<QkdMessage, { type: 'detections' }>): void {
@@ -143,15 +196,42 @@ export class AliceDistiller {
       testIntensity: testIntensity.slice(0, t),
       testBit: testBit.slice(0, t),
     };
-    this.auth.send({ type: 'sift', batchId: m.batchId, basis, intensity });
-    this.unused.push(batch);
-    this.unusedKeyBits += k;
-    if (this.unusedKeyBits >= this.opts.config.blockBits) this.cutBlock();
+    this.held.push({ batch, sift: { type: 'sift', batchId: m.batchId, basis, intensity } });
+    this.heldKeyBits += k;
+    if (this.heldKeyBits >= this.opts.config.blockBits / CHECKPOINTS_PER_BLOCK || this.unusedKeyBits + this.heldKeyBits >= this.opts.config.blockBits) this.askCheckpoint();
   }
 
-  /** End of the pass: whatever is left becomes a last (possibly too small) block. */
+  /** Ask Bob to tag his transcript: the reports it covers can then be answered and a block cut. */
+  private askCheckpoint(): void {
+    if (this.checkpointPending) return;
+    this.checkpointPending = true;
+    this.auth.send({ type: 'checkpoint', round: this.checkpointRound++ });
+  }
+
+  /** Answer the reports a verified tag covers; they join the batches a block is cut from. */
+  private releaseHeld(): void {
+    for (const h of this.held) {
+      this.auth.send(h.sift);
+      this.unused.push(h.batch);
+      this.unusedKeyBits += h.batch.keyBit.length;
+    }
+    this.held.length = 0;
+    this.heldKeyBits = 0;
+  }
+
+  /** Bob could not sift a batch (its answer arrived in a transcript that failed): leave it out of blocks. */
+  private dropBatch(batchId: number): void {
+    const i = this.unused.findIndex((b) => b.batchId === batchId);
+    if (i < 0) return;
+    this.unusedKeyBits -= this.unused[i].keyBit.length;
+    this.unused.splice(i, 1);
+  }
+
+  /** End of the pass: whatever is left becomes a last (possibly too small) block, once authenticated. */
   endOfPass(): void {
-    if (this.unused.length > 0) this.cutBlock();
+    this.cutAll = true;
+    if (this.held.length > 0) this.askCheckpoint();
+    else if (this.unused.length > 0) this.cutBlock();
   }
 
   private cutBlock(): void {
@@ -163,7 +243,7 @@ export class AliceDistiller {
     record.keyN = countByIntensity(joined.keyIntensity);
     record.testN = countByIntensity(joined.testIntensity);
     this.blocks.push(record);
-    const block: AliceBlock = { record, keyBits: joined.keyBit, oracle: null, qberTest: 0 };
+    const block: AliceBlock = { record, keyBits: joined.keyBit, oracle: null, qberTest: 0, pendingKey: null };
     this.active.set(blockId, block);
     this.auth.send({
       type: 'blockStart',
@@ -213,9 +293,11 @@ export class AliceDistiller {
     this.auth.send({ type: 'ecParities', blockId: m.blockId, pass: m.type === 'ecTop' ? m.pass : 255, parities });
   }
 
-  private onVerify(m: Extract<QkdMessage, { type: 'verify' }>): void {
+  private onVerify(m: Extract<QkdMessage, { type: 'verify' }>, d: Delivery): void {
     const b = this.active.get(m.blockId);
-    if (!b || !b.oracle) return;
+    if (!b || !b.oracle || b.pendingKey) return;
+    // Bob's tag here covers all he sent for the block; without it nothing is decided.
+    if (!d.verified) return this.abort(b, 'AUTH_FAILED');
     const cfg = this.opts.config;
     const r = b.record;
     if (m.leakedBits !== b.oracle.leakedBits) return this.abort(b, 'PROTOCOL_ERROR');
@@ -226,16 +308,26 @@ export class AliceDistiller {
     r.lengthBits = a.rate.length;
     if (a.reason !== 'NONE') return this.finishWith(b, a.reason);
     const paSeed = this.rng.u53();
-    const key = packBits(privacyAmplify(b.keyBits, r.lengthBits, paSeed));
-    r.key = key;
+    b.pendingKey = packBits(privacyAmplify(b.keyBits, r.lengthBits, paSeed));
+    // Tagged: Bob files the key only if our transcript over the block verifies.
+    this.auth.send({ type: 'blockResult', blockId: r.blockId, reason: 'NONE', keyId: r.blockId, lengthBits: r.lengthBits, paSeed }, { tag: true });
+  }
+
+  /** Bob verified our transcript and filed the key (his tag vouches for it): file ours. */
+  private onConfirm(m: Extract<QkdMessage, { type: 'confirm' }>, d: Delivery): void {
+    const b = this.active.get(m.blockId);
+    if (!b || !b.pendingKey) return;
+    if (!d.verified) return this.abort(b, 'AUTH_FAILED');
+    const r = b.record;
+    r.key = b.pendingKey;
     r.keyId = keyIdOf(this.opts.sessionId, r.blockId);
-    this.opts.pool.add(r.keyId, key, r.lengthBits, `${this.opts.sessionId}/block:${r.blockId}`);
-    this.auth.send({ type: 'blockResult', blockId: r.blockId, reason: 'NONE', keyId: r.blockId, lengthBits: r.lengthBits, paSeed });
+    this.opts.pool.add(r.keyId, r.key, r.lengthBits, `${this.opts.sessionId}/block:${r.blockId}`);
     this.settle(b, 'delivered', 'NONE');
   }
 
+  /** A verdict other than NONE, tagged too, so a block attacked anywhere ends as AUTH_FAILED at Bob. */
   private finishWith(b: AliceBlock, reason: AbortReason): void {
-    this.auth.send({ type: 'blockResult', blockId: b.record.blockId, reason, keyId: 0, lengthBits: 0, paSeed: 0 });
+    this.auth.send({ type: 'blockResult', blockId: b.record.blockId, reason, keyId: 0, lengthBits: 0, paSeed: 0 }, { tag: true });
     this.settle(b, 'aborted', reason);
   }
 
@@ -248,23 +340,17 @@ export class AliceDistiller {
     b.record.status = status;
     b.record.reason = reason;
     b.record.settledAtS = this.now();
-    if (status === 'aborted' && b.record.keyId) {
-      this.opts.pool.remove(b.record.keyId);
-      b.record.keyId = null;
-      b.record.key = null;
-    }
+    // Nothing to take back: a key reaches the pool only with the delivery itself (onConfirm).
     this.active.delete(b.record.blockId);
   }
 
-  /** An abort for a block already delivered (Bob could not file it): take it back. */
-  handleLateAbort(blockId: number, reason: AbortReason): void {
+  /**
+   * An abort for a block already settled. Aborted, and Bob found our transcript over it
+   * forged: authentication is the cause. Delivered: ignored, a filed key is never taken
+   * back on an (untagged) abort; Bob filed it before his tagged confirm.
+   */
+  private handleLateAbort(blockId: number, reason: AbortReason): void {
     const r = this.blocks.find((x) => x.blockId === blockId);
-    if (r && r.status === 'delivered' && r.keyId) {
-      this.opts.pool.remove(r.keyId);
-      r.status = 'aborted';
-      r.reason = reason;
-      r.keyId = null;
-      r.key = null;
-    }
+    if (r && r.status === 'aborted' && reason === 'AUTH_FAILED') r.reason = reason;
   }
 }

@@ -13,10 +13,20 @@ import { KeyPool } from '../../qkd/pool.ts';
 import { Rng } from '../../qkd/random.ts';
 import type { BlockRecord } from '../../qkd/records.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
-import { DEFAULT_CHANNEL, DEFAULT_JITTER, channelTransmittance, lossDb, type ChannelConfig, type JitterUrad } from '../../boards/sim/channel.ts';
+import { backgroundProfile } from '../../boards/sim/background.ts';
+import { DEFAULT_JITTER, channelForStation, channelTransmittance, lossDb, meanPointingTransmittance, type ChannelConfig, type JitterUrad } from '../../boards/sim/channel.ts';
 import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
-import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit, bestPass, sampleGeometry } from '../../boards/sim/orbit.ts';
+import { EXAMPLE_TLE } from '../../boards/sim/orbit.ts';
+import type { PassSelection } from '../../boards/sim/pass-list.ts';
+import { passGeometry } from './geometry.ts';
 import { stationByName, type Station } from '../../boards/sim/stations.ts';
+import { MONITOR_ERROR_SPREAD_REL, calibratedEmittedMu, spreadError } from '../../boards/sim/source-intensity.ts';
+import { DEFAULT_POLARISATION, polarisationErrorProfile, type PolarisationConfig } from '../../boards/sim/polarisation-frame.ts';
+import { continuousSchedule } from '../../boards/sim/pulse-schedule.ts';
+import type { TimeTaggerConfig } from '../../boards/sim/time-tagger.ts';
+import type { TimeSyncConfig, TimeSyncStats } from '../../boards/ground/time-sync.ts';
+import { TimePath } from './time-path.ts';
+import { PointAheadProfile } from './pointing.ts';
 import type { Compensation, PassSummaryBase } from './types.ts';
 
 export interface ClassicalLink {
@@ -32,13 +42,14 @@ export interface PassOptions {
   /** Length of the QKD window centred on culmination (clipped to the pass above minElevationDeg). */
   durationS?: number;
   tle?: [string, string];
-  searchStart?: Date;
+  /** Which pass of which window (pass-list.ts selectPass); default the best night pass of 3 days from the example TLE's epoch. */
+  pass?: PassSelection;
   minElevationDeg?: number;
   source?: Partial<SourceConfig>;
   channel?: Partial<ChannelConfig>;
   detector?: Partial<DetectorConfig>;
   distill?: Partial<DistillConfig>;
-  /** Pointing jitter hook (urad, function of pass time). */
+  /** Pointing jitter hook (1-sigma per axis, urad, function of pass time): the mean loss under it is scored. */
   jitterUrad?: JitterUrad;
   /** Classical channel hook; default an in-memory pair. */
   link?: ClassicalLink;
@@ -52,6 +63,13 @@ export interface PassOptions {
   progress?: (message: string) => void;
   /** Compensations switched off (what-if studies); default none. */
   disable?: readonly Compensation[];
+  /** The intensities the source really emits; default the nominal off by the monitor error its calibration left (drawn per source from the seed). */
+  emittedMu?: Triple;
+  /** The ground's time tagger (clock offset and drift, detector jitter, sync pulses): DEFAULT_TIME_TAGGER's fields. */
+  timeTagger?: Partial<TimeTaggerConfig>;
+  /** The ground's time sync (coincidence window, fit length). */
+  timeSync?: TimeSyncConfig;
+  polarisation?: Partial<PolarisationConfig>;
 }
 
 export interface PassSummary extends PassSummaryBase {
@@ -84,6 +102,8 @@ export interface PassResult {
   pools: { alice: KeyPool; bob: KeyPool };
   /** Loss over the pass at 1 s steps. */
   lossProfile: { tS: number; elevationDeg: number; rangeKm: number; lossDb: number }[];
+  /** The ground's time sync: acquisition and what became of the detections. */
+  timeSync: TimeSyncStats;
 }
 
 /** The pre-shared key both ends hold before their first session (seeded, for the model). */
@@ -100,7 +120,7 @@ export function runPass(options: PassOptions): PassResult {
   const progress = options.progress ?? (() => {});
   const station = typeof options.station === 'string' ? stationByName(options.station) : options.station;
   const source: SourceConfig = { ...DEFAULT_SOURCE, ...options.source };
-  const chan: ChannelConfig = { ...DEFAULT_CHANNEL, ...options.channel };
+  const chan: ChannelConfig = channelForStation(station, options.channel);
   const det: DetectorConfig = { ...DEFAULT_DETECTOR, ...options.detector };
   const cfg: DistillConfig = { ...DEFAULT_DISTILL_CONFIG, mu: source.mu, p: source.p, pKeyBasis: source.pKeyBasis, ...options.distill };
   const jitter = options.jitterUrad ?? DEFAULT_JITTER;
@@ -109,17 +129,14 @@ export function runPass(options: PassOptions): PassResult {
   const sliceS = options.sliceS ?? 0.01;
   const seed = options.seed;
 
-  // Geometry: the best night pass, a window centred on culmination, clipped to minEl.
-  const orbit = new Orbit(options.tle ?? EXAMPLE_TLE);
-  const pass = bestPass(orbit, station, options.searchStart ?? EXAMPLE_SEARCH_START, 72, minEl);
-  const wantS = options.durationS ?? 300;
-  let start = new Date(pass.tca.getTime() - (wantS / 2) * 1000);
-  if (start < pass.rise) start = pass.rise;
-  let end = new Date(start.getTime() + wantS * 1000);
-  if (end > pass.set) end = pass.set;
-  const durationS = Math.max(0, Math.floor((end.getTime() - start.getTime()) / 1000));
-  const geo = sampleGeometry(orbit, station, start, durationS, 1);
-  progress(`${station.name}: pass ${start.toISOString()} .. ${end.toISOString()}, max elevation ${pass.maxElevationDeg.toFixed(1)} deg`);
+  // Geometry: the chosen pass (default the best night pass), a window centred on culmination, clipped to minEl.
+  const window = passGeometry(station, { durationS: options.durationS ?? 300, minElevationDeg: minEl, tle: options.tle, pass: options.pass });
+  const { start, end, durationS, samples: geo } = window;
+  // The ideal payload's downlink against the true one: off by the point-ahead unless it applies it.
+  const pointAhead = new PointAheadProfile(options.tle ?? EXAMPLE_TLE, station, start, durationS);
+  const pointAheadApplied = !options.disable?.includes('point-ahead');
+  const sky = backgroundProfile(station, start, geo);
+  progress(`${station.name}: pass ${start.toISOString()} .. ${end.toISOString()}, max elevation ${window.maxElevationDeg.toFixed(1)} deg`);
 
   // Parties and the classical channel between them.
   const sessionId = `${station.name.toLowerCase()}-${seed}`;
@@ -141,6 +158,21 @@ export function runPass(options: PassOptions): PassResult {
   const alice = new AliceDistiller({ config: cfg, sourceSeed: seed, channel: link.alice, pool: pools.alice, sessionId, rngSeed: seed ^ 0x5a5a, clock });
   const ground = new GroundStation(station.name, { config: cfg, channel: link.bob, pool: pools.bob, sessionId, rngSeed: seed ^ 0x3c3c, clock });
   const sampler = new DetectionSampler(source, det, seed, seed ^ 0x7777);
+  const emittedMu = options.emittedMu ?? calibratedEmittedMu(source.mu, spreadError(new Rng(seed, 0x1e7).next(), MONITOR_ERROR_SPREAD_REL));
+  // Detections reach Bob through the ground's time tagger and time sync; the polarisation
+  // frame rotates with the geometry (compensated unless disabled).
+  const disabled = new Set(options.disable ?? []);
+  const timePath = new TimePath({
+    schedule: continuousSchedule(source.rateHz),
+    rangeKmAtS: (tS) => geo[Math.max(0, Math.min(geo.length - 1, tS))].rangeKm,
+    originPs: 0,
+    pulsesPerFrame: source.pulsesPerFrame,
+    seed: seed ^ 0x7146,
+    tagger: options.timeTagger,
+    sync: options.timeSync,
+    trackingOff: disabled.has('time-sync'),
+  });
+  const polarisationErrorProb = polarisationErrorProfile(options.tle ?? EXAMPLE_TLE, station, start, durationS, !disabled.has('polarisation-compensation'), { ...DEFAULT_POLARISATION, ...options.polarisation });
 
   // The pass: slices of constant transmittance, batches reported as they complete.
   const pulsesPerSlice = Math.round(source.rateHz * sliceS);
@@ -156,17 +188,21 @@ export function runPass(options: PassOptions): PassResult {
     const f = tMid - i;
     const rangeKm = geo[i].rangeKm + f * (geo[i + 1].rangeKm - geo[i].rangeKm);
     const elevationDeg = geo[i].elevationDeg + f * (geo[i + 1].elevationDeg - geo[i].elevationDeg);
-    const eta = channelTransmittance(chan, rangeKm, elevationDeg, jitter(tMid));
+    const eta = channelTransmittance(chan, rangeKm, elevationDeg, 0) * meanPointingTransmittance(chan, jitter(tMid), pointAhead.biasUrad(tMid, pointAheadApplied));
     const l = lossDb(eta * det.efficiency);
     if (l < lossMin) lossMin = l;
     if (l > lossMax) lossMax = l;
     if (s % Math.round(1 / sliceS) === 0) lossProfile.push({ tS: Math.round(tMid), elevationDeg, rangeKm, lossDb: l });
     // What else the slice's detections depend on (background, polarisation frame).
     const conditions: SliceConditions = {};
+    conditions.backgroundCountsPerS = sky(tMid);
+    conditions.polarisationErrorProb = polarisationErrorProb(tMid);
+    conditions.emittedMu = emittedMu;
     sampler.sample(p0, p0 + pulsesPerSlice, eta, conditions);
+    timePath.emitted(p0, p0 + pulsesPerSlice);
     if ((s + 1) % slicesPerBatch === 0 || s === slices - 1) {
       simT = (s + 1) * sliceS;
-      ground.receiveTimeTags(sampler.tags.take());
+      ground.receiveTimeTags(timePath.take(sampler.tags));
       link.pump();
       if ((s + 1) % (slicesPerBatch * 30) === 0) {
         const delivered = alice.blocks.filter((b) => b.status === 'delivered').reduce((a, b) => a + b.lengthBits, 0);
@@ -196,7 +232,7 @@ export function runPass(options: PassOptions): PassResult {
     classicalFrames: mem ? mem.frames[0] + mem.frames[1] : 0,
     wall0,
   });
-  return { summary, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, pools, lossProfile };
+  return { summary, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, pools, lossProfile, timeSync: timePath.stats };
 }
 
 function summarise(x: {

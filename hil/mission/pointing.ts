@@ -1,5 +1,74 @@
 import { pointingTransmittance, type ChannelConfig } from '../../boards/sim/channel.ts';
+import { downlinkDirections } from '../../boards/sim/downlink-direction.ts';
+import { Orbit, stationInertial } from '../../boards/sim/orbit.ts';
+import type { Station } from '../../boards/sim/stations.ts';
+import { PlanPointAhead, cameraAxes, inCameraUrad } from '../../firmware/point-ahead.ts';
 import type { AttitudeMrad } from './board-environment.ts';
+import { tableStep } from './geometry.ts';
+
+/** A small angle in the camera axes (firmware/point-ahead.ts), urad. */
+export interface AngleUrad {
+  x: number;
+  y: number;
+}
+
+/**
+ * The point-ahead over a pass, tabulated every second from the window start and
+ * interpolated: the TRUE one (light-time geometry, boards/sim/downlink-direction.ts: the
+ * downlink direction that meets the station minus the direction the beacon arrives
+ * from) and the payload's own first-order estimate from the same TLE and station
+ * (firmware/point-ahead.ts), both in the camera axes.
+ */
+export class PointAheadProfile {
+  private readonly truth: AngleUrad[] = [];
+  private readonly payload: AngleUrad[] = [];
+
+  constructor(tle: [string, string], station: Station, start: Date, durationS: number) {
+    const orbit = new Orbit(tle);
+    const plan = new PlanPointAhead({ latDeg: station.latitudeDeg, lonDeg: station.longitudeDeg, altM: station.heightKm * 1000, tleLine1: tle[0], tleLine2: tle[1] });
+    for (let t = 0; t <= durationS + 1; t++) {
+      const date = new Date(start.getTime() + t * 1000);
+      const sat = orbit.state(date);
+      const g = stationInertial(station, date);
+      const s = sat.positionKm;
+      const axes = cameraAxes({ x: g.x - s.x, y: g.y - s.y, z: g.z - s.z }, sat.velocityKmS);
+      const d = downlinkDirections(sat, g);
+      const to = inCameraUrad(axes, d.downlinkTo);
+      const from = inCameraUrad(axes, d.beaconFrom);
+      this.truth.push({ x: to.xUrad - from.xUrad, y: to.yUrad - from.yUrad });
+      const p = plan.atDate(date) ?? { xUrad: 0, yUrad: 0 };
+      this.payload.push({ x: p.xUrad, y: p.yUrad });
+    }
+  }
+
+  /** The true point-ahead `tS` seconds after the window start (clamped to the table). */
+  trueUrad(tS: number): AngleUrad {
+    return lerp(this.truth, tS);
+  }
+
+  /** The payload's estimate at `tS`. */
+  payloadUrad(tS: number): AngleUrad {
+    return lerp(this.payload, tS);
+  }
+
+  /**
+   * How far an otherwise ideal payload's downlink is off the true direction at `tS`,
+   * urad: the estimate's error when it applies the point-ahead, else the whole of it.
+   */
+  biasUrad(tS: number, applied: boolean): number {
+    const t = this.trueUrad(tS);
+    if (!applied) return Math.hypot(t.x, t.y);
+    const p = this.payloadUrad(tS);
+    return Math.hypot(t.x - p.x, t.y - p.y);
+  }
+}
+
+function lerp(table: readonly AngleUrad[], tS: number): AngleUrad {
+  const { i, j, f } = tableStep(table.length, tS);
+  const a = table[i];
+  const b = table[j];
+  return { x: a.x + f * (b.x - a.x), y: a.y + f * (b.y - a.y) };
+}
 
 /** The body line of sight at one sample: the ACS's commanded target and the isolated error about it, urad. */
 export interface BodyPointingUrad {
@@ -33,9 +102,11 @@ export class IsolatedBody {
 }
 
 /**
- * The true line-of-sight residual (beacon − mirror) sampled at the fine-loop period
- * while the source emits: per slice, the mean pointing transmittance of its samples
- * (the channel's jitter term); over the pass, the RMS residual.
+ * The true line-of-sight residual (beacon + true point-ahead − mirror: the downlink
+ * shares the mirror) sampled at the fine-loop period while the source emits: per slice,
+ * the mean of its samples' pointing transmittances (the one Gaussian beam's offset
+ * factor, boards/sim/channel.ts; a true average over the samples); over the pass, the
+ * RMS residual.
  */
 export class PointingResidual {
   private sliceSq = 0;

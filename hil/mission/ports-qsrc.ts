@@ -1,4 +1,7 @@
+import type { Environment } from '../../boards/emulator/index.ts';
+import { qsrcEmittedMu } from '../../boards/emulator/models.ts';
 import type { SourceFrameReport, SourcePattern, SourcePort } from '../../firmware/hal.ts';
+import type { Triple } from '../../qkd/keyrate.ts';
 import { BoundPort } from './ports-base.ts';
 
 /** Photon energy at 850 nm (J): the monitor photodiode reading is optical power. */
@@ -109,6 +112,17 @@ export class QsrcPort extends BoundPort implements SourcePort {
     return meanMu / perSignal;
   }
 
+  /**
+   * The intensities emitted as far as the monitor tells: the levels written, scaled by
+   * the monitor's signal reading over the written signal level (the monitor's own
+   * error included: all a bench knows of a source it cannot look inside).
+   */
+  emittedMuFromMonitor(): Triple {
+    const l = this.levels;
+    const scale = l.signalMu > 0 ? this.monitorSignalMu() / l.signalMu : 0;
+    return [l.signalMu * scale, l.decoyMu * scale, l.vacuumMu * scale];
+  }
+
   rngHealthFailures(): number {
     return this.rngFailures;
   }
@@ -201,4 +215,15 @@ export class QsrcPort extends BoundPort implements SourcePort {
     for (const f of this.emitted) n += f.startMs === Infinity ? 0 : pulsesBy(f, now);
     return n;
   }
+}
+
+/**
+ * What the world takes as the source's emitted intensities: an in-process emulator on
+ * the world's own clock is looked into (its true output, qsrcEmittedMu); a board over a
+ * line (emulator process, lockstep host, real board) only through its monitor, so every
+ * line kind gives the same pass.
+ */
+export function sourceOutput(port: QsrcPort, emulator: { readonly env: Environment; readRegister(name: string): number } | undefined): () => Triple {
+  if (emulator) return () => qsrcEmittedMu(emulator) ?? port.emittedMuFromMonitor();
+  return () => port.emittedMuFromMonitor();
 }

@@ -1,10 +1,14 @@
-import { DEFAULT_CHANNEL, type ChannelConfig } from '../../boards/sim/channel.ts';
+import { backgroundProfile } from '../../boards/sim/background.ts';
+import { polarisationErrorProfile } from '../../boards/sim/polarisation-frame.ts';
+import { channelForStation, type ChannelConfig } from '../../boards/sim/channel.ts';
 import { DEFAULT_DETECTOR, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
 import { SimClock } from '../../boards/clock.ts';
 import type { BoardName } from '../../boards/definitions.ts';
+import type { BoardEmulator } from '../../boards/emulator/index.ts';
 import { stationByName } from '../../boards/sim/stations.ts';
 import { AliceDistiller } from '../../firmware/qkd/alice.ts';
 import type { Payload } from '../../firmware/payload.ts';
+import { intensityUncertaintyRel } from '../../firmware/source.ts';
 import type { Params } from '../../firmware/params.ts';
 import { housekeepingDef } from '../../protocols/dictionary/index.ts';
 import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../qkd/config.ts';
@@ -17,12 +21,13 @@ import { DEFAULT_LINK_ERRORS, DEFAULT_T1_MS, dropoutWindow, LinkSession } from '
 import { driveScript, driveScriptHeld, passPlanArgs, passScript, type HeldScriptClock, type ScriptStep } from './pass-script.ts';
 import { preSharedKey } from './physics-pass.ts';
 import type { LctPort } from './ports-lct.ts';
-import type { QsrcPort } from './ports-qsrc.ts';
+import { sourceOutput, type QsrcPort } from './ports-qsrc.ts';
 import { createPayloadRig, DEFAULT_LOOP_RATE_HZ, heldTime, hostPayload, missionParams, seedOf, type PayloadRigOptions, type RigTm } from './rig.ts';
 import { summarise } from './summary.ts';
 import { passTimeline } from './timeline.ts';
 import type { LinkErrorInjection, MissionPassOptions, MissionPassResult, MissionProgress, MissionSummary } from './types.ts';
 import { MissionWorld, SLICE_MS } from './world.ts';
+import { PointAheadProfile } from './pointing.ts';
 
 /** Where the ground beacon really is relative to the ACS's nominal station pointing (its knowledge error). */
 const DEFAULT_BEACON_BIAS_URAD = { x: 700, y: -450 };
@@ -30,6 +35,8 @@ const DEFAULT_BEACON_BIAS_URAD = { x: 700, y: -450 };
 const DEFAULT_ISOLATION_TAU_S = 0.3;
 /** The beacon's link budget is this much better than the quantum channel's (a watt-class laser, wider beam). */
 const DEFAULT_BEACON_MARGIN_DB = 10;
+/** Power-on to the pass start, s (MissionPassOptions.leadS): the mission clock's time of the pass start. */
+export const DEFAULT_LEAD_S = 20;
 /** Progress is reported this often, mission-clock ms. */
 const PROGRESS_MS = 10_000;
 
@@ -81,14 +88,16 @@ function planPass(options: MissionPassOptions): PassPlan {
   const station = stationByName(stationName);
   const seed = options.seed ?? 1;
   const loopRateHz = options.loopRateHz ?? DEFAULT_LOOP_RATE_HZ;
-  const params = missionParams(loopRateHz, options.params);
+  // `disable: ['point-ahead']` flashes POINT_AHEAD_ENABLE 0 (explicit params still win).
+  const overrides = { ...(options.disable?.includes('point-ahead') ? { POINT_AHEAD_ENABLE: 0 } : {}), ...options.params };
+  const params = missionParams(loopRateHz, overrides);
   const minElevationDeg = Math.max(options.minElevationDeg ?? 15, params.MIN_ELEVATION_DEG);
-  const geo = passGeometry(station, { durationS: options.durationS ?? 300, minElevationDeg, tle: options.tle });
-  const timeline = passTimeline(geo, options.leadS ?? 20, options.drainS ?? 60);
+  const geo = passGeometry(station, { durationS: options.durationS ?? 300, minElevationDeg, tle: options.tle, pass: options.pass });
+  const timeline = passTimeline(geo, options.leadS ?? DEFAULT_LEAD_S, options.drainS ?? 60);
   const hk: PassHk = { qkd: () => ({}), link: () => ({}) };
   const rig: PayloadRigOptions = {
     seed,
-    params: options.params,
+    params: overrides,
     loopRateHz,
     configGeneration: options.configGeneration ?? 1,
     epochOffsetS: timeline.epochOffsetS,
@@ -128,17 +137,17 @@ interface AssembledPass {
  *  - the script (pass-script.ts): power-on, boot, pass plan upload, end of pass, settle.
  * The same parts for every bench; only how the script's time is run differs.
  */
-function assemblePass(plan: PassPlan, options: MissionPassOptions, rig: PassRig, env: BoardEnvironment): AssembledPass {
+function assemblePass(plan: PassPlan, options: MissionPassOptions, rig: PassRig, env: BoardEnvironment, qsrcEmulator?: BoardEmulator): AssembledPass {
   const { stationName, station, seed, params, geo, timeline, minElevationDeg, hk } = plan;
   const progress = options.onProgress ?? (() => {});
   const { passStartMs } = timeline;
-  const channel: ChannelConfig = { ...DEFAULT_CHANNEL, ...options.channel };
+  const channel: ChannelConfig = channelForStation(station, options.channel);
   const detector: DetectorConfig = { ...DEFAULT_DETECTOR, ...options.detector };
   const linkErrors: LinkErrorInjection = { ...DEFAULT_LINK_ERRORS, ...options.linkErrors };
   const { clock, boards, payload } = rig;
   const { qsrc, lct } = rig.ports;
   const source = sourceOf(params);
-  const distill: DistillConfig = { ...DEFAULT_DISTILL_CONFIG, mu: source.mu, p: source.p, pKeyBasis: source.pKeyBasis, ...options.distill };
+  const distill: DistillConfig = { ...DEFAULT_DISTILL_CONFIG, mu: source.mu, p: source.p, pKeyBasis: source.pKeyBasis, muRelUncertainty: intensityUncertaintyRel(params), ...options.distill };
   const sourceSeed = seedOf(seed, 1);
   const pools = options.pools ?? freshPools(stationName, seed, options.preSharedKeyBits ?? 1 << 17);
   const sessionId = options.sessionId ?? `${stationName}-${seed}`;
@@ -159,6 +168,7 @@ function assemblePass(plan: PassPlan, options: MissionPassOptions, rig: PassRig,
   payload.onTm((p) => session.onPayloadTm(p, clock.now()));
 
   // ---- the world, the ground station in it ----
+  const pointAhead = new PointAheadProfile(geo.tle, station, geo.start, geo.durationS);
   const world = new MissionWorld({
     env,
     timeline,
@@ -177,6 +187,11 @@ function assemblePass(plan: PassPlan, options: MissionPassOptions, rig: PassRig,
     linkDropout: dropoutWindow(linkErrors),
     emitting: () => payload.status.emitting,
     emitted: qsrc.emitted,
+    emittedMu: sourceOutput(qsrc, qsrcEmulator),
+    truePointAheadUrad: (tS) => pointAhead.trueUrad(tS),
+    backgroundCountsPerS: backgroundProfile(station, geo.start, geo.samples),
+    polarisationErrorProb: polarisationErrorProfile(geo.tle, station, geo.start, geo.durationS, !options.disable?.includes('polarisation-compensation')),
+    timeTrackingOff: options.disable?.includes('time-sync'),
   });
   const { ground } = world;
 
@@ -233,6 +248,7 @@ function assemblePass(plan: PassPlan, options: MissionPassOptions, rig: PassRig,
       boardLinks: Object.fromEntries(Object.entries(boards).map(([n, b]) => [n, { requests: b.client.stats.requests, coalesced: b.client.stats.coalesced, timeouts: b.client.stats.timeouts, telemetryFrames: b.client.stats.telemetryFrames, telemetryLost: b.client.stats.telemetryLost }])),
       simS: endMs / 1000,
       wall0: plan.wall0,
+      authKeyConsumedBits: alice.auth.stats.keyConsumedBits,
     });
     return { summary, tm: rig.tm.map(({ tMs, bytes }) => ({ tMs, bytes })), pools, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, diagnostics: payload.diagnostics() };
   };
@@ -247,7 +263,7 @@ function assemblePass(plan: PassPlan, options: MissionPassOptions, rig: PassRig,
 export function runMissionPass(options: MissionPassOptions = {}): MissionPassResult {
   const plan = planPass(options);
   const rig = createPayloadRig({ ...plan.rig, baud: options.baud });
-  const pass = assemblePass(plan, options, rig, inProcessEnvironment(rig.boards));
+  const pass = assemblePass(plan, options, rig, inProcessEnvironment(rig.boards), rig.boards.qsrc.emu);
   return pass.result(driveScript(rig.clock, pass.script));
 }
 
@@ -275,7 +291,8 @@ export async function runMissionPassOnBench(bench: Bench, options: MissionPassOp
   else await time.advanceMs(gridMs - clock.now());
   const hosted = hostPayload(bench, plan.rig);
   const rig = { ...hosted, clock };
-  const pass = assemblePass(plan, options, rig, benchEnvironment(bench));
+  // The world looks into the source only when it is an emulator on its own clock.
+  const pass = assemblePass(plan, options, rig, benchEnvironment(bench), shared ? bench.board('qsrc').emulator : undefined);
   if (shared) return pass.result(driveScript(clock, pass.script));
   const held: HeldScriptClock = { now: () => clock.now(), runUntil: (tMs) => time.advanceMs(tMs - clock.now()), runUntilTrue: time.runUntilTrue };
   return pass.result(await driveScriptHeld(held, pass.script));

@@ -27,6 +27,7 @@ export interface SummaryInput {
   sampledPulses: number;
   link: MissionSummary['link'];
   boardLinks: MissionSummary['boardLinks'];
+  authKeyConsumedBits: number;
   simS: number;
   wall0: number;
 }
@@ -113,6 +114,7 @@ export function summarise(x: SummaryInput): MissionSummary {
     blocks: { delivered: x.bob.filter((b) => b.status === 'delivered').length, aborted: x.bob.filter((b) => b.status === 'aborted').length, pending: x.bob.filter((b) => b.status === 'in-progress').length, abortReasons },
     link: x.link,
     boardLinks: x.boardLinks,
+    authKeyConsumedBits: x.authKeyConsumedBits,
     simS: x.simS,
     wallS: (performance.now() - x.wall0) / 1000,
   };

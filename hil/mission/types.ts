@@ -1,6 +1,7 @@
 import type { BoardName } from '../../boards/definitions.ts';
 import type { ChannelConfig } from '../../boards/sim/channel.ts';
 import type { DetectorConfig } from '../../boards/sim/detection.ts';
+import type { PassSelection } from '../../boards/sim/pass-list.ts';
 import type { DistillConfig } from '../../qkd/config.ts';
 import type { KeyPool } from '../../qkd/pool.ts';
 import type { BlockRecord } from '../../qkd/records.ts';
@@ -69,6 +70,8 @@ export interface MissionPassOptions {
   sessionId?: string;
   onProgress?: (p: MissionProgress) => void;
   tle?: [string, string];
+  /** Which pass of which window (boards/sim/pass-list.ts selectPass); default the best night pass of 3 days from the example TLE's epoch. */
+  pass?: PassSelection;
   /** Parameter overrides of the flashed configuration, by dictionary name. */
   params?: Record<string, number>;
   configGeneration?: number;
@@ -165,6 +168,8 @@ export interface MissionSummary extends PassSummaryBase {
   };
   boardLinks: Record<string, { requests: number; coalesced: number; timeouts: number; telemetryFrames: number; telemetryLost: number }>;
   simS: number;
+  /** Key bits the payload's authentication took from its pool (hash key and tag pads). */
+  authKeyConsumedBits: number;
 }
 
 export interface MissionPassResult {

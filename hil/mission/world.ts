@@ -3,10 +3,14 @@ import type { BobOptions } from '../../boards/ground/bob.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
 import { channelTransmittance, lossDb, type ChannelConfig } from '../../boards/sim/channel.ts';
 import { DetectionSampler, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
+import type { Triple } from '../../qkd/keyrate.ts';
 import type { BoardEnvironment } from './board-environment.ts';
 import { EmittedPulses } from './emitted-pulses.ts';
+import { gatedSchedule } from '../../boards/sim/pulse-schedule.ts';
+import type { TimeTaggerConfig } from '../../boards/sim/time-tagger.ts';
+import { TimePath } from './time-path.ts';
 import type { PassGeometry } from './geometry.ts';
-import { IsolatedBody, PointingResidual } from './pointing.ts';
+import { IsolatedBody, PointingResidual, type AngleUrad } from './pointing.ts';
 import type { EmittedFrame } from './ports-qsrc.ts';
 import { inWindow, type PassTimeline, type TimeWindow } from './timeline.ts';
 import type { LockLossInjection } from './types.ts';
@@ -64,8 +68,20 @@ export interface MissionWorldOptions {
   linkDropout?: TimeWindow | null;
   /** Whether the source emits now (the residual counts only then). */
   emitting: () => boolean;
+  /** The true point-ahead at pass time tS (PointAheadProfile.trueUrad): the downlink is scored against beacon + it. Default none. */
+  truePointAheadUrad?: (tS: number) => AngleUrad;
+  /** Sky background at pass time tS, counts/s (boards/sim/background.ts). Default: the detector config's. */
+  backgroundCountsPerS?: (tS: number) => number;
   /** The source gate's frames (qsrc.emitted). */
   emitted: readonly EmittedFrame[];
+  /** Polarisation-frame error at pass time tS (PolarisationTrack.errorProb, compensated or not). Default none. */
+  polarisationErrorProb?: (tS: number) => number;
+  /** The ground's time tagger (clock offset and drift, jitter, sync pulses); default DEFAULT_TIME_TAGGER. */
+  timeTagger?: Partial<TimeTaggerConfig>;
+  /** `disable: ['time-sync']`: the ground maps its nominal clock, no tracking. */
+  timeTrackingOff?: boolean;
+  /** The intensities the source really emits now (ports-qsrc.ts sourceOutput); default the nominal source.mu. */
+  emittedMu?: () => Triple;
 }
 
 /**
@@ -79,6 +95,7 @@ export class MissionWorld {
   readonly ground: GroundStation;
   readonly sampler: DetectionSampler;
   readonly pulses: EmittedPulses;
+  readonly timePath: TimePath;
   readonly residual: PointingResidual;
   /** Mission time at the last slice, s: the distillation parties' clock. */
   timeS = 0;
@@ -96,7 +113,21 @@ export class MissionWorld {
     const { name, ...bob } = o.ground;
     this.ground = new GroundStation(name, { ...bob, clock: () => this.timeS });
     this.sampler = new DetectionSampler(o.source, o.detector, o.sourceSeed, o.detectionSeed);
-    this.pulses = new EmittedPulses(o.emitted, o.source.pulsesPerFrame, (p0, p1, eta, c) => this.sampler.sample(p0, p1, eta, c));
+    // Detections reach the ground through its time tagger and time sync; the satellite's
+    // clock is the mission clock, the pass table's second 0 the pass start.
+    this.timePath = new TimePath({
+      schedule: gatedSchedule(o.emitted, o.source.pulsesPerFrame, o.source.rateHz),
+      rangeKmAtS: (tS) => o.geo.at(tS).rangeKm,
+      originPs: o.timeline.passStartMs * 1e9,
+      pulsesPerFrame: o.source.pulsesPerFrame,
+      seed: o.detectionSeed ^ 0x7146,
+      tagger: o.timeTagger,
+      trackingOff: o.timeTrackingOff,
+    });
+    this.pulses = new EmittedPulses(o.emitted, o.source.pulsesPerFrame, (p0, p1, eta, c) => {
+      this.sampler.sample(p0, p1, eta, c);
+      this.timePath.emitted(p0, p1);
+    });
     this.residual = new PointingResidual(o.channel);
     this.body = new IsolatedBody(o.loopPeriodMs, o.isolationTauS);
     const ll = o.lockLoss;
@@ -116,7 +147,9 @@ export class MissionWorld {
   /**
    * One fine-loop period: the body line of sight (commanded target + isolated error)
    * puts the beacon on the camera at its bias minus the body; while the source emits,
-   * the residual beacon − mirror is sampled.
+   * the residual of the downlink (it shares the mirror) from the true downlink
+   * direction, beacon + true point-ahead − mirror, is sampled (camera axes,
+   * firmware/point-ahead.ts).
    */
   pointingStep(nowMs: number): void {
     const { env, timeline, lockLoss: ll, beaconBiasUrad: bias } = this.o;
@@ -131,7 +164,8 @@ export class MissionWorld {
     env.setBeacon(bx, by, visible);
     if (this.o.emitting()) {
       const fsm = env.fsmPositionUrad();
-      this.residual.add(bx - fsm.x, by - fsm.y);
+      const pa = this.o.truePointAheadUrad?.((nowMs - timeline.passStartMs) / 1000) ?? { x: 0, y: 0 };
+      this.residual.add(bx + pa.x - fsm.x, by + pa.y - fsm.y);
     }
   }
 
@@ -149,11 +183,16 @@ export class MissionWorld {
     this.beaconLossDb = loss.beaconLossDb;
     // What else the slice's detections depend on (background, polarisation frame).
     const conditions: SliceConditions = {};
+    if (this.o.emittedMu) conditions.emittedMu = this.o.emittedMu();
+    const sky = this.o.backgroundCountsPerS;
+    if (sky) conditions.backgroundCountsPerS = sky((nowMs - SLICE_MS / 2 - timeline.passStartMs) / 1000);
+    const polarisation = this.o.polarisationErrorProb;
+    if (polarisation) conditions.polarisationErrorProb = polarisation((nowMs - SLICE_MS / 2 - timeline.passStartMs) / 1000);
     if (this.pulses.sampleUntil(nowMs, loss.eta, conditions)) {
       if (loss.lossDb < this.lossMinDb) this.lossMinDb = loss.lossDb;
       if (loss.lossDb > this.lossMaxDb) this.lossMaxDb = loss.lossDb;
     }
-    if (nowMs % BATCH_MS === 0 && this.sampler.tags.length > 0) this.ground.receiveTimeTags(this.sampler.tags.take());
+    if (nowMs % BATCH_MS === 0 && this.sampler.tags.length > 0) this.ground.receiveTimeTags(this.timePath.take(this.sampler.tags));
     if (nowMs % LINK_ENV_MS === 0) {
       const inView = nowMs >= timeline.passStartMs && nowMs < timeline.linkEndMs;
       const dropout = !inView || inWindow(this.o.linkDropout, (nowMs - timeline.passStartMs) / 1000);
@@ -164,7 +203,7 @@ export class MissionWorld {
 
   /** Hands the ground the time tags still held (at the end of the pass). */
   flushTimeTags(): void {
-    this.ground.receiveTimeTags(this.sampler.tags.take());
+    this.ground.receiveTimeTags(this.timePath.take(this.sampler.tags));
   }
 
   /** RMS of the true residual while emitting, urad. */

@@ -6,7 +6,10 @@
  *   random errors.
  * - ecPaMbitPerS: 1e6 sifted bits per (Cascade, both ends in one process, + error
  *   verification + privacy amplification of the whole block by one end; the other end
- *   runs its own PA at the same time on its own computer) at 2 % QBER.
+ *   runs its own PA at the same time on its own computer) at 2 % QBER, after one
+ *   untimed warm-up block (a pass distils block after block: the steady state counts,
+ *   not the compiler's first look at the code).
+ * Targets are issue 14's goals: f <= 1.05, 20 Mbit/s, the pass in 2 s (150x real time).
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -71,14 +74,14 @@ const bench: Benchmark = async (ctx) => {
     const r = cascadeLocal(alice, bob, { blockSizes: cascadeBlockSizes(q, n), seed: 5 + i });
     const residual = alice.reduce((s, a, j) => s + (a ^ bob[j]), 0);
     if (residual !== 0) ctx.progress(`warning: ${residual} residual errors at QBER ${q}`);
-    figures.push({ key: fKeys[i], label: `EC efficiency f at QBER ${q * 100} % (1e6-bit block)`, value: ecEfficiency(r.leakedBits, n, errors), unit: '', target: '<= 1.10' });
+    figures.push({ key: fKeys[i], label: `EC efficiency f at QBER ${q * 100} % (1e6-bit block, every disclosed parity counted)`, value: ecEfficiency(r.leakedBits, n, errors), unit: '', target: '<= 1.05' });
   }
 
   ctx.progress('EC + PA throughput on 1e6-bit blocks');
   const reps = 3;
   let totalS = 0;
   let cpuS = 0;
-  for (let k = 0; k < reps; k++) {
+  for (let k = -1; k < reps; k++) {
     const { alice, bob } = noisyPair(n, 0.02, 200 + k);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -86,15 +89,16 @@ const bench: Benchmark = async (ctx) => {
     verificationHash(bob, 99 + k, 2);
     privacyAmplify(bob, Math.round(0.2 * n), 1234 + k);
     const c = process.cpuUsage(c0);
+    if (k < 0) continue; // the warm-up block
     cpuS += (c.user + c.system) / 1e6;
     totalS += (performance.now() - t0) / 1000;
   }
-  figures.push({ key: 'ecPaMbitPerS', label: 'EC + verification + PA throughput, wall clock (1e6-bit blocks, PA over the whole block)', value: (reps * n) / totalS / 1e6, unit: 'Mbit/s', target: '>= 2' });
+  figures.push({ key: 'ecPaMbitPerS', label: 'EC + verification + PA throughput, wall clock (1e6-bit blocks at 2 % QBER, PA over the whole block, after a warm-up block)', value: (reps * n) / totalS / 1e6, unit: 'Mbit/s', target: '>= 20' });
   figures.push({ key: 'ecPaMbitPerCpuS', label: 'the same per CPU second (what one free core would do on a shared machine)', value: (reps * n) / cpuS / 1e6, unit: 'Mbit/s' });
 
   ctx.progress('full 300 s pass over Beijing at 625 MHz (child process)');
   const p = await passInChild(ctx.progress);
-  figures.unshift({ key: 'passWallS', label: `300 s pass at 625 MHz, end to end (${p.finalKeyBits} key bits)`, value: p.wallS, unit: 's', target: '<= 10' });
+  figures.unshift({ key: 'passWallS', label: `300 s pass at 625 MHz, end to end (${p.finalKeyBits} key bits)`, value: p.wallS, unit: 's', target: '<= 2 (150x real time)' });
   figures.push({ key: 'passCpuS', label: 'CPU seconds of that pass (user + system, one thread)', value: p.cpuS, unit: 's' });
   figures.push({ key: 'peakRssMiB', label: 'peak memory of the pass (child maxRSS)', value: p.maxRssKiB / 1024, unit: 'MiB', target: '< 1024' });
   return figures;

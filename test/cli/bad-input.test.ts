@@ -83,6 +83,7 @@ const rows: Row[] = [
   { cli: 'keyrate', name: 'not JSON', args: ['-'], stdin: '{"mu": [0.8,', code: 1, says: /not JSON/ },
   { cli: 'keyrate', name: 'no input', args: [], code: 2, says: /exactly one input/ },
   { cli: 'keyrate', name: 'unknown option', args: ['--n', '5'], code: 2, says: /--n/ },
+  { cli: 'keyrate', name: 'intensity uncertainty out of range', args: ['-'], stdin: keyrateInput({ mu_rel_uncertainty: 0.7 }), code: 1, says: /mu_rel_uncertainty.*0\.7/, never: NULL_FIELD },
 
   // pass
   { cli: 'pass', name: '--duration-s 0.001', args: ['--duration-s', '0.001'], code: 2, says: /--duration-s.*0\.001/ },
@@ -225,7 +226,43 @@ const rows: Row[] = [
     says: /--tle .*bad-sum\.tle: not a two-line element set: line 2: checksum '0' in column 69, the line sums to 6/,
     oneLine: true,
   },
+  // npm run pass: choosing the pass, what-if compensations, the report (issue 14)
+  { cli: 'pass', name: '--pass 0', args: ['--physics-only', '--pass', '0'], code: 2, says: /--pass must be a whole number in 1\.\.10000, got '0'/ },
+  { cli: 'pass', name: '--pass beyond the window', args: ['--physics-only', '--station', 'wuhan', '--pass', '99'], code: 2, says: /--pass: pass 99: the window from 2026-11-22T12:00:00\.000Z \(3 days\) has \d+ passes over Wuhan/, never: /\[pass\] Wuhan: pass/ },
+  { cli: 'pass', name: '--pass below the mission minimum elevation', args: ['--station', 'nanshan', '--pass', '1', '--duration-s', '1'], code: 2, says: /--pass: pass 1 over Nanshan culminates at 11\.5 deg, below this engine's minimum elevation of 15 deg/ },
+  { cli: 'pass', name: '--disable an unknown compensation', args: ['--physics-only', '--disable', 'time-sync,beam-wander'], code: 2, says: /--disable: unknown compensation 'beam-wander' \(known: point-ahead, time-sync, polarisation-compensation\)/ },
+  { cli: 'pass', name: '--date 2026-13-01', args: ['--physics-only', '--date', '2026-13-01'], code: 2, says: /--date must be a UTC date .*got '2026-13-01'/ },
+  { cli: 'pass', name: '--tle a file that does not exist', args: ['--physics-only', '--tle', join(dir, 'no-such.tle')], code: 2, says: /--tle: no such file: .*no-such\.tle/, oneLine: true },
+  { cli: 'pass', name: '--report a file', args: ['--physics-only', '--report', file('report-file', 'x')], code: 2, says: /--report .*report-file is a file, not a folder/ },
+  // npm run campaign (issue 14)
+  { cli: 'campaign', name: '--days 0', args: ['--days', '0'], code: 2, says: /--days must be a whole number in 1\.\.366, got '0'/ },
+  { cli: 'campaign', name: 'unknown station', args: ['--stations', 'beijing,xinglong'], code: 2, says: /--stations: unknown station 'xinglong' \(known: beijing, .*stellenbosch\)/ },
+  { cli: 'campaign', name: '--shard 3/2', args: ['--shard', '3/2'], code: 2, says: /--shard must be K\/N with 1 <= K <= N \(e\.g\. 2\/4\), got '3\/2'/ },
+  { cli: 'campaign', name: '--shard 1-2', args: ['--shard', '1-2'], code: 2, says: /--shard must be K\/N .*got '1-2'/ },
+  { cli: 'campaign', name: '--workers 0', args: ['--workers', '0'], code: 2, says: /--workers must be a whole number in 1\.\.256, got '0'/ },
+  { cli: 'campaign', name: '--seed -1', args: ['--seed=-1'], code: 2, says: /--seed must be a whole number in 0\.\.4294967295, got '-1'/ },
+  { cli: 'campaign', name: 'unknown command', args: ['rerun'], code: 2, says: /unknown command 'rerun' \(the only command is merge\)/ },
+  { cli: 'campaign', name: 'merge without --out', args: ['merge', aDirectory], code: 2, says: /merge needs --out DIR/ },
+  { cli: 'campaign', name: 'merge with a run option', args: ['merge', aDirectory, '--out', join(dir, 'merged'), '--days', '3'], code: 2, says: /--days goes with a run, not merge/ },
+  { cli: 'campaign', name: 'merge a folder that is not a campaign', args: ['merge', aDirectory, '--out', join(dir, 'merged')], code: 2, says: /merge: .*a-directory\/campaign\.json: no such file \(not a campaign folder\)/, oneLine: true },
+  {
+    cli: 'campaign',
+    name: 'merge a shard whose CSV is damaged',
+    args: ['merge', damagedShard(), '--out', join(dir, 'merged')],
+    code: 1,
+    says: /merge: .*damaged-shard\/campaign\.csv: line 2: finalKeyBits 'lots' is not a whole number/,
+    oneLine: true,
+  },
 ];
+
+/** A campaign folder whose CSV has a row with a key that is not a number. */
+function damagedShard(): string {
+  const d = join(dir, 'damaged-shard');
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, 'campaign.json'), JSON.stringify({ engine: 'physics-only', window: { tle: EXAMPLE_TLE, fromUtc: '2026-11-22T12:00:00.000Z', days: 1 }, stations: ['beijing'], seed: 1, durationS: 300, shard: null }));
+  writeFileSync(join(d, 'campaign.csv'), 'station,startUtc,maxElevationDeg,finalKeyBits,qber,culminationUtc,durationS,siftedBits,seed,keySha256,error\nbeijing,2026-11-22T15:43:35.000Z,21.51,lots,0.01,2026-11-22T15:46:28.000Z,300,1,1,ab,\n');
+  return d;
+}
 
 describe('bad input to every CLI: exit code, what was wrong, no stack trace', () => {
   for (const row of rows) {

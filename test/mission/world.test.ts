@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHANNEL, channelTransmittance, lossDb, pointingTransmittance } from '../../boards/sim/channel.ts';
-import { DEFAULT_DETECTOR, DEFAULT_SOURCE } from '../../boards/sim/detection.ts';
-import { memoryChannelPair } from '../../qkd/channel.ts';
-import { DEFAULT_DISTILL_CONFIG } from '../../qkd/config.ts';
-import { KeyPool } from '../../qkd/pool.ts';
+import { DEFAULT_DETECTOR } from '../../boards/sim/detection.ts';
 import type { AttitudeMrad, BoardEnvironment } from '../../hil/mission/board-environment.ts';
 import { EmittedPulses } from '../../hil/mission/emitted-pulses.ts';
 import { IsolatedBody, PointingResidual } from '../../hil/mission/pointing.ts';
 import type { EmittedFrame } from '../../hil/mission/ports-qsrc.ts';
 import type { PassTimeline } from '../../hil/mission/timeline.ts';
 import { MissionWorld, sliceLoss, type MissionWorldOptions } from '../../hil/mission/world.ts';
+import { worldDefaults } from './world-defaults.ts';
 
 /** A fixed look: the same range and elevation at every time. */
 const LOOK = { rangeKm: 800, elevationDeg: 60 };
@@ -42,22 +40,12 @@ class FakeEnv implements BoardEnvironment {
 }
 
 function world(env: BoardEnvironment, o: Partial<MissionWorldOptions> & { emittingNow?: () => boolean } = {}): MissionWorld {
-  const pools = new KeyPool('ground');
-  pools.add('psk', new Uint32Array(64), 2048, 'psk');
   return new MissionWorld({
     env,
     timeline: TIMELINE,
     geo: { at: () => LOOK },
-    loopPeriodMs: 5,
-    channel: DEFAULT_CHANNEL,
-    detector: DEFAULT_DETECTOR,
-    source: DEFAULT_SOURCE,
-    sourceSeed: 1,
-    detectionSeed: 2,
-    ground: { name: 'test', config: DEFAULT_DISTILL_CONFIG, channel: memoryChannelPair().bob, pool: pools, sessionId: 't', rngSeed: 3 },
+    ...worldDefaults(),
     beaconBiasUrad: { x: 700, y: -450 },
-    isolationTauS: 0.3,
-    beaconMarginDb: 10,
     emitting: o.emittingNow ?? (() => true),
     emitted: [],
     ...o,
@@ -203,5 +191,29 @@ describe('MissionWorld on a fake board environment', () => {
     expect(env.beaconLossDb[1]).toBeCloseTo(inView.beaconLossDb, 12);
     expect(env.links[1].lossDb).toBeCloseTo(Math.max(20, inView.lossDb - 5), 12);
     expect(env.beaconLossDb.at(-1)).toBe(60);
+  });
+});
+
+describe('MissionWorld scores the downlink against the true point-ahead', () => {
+  it('a mirror exactly on the beacon is off by the true point-ahead; a mirror at beacon + point-ahead is not', () => {
+    // The beacon on the camera: bias (700, -450) minus the body target (200, -100) urad.
+    const beacon = { x: 500, y: -350 };
+    const pa = { x: -48, y: -2 };
+    const onBeacon = new FakeEnv();
+    onBeacon.fsm = { ...beacon };
+    const w1 = world(onBeacon, { truePointAheadUrad: () => pa });
+    const ahead = new FakeEnv();
+    ahead.fsm = { x: beacon.x + pa.x, y: beacon.y + pa.y };
+    const w2 = world(ahead, { truePointAheadUrad: () => pa });
+    for (let t = 1000; t < 1100; t += 5) {
+      w1.pointingStep(t);
+      w2.pointingStep(t);
+    }
+    w1.residual.endSlice();
+    w2.residual.endSlice();
+    expect(w1.pointingRmsUrad).toBeCloseTo(Math.hypot(pa.x, pa.y), 9);
+    expect(w1.residual.meanEta).toBeLessThan(1e-30);
+    expect(w2.pointingRmsUrad).toBeCloseTo(0, 9);
+    expect(w2.residual.meanEta).toBeCloseTo(1, 12);
   });
 });

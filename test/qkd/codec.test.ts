@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isProtocolError } from '../../protocols/errors.ts';
-import { ABORT_REASONS, authCoveredBytes, authFrameFor, decodeAuthFrame, decodeQkdMessage, encodeAuthFrame, encodeQkdMessage, setAuthTag, type QkdMessage } from '../../protocols/qkd-messages.ts';
+import { ABORT_REASONS, authCoveredBytes, authFrameFor, decodeAuthFrame, decodeQkdMessage, encodeQkdMessage, setAuthTag, type QkdMessage } from '../../protocols/qkd-messages.ts';
 
 const bits = (max = 300) => fc.uint8Array({ maxLength: max, min: 0, max: 1 });
 const id = fc.nat({ max: 2 ** 40 });
@@ -42,6 +42,8 @@ const messageArb: fc.Arbitrary<QkdMessage> = fc.oneof(
   fc.record({ type: fc.constant('verify' as const), blockId: id, hashSeed: fc.nat({ max: 2 ** 53 - 1 }), hash: fc.uint32Array({ maxLength: 8 }), leakedBits: fc.nat() }),
   fc.record({ type: fc.constant('blockResult' as const), blockId: id, reason, keyId: id, lengthBits: fc.nat(1e7), paSeed: fc.nat({ max: 2 ** 53 - 1 }) }),
   fc.record({ type: fc.constant('abort' as const), blockId: id, batch: fc.boolean(), reason }),
+  fc.record({ type: fc.constant('checkpoint' as const), round: id }),
+  fc.record({ type: fc.constant('confirm' as const), blockId: id }),
 );
 
 function plain(m: QkdMessage): unknown {
@@ -58,6 +60,10 @@ describe('qkd-messages codec', () => {
       [{ type: 'detections', batchId: 1, pulseIndex: Float64Array.of(0, 1, 129), basis: Uint8Array.of(1, 0, 1) }, '01010300007f05'],
       // 02 sift | 02 batch | 02 count | bases 0,1 -> 0b10 | intensities 2,1 in 2-bit lanes -> 0b0110
       [{ type: 'sift', batchId: 2, basis: Uint8Array.of(0, 1), intensity: Uint8Array.of(2, 1) }, '0202020206'],
+      // 0b checkpoint | ac02 round 300
+      [{ type: 'checkpoint', round: 300 }, '0bac02'],
+      // 0c confirm | 05 blockId
+      [{ type: 'confirm', blockId: 5 }, '0c05'],
     ];
     for (const [m, v] of cases) {
       expect(hex(m)).toBe(v);
@@ -65,19 +71,48 @@ describe('qkd-messages codec', () => {
     }
   });
 
-  it('frames an authenticated message as version | direction | seq u32 | body | tag hi, lo (hand-made vector)', () => {
-    const frame = authFrameFor(1, 0x01020304, Uint8Array.of(0x0a, 0x00, 0x00, 0x00));
-    setAuthTag(frame, 0xdeadbeef, 0x00c0ffee);
-    expect(Buffer.from(frame).toString('hex')).toBe('01' + '01' + '01020304' + '0a000000' + 'deadbeef' + '00c0ffee');
-    expect(Buffer.from(encodeAuthFrame(authCoveredBytes(1, 0x01020304, Uint8Array.of(0x0a, 0, 0, 0)), 0xdeadbeef, 0x00c0ffee)).equals(Buffer.from(frame))).toBe(true);
+  it('frames a message as version 2 | direction | seq u32 | tagged 0 | body (hand-made vector)', () => {
+    const frame = authFrameFor(0, 0x01020304, Uint8Array.of(0x0c, 0x05));
+    expect(Buffer.from(frame).toString('hex')).toBe('02' + '00' + '01020304' + '00' + '0c05');
     const f = decodeAuthFrame(frame);
-    expect({ direction: f.direction, seq: f.seq, tagHi: f.tagHi, tagLo: f.tagLo, body: Array.from(f.body) }).toEqual({
+    expect({ direction: f.direction, seq: f.seq, tag: f.tag, body: Array.from(f.body), covered: f.covered.length }).toEqual({
+      direction: 0,
+      seq: 0x01020304,
+      tag: null,
+      body: [0x0c, 0x05],
+      covered: frame.length,
+    });
+    expect(authCoveredBytes(frame)).toBe(frame);
+  });
+
+  it('a tagged frame adds tag index u32 | tag hi, lo; the tag covers all but its own 8 bytes (hand-made vector)', () => {
+    const frame = authFrameFor(1, 0x01020304, Uint8Array.of(0x0a, 0x00, 0x00, 0x00), 7);
+    setAuthTag(frame, 0x1eadbeef, 0x00c0ffee);
+    expect(Buffer.from(frame).toString('hex')).toBe('02' + '01' + '01020304' + '01' + '0a000000' + '00000007' + '1eadbeef' + '00c0ffee');
+    const f = decodeAuthFrame(frame);
+    expect({ direction: f.direction, seq: f.seq, tag: f.tag, body: Array.from(f.body) }).toEqual({
       direction: 1,
       seq: 0x01020304,
-      tagHi: 0xdeadbeef,
-      tagLo: 0x00c0ffee,
+      tag: { index: 7, hi: 0x1eadbeef, lo: 0x00c0ffee },
       body: [0x0a, 0, 0, 0],
     });
+    expect(Buffer.from(f.covered).equals(Buffer.from(frame.subarray(0, frame.length - 8)))).toBe(true);
+    expect(Buffer.from(authCoveredBytes(frame)).equals(Buffer.from(f.covered))).toBe(true);
+  });
+
+  it('frames round-trip header, body and tag (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 }), fc.nat({ max: 0xffffffff }), fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.option(fc.nat({ max: 0xffffffff })), fc.nat({ max: 0x1fffffff }), fc.nat({ max: 0xffffffff }), (dir, seq, body, index, hi, lo) => {
+        const frame = authFrameFor(dir as 0 | 1, seq, body, index);
+        if (index !== null) setAuthTag(frame, hi, lo);
+        const f = decodeAuthFrame(frame);
+        expect(f.direction).toBe(dir);
+        expect(f.seq).toBe(seq);
+        expect(Array.from(f.body)).toEqual(Array.from(body));
+        expect(f.tag).toEqual(index === null ? null : { index, hi, lo });
+      }),
+      { numRuns: 300, seed: 1414 },
+    );
   });
 
   it('round-trips every message type (property)', () => {
@@ -114,13 +149,21 @@ describe('qkd-messages codec', () => {
     expect(() => decodeQkdMessage(sift)).toThrowError(/intensity/);
   });
 
-  it('auth frames reject short frames, bad version and bad direction', () => {
+  it('auth frames reject short frames, bad version, bad direction and a bad tagged flag', () => {
     expect(() => decodeAuthFrame(new Uint8Array(5))).toThrowError(/FRAME_TOO_SHORT/);
     const f = new Uint8Array(20);
     f[0] = 9;
     expect(() => decodeAuthFrame(f)).toThrowError(/HEADER_INVALID/);
     f[0] = 1;
+    expect(() => decodeAuthFrame(f)).toThrowError(/version 1/);
+    f[0] = 2;
     f[1] = 2;
     expect(() => decodeAuthFrame(f)).toThrowError(/direction/);
+    f[1] = 0;
+    f[6] = 2;
+    expect(() => decodeAuthFrame(f)).toThrowError(/tagged flag/);
+    // Tagged, but too short to hold a body, the tag index and the tag.
+    const t = authFrameFor(0, 1, Uint8Array.of(1), 0).subarray(0, 19);
+    expect(() => decodeAuthFrame(t)).toThrowError(/FRAME_TOO_SHORT/);
   });
 });

@@ -5,9 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler } from '../../boards/sim/detection.ts';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, clickTables } from '../../boards/sim/detection.ts';
 import { pulseIndexOf } from '../../boards/sim/time-tags.ts';
-import { PassMap, packWords, rangeParity } from '../../qkd/cascade.ts';
+import { packWords, rangeParity } from '../../qkd/cascade.ts';
+import { PassMap, SubsetMap } from '../../qkd/pass-order.ts';
 import { fe61FromWords, polyHash61 } from '../../qkd/polyhash.ts';
 import { polyReference } from './poly-reference.ts';
 import { Rng } from '../../qkd/random.ts';
@@ -53,39 +54,56 @@ describe('batched settings', () => {
   });
 });
 
-/** The sampler written plainly (Math.log, the shared settings hash, one draw at a time). */
+/** The sampler written plainly (Math.log, the shared settings hash, one draw at a time, afterpulses in a list). */
 function referenceSample(seed: number, channelSeed: number, spans: [number, number, number][]) {
   const source = DEFAULT_SOURCE;
   const det = DEFAULT_DETECTOR;
   const table = settingsTable(seed, { p: source.p, pKeyBasis: source.pKeyBasis });
   const rng = new Rng(channelSeed, 0xc4a);
-  const y0 = Math.min(1, (det.darkCountsPerS + det.backgroundCountsPerS) / source.rateHz);
   const dead = Math.ceil(det.deadTimeNs * 1e-9 * source.rateHz);
+  const apMean = det.afterpulseDelayNs * 1e-9 * source.rateHz;
+  const apThreshold = det.afterpulseProb * 4294967296;
   const tags: [number, number][] = [];
-  let liveFrom = 0;
+  const liveFrom = [0, 0, 0, 0];
+  const pending: (number | null)[] = [null, null, null, null];
   let candidates = 0;
+  const flush = (until: number) => {
+    for (;;) {
+      const due = pending.map((at, d) => ({ at, d })).filter((x) => x.at !== null && x.at < until);
+      if (due.length === 0) return;
+      const { at, d } = due.reduce((x, y) => (y.at! < x.at! ? y : x));
+      pending[d] = null;
+      if (tags.length > 0 && tags[tags.length - 1][0] === at) continue;
+      tags.push([at!, d]);
+      liveFrom[d] = at! + dead + 1;
+    }
+  };
   for (const [p0, p1, eta] of spans) {
-    const etaTotal = eta * det.efficiency;
-    const Y = source.mu.map((m) => 1 - (1 - y0) * Math.exp(-etaTotal * m));
-    const E = source.mu.map((m, k) => (0.5 * y0 + det.misalignment * (1 - Math.exp(-etaTotal * m))) / Y[k]);
-    const yMax = Math.max(...Y);
+    const { yields, detectorShare } = clickTables(source.mu, eta, det, source.rateHz);
+    const yMax = Math.max(...yields);
     const logQ = Math.log1p(-yMax);
-    let pos = Math.max(p0, liveFrom);
+    for (let d = 0; d < 4; d++) if (pending[d] !== null && pending[d]! < p0) pending[d] = null;
+    let pos = p0;
     for (;;) {
       pos += Math.floor(Math.log((rng.nextU32() + 1) / 4294967296) / logQ);
+      flush(Math.min(pos, p1));
       if (pos >= p1) break;
       candidates++;
       const s = packedSettings(table, pos);
-      const k = s >>> 2;
-      if ((rng.nextU32() * yMax) / 4294967296 < Y[k]) {
-        const t = rng.nextU32();
-        const bobBasis = t >>> 31;
-        const u31 = (t & 0x7fffffff) / 2147483648;
-        const bit = bobBasis === ((s >>> 1) & 1) ? (s & 1) ^ (u31 < E[k] ? 1 : 0) : u31 < 0.5 ? 1 : 0;
-        tags.push([pos, (bobBasis << 1) | bit]);
-        pos += dead + 1;
-        liveFrom = pos;
-      } else pos += 1;
+      const row = (s >>> 2) * 4 + (s & 3);
+      if ((rng.nextU32() * yMax) / 4294967296 < yields[row]) {
+        const u = rng.nextU32() / 4294967296;
+        let d = 0;
+        let acc = detectorShare[row * 4];
+        while (d < 3 && u >= acc) acc += detectorShare[row * 4 + ++d];
+        const ap = rng.nextU32();
+        if (pos >= liveFrom[d]) {
+          tags.push([pos, d]);
+          liveFrom[d] = pos + dead + 1;
+          pending[d] = ap < apThreshold ? liveFrom[d] + Math.floor(-apMean * Math.log((ap + 0.5) / apThreshold)) : null;
+        }
+      }
+      pos += 1;
     }
   }
   return { tags, candidates, next: rng.nextU32() };
@@ -113,6 +131,9 @@ describe('detection sampler fast path', () => {
     }
     expect(s.stats.candidates).toBe(ref.candidates);
     expect(s.stats.detections).toBe(ref.tags.length);
+    // The spans exercise afterpulses and dead-detector drops too.
+    expect(s.stats.afterpulses).toBeGreaterThan(50);
+    expect(s.stats.deadDropped).toBeGreaterThan(0);
   });
 });
 
@@ -198,5 +219,55 @@ describe('codec fast paths', () => {
     // The intensity bytes are the last two; set entry 5 (byte 1, lane 1) to 3.
     enc[enc.length - 1] |= 3 << 2;
     expect(() => decodeQkdMessage(enc)).toThrow(/intensity\[5\] = 3/);
+  });
+});
+
+describe('word-parallel Cascade packing and strided parities', () => {
+  /** Bit i of word i >> 5, one bit at a time. */
+  const plainPack = (bits: Uint8Array) => {
+    const out = new Uint32Array((bits.length + 31) >>> 5);
+    for (let i = 0; i < bits.length; i++) out[i >>> 5] |= bits[i] << (i & 31);
+    return out;
+  };
+
+  it('packWords (four bytes per multiply) equals plain packing, on aligned and unaligned views (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 1000, min: 0, max: 1, size: 'max' }), fc.nat({ max: 5 }), (raw, skip) => {
+        const bits = raw.subarray(Math.min(skip, raw.length));
+        expect(Array.from(packWords(bits))).toEqual(Array.from(plainPack(bits)));
+      }),
+      { numRuns: 200, seed: 20261130 },
+    );
+  });
+
+  it('PassMap.parityOf (no gathered copy) equals the parity of the gathered range (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 900, min: 0, max: 1, size: 'max' }), fc.nat(), fc.nat({ max: 9 }), fc.nat(), fc.nat(), (bits, seed, pass, r1, r2) => {
+        const map = new PassMap(bits.length, seed, pass);
+        const gathered = map.gather(bits);
+        const a = r1 % (bits.length + 1);
+        const b = a + (r2 % (bits.length - a + 1));
+        let par = 0;
+        for (let j = a; j < b; j++) par ^= gathered[j];
+        expect(map.parityOf(plainPack(bits), a, b)).toBe(par);
+      }),
+      { numRuns: 200, seed: 20261130 },
+    );
+  });
+
+  it('SubsetMap: word-wise range parities and the gathered copy equal a walk through at() (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 900, min: 0, max: 1, size: 'max' }), fc.nat(), fc.nat({ max: 20 }), fc.nat(), fc.nat(), (bits, seed, pass, r1, r2) => {
+        const map = new SubsetMap(bits.length, seed, pass);
+        const inOrder = Uint8Array.from(bits, (_, j) => bits[map.at(j)]);
+        expect(Array.from(map.gatherPacked(plainPack(bits)))).toEqual(Array.from(plainPack(inOrder)));
+        const a = r1 % (bits.length + 1);
+        const b = a + (r2 % (bits.length - a + 1));
+        let par = 0;
+        for (let j = a; j < b; j++) par ^= inOrder[j];
+        expect(map.parityOf(plainPack(bits), a, b)).toBe(par);
+      }),
+      { numRuns: 200, seed: 20261130 },
+    );
   });
 });

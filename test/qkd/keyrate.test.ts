@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeyRateInputError, keyLength, parseKeyRateInput } from '../../qkd/keyrate.ts';
+import { KeyRateInputError, intensityCorners, keyLength, parseKeyRateInput, singlePhotonErrors, vacuumAndSinglePhoton, type KeyRateInput, type Triple } from '../../qkd/keyrate.ts';
 
 /*
  * Expected values computed independently in Python straight from the formulas of
@@ -124,6 +125,9 @@ describe('Lim et al. 2014 finite-key bound', () => {
     ['eps_sec', (o) => (o.eps_sec = 1e-320)],
     ['f_ec', (o) => (o.f_ec = 1e308)],
     ['mu[0]', (o) => (o.mu = [800, 0.1, 0])],
+    // Issue 14: the intensities' uncertainty must be a fraction, and keep every intensity within it under the decoy conditions.
+    ['mu_rel_uncertainty', (o) => (o.mu_rel_uncertainty = 0.6)],
+    ['mu_rel_uncertainty', (o) => ((o.mu = [0.3, 0.14, 0.1]), (o.mu_rel_uncertainty = 0.2))],
   ];
   for (const [field, mutate] of bad) {
     it(`rejects bad ${field} naming the field`, () => {
@@ -148,5 +152,88 @@ describe('Lim et al. 2014 finite-key bound', () => {
     const bad = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/keyrate.ts', '-'], { input: JSON.stringify(badP), encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/\bp\b.*sum to 1/);
+  });
+});
+
+describe('intensities known only within mu (1 ± delta)', () => {
+  const P: Triple = [0.5, 0.25, 0.25];
+  const NOMINAL: Triple = [0.8, 0.1, 0];
+  /** Expected counts of a block when the source emitted `mu` (yield and error model of physics.md). */
+  function block(mu: Triple, eta: number, ed: number, pulses: number): KeyRateInput {
+    const y0 = 1e-7;
+    const n = [0, 0, 0] as Triple;
+    const m = [0, 0, 0] as Triple;
+    for (let k = 0; k < 3; k++) {
+      const y = 1 - (1 - y0) * Math.exp(-eta * mu[k]);
+      n[k] = Math.round(pulses * P[k] * y);
+      m[k] = Math.round((pulses * P[k] * (0.5 * y0 + ed * (1 - Math.exp(-eta * mu[k])))));
+    }
+    return { mu: NOMINAL, p: P, eps_sec: 1e-10, eps_cor: 1e-15, key: { n, m }, test: { n, m }, lambda_ec: 0 };
+  }
+  const scenario = fc.record({
+    eta: fc.double({ min: 2e-4, max: 3e-3, noNaN: true }),
+    ed: fc.double({ min: 0.003, max: 0.03, noNaN: true }),
+    pulses: fc.double({ min: 2e9, max: 2e10, noNaN: true }),
+    delta: fc.double({ min: 0.001, max: 0.08, noNaN: true }),
+    // Where in each interval the true intensities lie: -1 = lower end, +1 = upper end.
+    at: fc.tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true })),
+  });
+
+  it('the corners: every end of every interval, a vacuum class staying vacuum', () => {
+    expect(intensityCorners(NOMINAL, 0)).toEqual([NOMINAL]);
+    const c = intensityCorners([0.5, 0.1, 0.01], 0.1);
+    expect(c).toHaveLength(8);
+    expect(c).toContainEqual([0.45, 0.11000000000000001, 0.009000000000000001]);
+    expect(intensityCorners(NOMINAL, 0.1).every((m) => m[2] === 0)).toBe(true);
+  });
+
+  it('with delta > 0 the bound is never above the delta = 0 bound (property)', () => {
+    fc.assert(
+      fc.property(scenario, ({ eta, ed, pulses, delta }) => {
+        const input = block(NOMINAL, eta, ed, pulses);
+        const exact = keyLength(input);
+        const wide = keyLength({ ...input, mu_rel_uncertainty: delta });
+        expect(wide.s1).toBeLessThanOrEqual(exact.s1);
+        // ... and strictly below it: the uncertainty is priced, not ignored.
+        if (exact.s1 > 0) expect(wide.s1).toBeLessThan(exact.s1);
+        expect(wide.v1_test).toBeGreaterThanOrEqual(exact.v1_test);
+        expect(wide.phi).toBeGreaterThanOrEqual(exact.phi);
+        expect(wide.length).toBeLessThanOrEqual(exact.length);
+      }),
+      { numRuns: 100, seed: 14 },
+    );
+  });
+
+  it('with the true intensities off by up to delta, the bound stays below what the true intensities give (property)', () => {
+    fc.assert(
+      fc.property(scenario, ({ eta, ed, pulses, delta, at }) => {
+        const truth: Triple = [NOMINAL[0] * (1 + at[0] * delta), NOMINAL[1] * (1 + at[1] * delta), 0];
+        const input = block(truth, eta, ed, pulses);
+        const bound = keyLength({ ...input, mu_rel_uncertainty: delta });
+        const known = keyLength({ ...input, mu: truth });
+        expect(bound.s1).toBeLessThanOrEqual(known.s1 * (1 + 1e-12));
+        expect(bound.v1_test).toBeGreaterThanOrEqual(known.v1_test * (1 - 1e-12));
+        expect(bound.length).toBeLessThanOrEqual(known.length);
+      }),
+      { numRuns: 100, seed: 15 },
+    );
+  });
+
+  it('the worst ends are as keyrate.ts states: s1 at (mu1 low, mu2 high), v1 at (mu1 high, mu2 low)', () => {
+    const { key, test } = block(NOMINAL, 1e-3, 0.01, 1e10);
+    const d = 0.05;
+    const s1 = (mu: Triple) => vacuumAndSinglePhoton(key.n, mu, P, 1e-10).s1;
+    const v1 = (mu: Triple) => singlePhotonErrors(test.m, mu, P, 1e-10);
+    const corners = intensityCorners(NOMINAL, d);
+    expect(Math.min(...corners.map(s1))).toBe(s1([0.8 * (1 - d), 0.1 * (1 + d), 0]));
+    expect(Math.max(...corners.map(v1))).toBe(v1([0.8 * (1 + d), 0.1 * (1 - d), 0]));
+  });
+
+  it('a 1 % uncertainty costs a few % of the key, not all of it', () => {
+    const input = block(NOMINAL, 1e-3, 0.01, 1e10);
+    const exact = keyLength(input).length;
+    const wide = keyLength({ ...input, mu_rel_uncertainty: 0.01 }).length;
+    expect(wide).toBeGreaterThan(0.9 * exact);
+    expect(wide).toBeLessThan(exact);
   });
 });

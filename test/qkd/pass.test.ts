@@ -56,6 +56,8 @@ describe('pass simulation', () => {
     expect(s.lossDbMin).toBeGreaterThanOrEqual(30);
     expect(s.lossDbMax).toBeLessThanOrEqual(45);
     expect(s.keysEqual).toBe(true);
+    // Authentication (transcript tags, docs/qkd.md) costs at most 5 % of the key.
+    expect(s.authKeyConsumedBits).toBeLessThanOrEqual(0.05 * s.finalKeyBits);
     expect(s.ecEfficiency).toBeLessThan(1.15);
     expect(s.blocksDelivered).toBeGreaterThanOrEqual(3);
     // Key was delivered during the pass, block by block.

@@ -37,7 +37,7 @@ describe('per-pulse settings', () => {
 
   it('the detection sampler uses the same settings (its inlined hash agrees)', () => {
     // No errors, no background: Bob's bit equals Alice's whenever the bases agree.
-    const s = new DetectionSampler(DEFAULT_SOURCE, { ...DEFAULT_DETECTOR, misalignment: 0, darkCountsPerS: 0, backgroundCountsPerS: 0 }, 99, 5);
+    const s = new DetectionSampler(DEFAULT_SOURCE, { ...DEFAULT_DETECTOR, misalignment: 0, darkCountsPerS: [0, 0, 0, 0], backgroundCountsPerS: 0, afterpulseProb: 0 }, 99, 5);
     s.sample(2 ** 33, 2 ** 33 + 2e8, 1e-3);
     const tags = s.tags.take();
     expect(tags.frameNumber.length).toBeGreaterThan(1000);
@@ -58,23 +58,26 @@ describe('per-pulse settings', () => {
     expect(intensities[0]).toBeGreaterThan(intensities[1] * 4);
   });
 
-  it('time tags: pulse index = frame * pulsesPerFrame + offset, dead time respected', () => {
+  it('time tags: pulse index = frame * pulsesPerFrame + offset, in pulse order, each detector dead after its own click', () => {
     const src = { ...DEFAULT_SOURCE, pulsesPerFrame: 1000 };
     const s = new DetectionSampler(src, { ...DEFAULT_DETECTOR, deadTimeNs: 100 }, 3, 4);
     s.sample(0, 2e7, 0.05);
     const t = s.tags.take();
     const dead = Math.ceil(100e-9 * src.rateHz);
     let prev = -Infinity;
-    let minGap = Infinity;
+    const prevOn = [-Infinity, -Infinity, -Infinity, -Infinity];
+    let minGapSame = Infinity;
     let maxOffset = 0;
     for (let i = 0; i < t.frameNumber.length; i++) {
       maxOffset = Math.max(maxOffset, t.offsetInFrame[i]);
       const idx = pulseIndexOf(1000, t.frameNumber[i], t.offsetInFrame[i]);
-      minGap = Math.min(minGap, idx - prev);
+      expect(idx).toBeGreaterThanOrEqual(prev);
       prev = idx;
+      minGapSame = Math.min(minGapSame, idx - prevOn[t.detector[i]]);
+      prevOn[t.detector[i]] = idx;
     }
     expect(t.frameNumber.length).toBeGreaterThan(10000);
     expect(maxOffset).toBeLessThan(1000);
-    expect(minGap).toBeGreaterThan(dead);
+    expect(minGapSame).toBeGreaterThan(dead);
   });
 });

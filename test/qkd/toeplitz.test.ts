@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { privacyAmplify } from '../../qkd/block.ts';
 import { toeplitzHash, toeplitzNaive, toeplitzSeedBits } from '../../qkd/toeplitz.ts';
 
 const bitsArb = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max, min: 0, max: 1 });
@@ -37,6 +38,18 @@ describe('Toeplitz privacy amplification', () => {
     const a = toeplitzHash(xy, s, l);
     const b = toeplitzHash(x, s, l).map((v, i) => v ^ toeplitzHash(y, s, l)[i]);
     expect(Array.from(a)).toEqual(Array.from(b));
+  });
+
+  it('privacy amplification at the shape of a pass (l about n/5, several chunks, a short last one) is the plain product bit for bit (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 6000, max: 14000 }), fc.double({ min: 0.15, max: 0.3, noNaN: true }), fc.integer({ min: 0, max: 2 ** 40 }), (n, ratio, seed) => {
+        const l = Math.round(ratio * n);
+        const x = toeplitzSeedBits(seed ^ 0x55, n);
+        const plain = toeplitzNaive(x, toeplitzSeedBits(seed, n + l - 1), l);
+        expect(Array.from(privacyAmplify(x, l, seed))).toEqual(Array.from(plain));
+      }),
+      { numRuns: 8, seed: 20261130 },
+    );
   });
 
   it('rejects a seed of the wrong length', () => {

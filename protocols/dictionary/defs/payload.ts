@@ -199,6 +199,7 @@ export const payload = {
     { id: 28, name: 'ACQ_RETRIES', range: [0, 10], integer: true, default: 3, description: 'Beacon search attempts after the first.' },
     { id: 29, name: 'ACQ_CONE_URAD', unit: 'urad', range: [10, 50_000], default: 2000, description: 'Pointing-uncertainty cone the beacon search covers.' },
     { id: 30, name: 'MIN_ELEVATION_DEG', unit: 'deg', range: [0, 90], default: 15, description: 'Lowest elevation for emission.' },
+    { id: 31, name: 'POINT_AHEAD_ENABLE', range: [0, 1], integer: true, default: 1, description: 'Offset the fine-pointing mirror by the point-ahead computed from the pass plan (1) or not (0).' },
     { id: 40, name: 'TEMP_HIGH_LIMIT_C', unit: 'degC', range: [0, 80], default: 35, description: 'Over-temperature fault threshold.' },
     { id: 41, name: 'TEMP_LOW_LIMIT_C', unit: 'degC', range: [-40, 30], default: 10, description: 'Under-temperature fault threshold.' },
     { id: 42, name: 'LOCK_LOST_MAX_MS', unit: 'ms', range: [100, 600_000], integer: true, default: 10_000, description: 'Lock-lost duration that raises a fault.' },

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runScript } from './run.ts';
+import { runScript } from '../cli/run.ts';
 
 describe('npm start (the README main command)', () => {
   it('runs the default regression suite green with seed 1: summary table, JUnit XML, HTML report with plots', () => {

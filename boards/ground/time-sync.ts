@@ -1,0 +1,199 @@
+/**
+ * The ground's time synchronisation: from the sync pulse train it finds the ground clock's
+ * offset against the satellite's (acquisition, without knowing it beforehand), tracks
+ * offset and rate through the pass (clock drift plus the range-rate Doppler, which
+ * changes through the pass), and turns each detection's ground-clock arrival time back
+ * into a pulse index by the nearest slot, dropping tags outside the coincidence window.
+ *
+ * Model tracked: tGround - tEmit = alpha + beta * (tEmit - tRef), a least-squares line
+ * over the last `fitSyncs` sync pulses (each sync pulse's emission time is known once it
+ * is identified). Over the ~13 ms the default fit spans, the Doppler's change bends the
+ * true curve by tens of ps at most, well inside a 1.6 ns slot.
+ *
+ * Acquisition: the first sync tag is matched to the sync pulse whose predicted arrival
+ * (the pass plan's light time, the nominal clock) is nearest: right whenever the clock
+ * offset is within half a sync period (0.84 ms at one sync per 2^20-pulse frame).
+ */
+import type { LightTime } from '../sim/light-time.ts';
+import type { PulseSchedule } from '../sim/pulse-schedule.ts';
+import type { ArrivalTags } from '../sim/time-tagger.ts';
+import { TimeTagBuffer, type TimeTags } from '../sim/time-tags.ts';
+
+export interface TimeSyncConfig {
+  /** Coincidence window, ps, centred on the slot: tags farther than half of it from their slot are dropped. Default the slot spacing. */
+  windowPs?: number;
+  /** Sync pulses in the tracking fit. Default 8. */
+  fitSyncs?: number;
+  /**
+   * No tracking (what-if `disable: ['time-sync']`): the ground reads its own clock as
+   * the satellite's and takes off only the pass plan's light time.
+   */
+  disabled?: boolean;
+}
+
+export interface TimeSyncStats {
+  /** Whether the offset was found. */
+  acquired: boolean;
+  /** Ground minus satellite clock measured at acquisition (light time taken off), ps. */
+  acquiredOffsetPs: number;
+  syncPulses: number;
+  /** Detections resolved to a slot, dropped outside the window, or before the first sync pulse. */
+  resolved: number;
+  outsideWindow: number;
+  beforeSync: number;
+  /** Second clicks resolved to a slot already taken (another detector, moved there by jitter): dropped, the first is kept. */
+  sameSlot: number;
+}
+
+export class TimeSync {
+  readonly stats: TimeSyncStats = { acquired: false, acquiredOffsetPs: NaN, syncPulses: 0, resolved: 0, outsideWindow: 0, beforeSync: 0, sameSlot: 0 };
+  private readonly halfWindowPs: number;
+  private readonly fitSyncs: number;
+  private readonly syncPeriodPulses: number;
+  /** Ring of the last sync pulses: emission and arrival times, ps. */
+  private readonly fitEmit: Float64Array;
+  private readonly fitArrive: Float64Array;
+  private fitCount = 0;
+  private fitNext = 0;
+  /** The tracked line, inverted: tEmit = (tGround - shiftPs) * invSlope. */
+  private shiftPs = 0;
+  private invSlope = 1;
+  /** The line's slope, kept across a re-anchor. */
+  private beta = 0;
+  private lastSyncArrivalPs = -Infinity;
+  private lastSyncEmitPs = -Infinity;
+  /** Pulse index of the last tag handed on (indices must ascend, across batches too). */
+  private lastIndex = -1;
+  private readonly out: TimeTagBuffer;
+
+  constructor(
+    private readonly schedule: PulseSchedule,
+    /** The light time the ground predicts from the pass plan's orbit. */
+    private readonly predicted: LightTime,
+    syncEveryPulses: number,
+    pulsesPerFrame: number,
+    private readonly config: TimeSyncConfig = {},
+  ) {
+    this.halfWindowPs = (config.windowPs ?? schedule.periodPs) / 2;
+    this.fitSyncs = config.fitSyncs ?? 8;
+    if (!(this.halfWindowPs > 0)) throw new RangeError(`windowPs must be positive, got ${config.windowPs}`);
+    if (!Number.isInteger(this.fitSyncs) || this.fitSyncs < 2) throw new RangeError(`fitSyncs must be an integer >= 2, got ${config.fitSyncs}`);
+    this.syncPeriodPulses = syncEveryPulses;
+    this.fitEmit = new Float64Array(this.fitSyncs);
+    this.fitArrive = new Float64Array(this.fitSyncs);
+    this.out = new TimeTagBuffer(pulsesPerFrame);
+  }
+
+  /** One batch of the tagger's stamps → time tags by pulse index (ascending), for the ground station. */
+  resolve(a: ArrivalTags): TimeTags {
+    const { arrivalPs, detector, syncArrivalPs } = a;
+    const out = this.out;
+    const schedule = this.schedule;
+    const half = this.halfWindowPs;
+    const disabled = this.config.disabled === true;
+    const horizonPs = 2 * this.syncPeriodPulses * schedule.periodPs;
+    let si = 0;
+    for (let i = 0; i < arrivalPs.length; i++) {
+      const t = arrivalPs[i];
+      // Take in the sync pulses up to the first one after this detection (and at least
+      // two): it is then between fitted points, not extrapolated. Not across a gap in
+      // the sync train, though: that would restart the fit on the far side.
+      while (si < syncArrivalPs.length && syncArrivalPs[si] <= t + horizonPs && (this.lastSyncArrivalPs <= t || this.fitCount < 2)) this.ingest(syncArrivalPs[si++]);
+      let tEmit: number;
+      if (disabled) tEmit = t - this.predicted.ps(t - this.predicted.ps(t));
+      else if (!this.stats.acquired) {
+        this.stats.beforeSync++;
+        continue;
+      } else tEmit = (t - this.shiftPs) * this.invSlope;
+      const index = schedule.nearestPulse(tEmit);
+      if (index < 0 || !(Math.abs(tEmit - schedule.emitPs(index)) <= half)) {
+        this.stats.outsideWindow++;
+        continue;
+      }
+      if (index <= this.lastIndex) {
+        this.stats.sameSlot++;
+        continue;
+      }
+      this.lastIndex = index;
+      this.stats.resolved++;
+      const d = detector[i];
+      out.push(index, d >>> 1, d & 1);
+    }
+    while (si < syncArrivalPs.length) this.ingest(syncArrivalPs[si++]);
+    return out.take();
+  }
+
+  /** One sync pulse: identify it (acquisition or the tracked line), add it to the fit. */
+  private ingest(tArrive: number): void {
+    this.lastSyncArrivalPs = tArrive;
+    if (this.config.disabled) return;
+    this.stats.syncPulses++;
+    let tGuess: number;
+    if (!this.stats.acquired) {
+      // Nominal clock: satellite time = ground time minus the predicted light time.
+      tGuess = tArrive - this.predicted.ps(tArrive - this.predicted.ps(tArrive));
+    } else tGuess = (tArrive - this.shiftPs) * this.invSlope;
+    const tEmit = this.nearestSyncEmitPs(tGuess);
+    if (!(tEmit === tEmit)) return; // nothing emitted yet that it could be: a stray, ignored
+    if (!this.stats.acquired) {
+      this.stats.acquired = true;
+      this.stats.acquiredOffsetPs = tArrive - tEmit - this.predicted.ps(tEmit);
+      // The rate until a second sync pulse comes: the predicted Doppler.
+      this.beta = this.predicted.rate(tEmit);
+    }
+    // A gap in the sync train of more than the fit's span (the gate was shut): start the
+    // fit again from this pulse, keeping the rate.
+    if (tEmit - this.lastSyncEmitPs > 2 * this.fitSyncs * this.syncPeriodPulses * this.schedule.periodPs) {
+      this.fitCount = 0;
+      this.fitNext = 0;
+    }
+    this.lastSyncEmitPs = tEmit;
+    this.fitEmit[this.fitNext] = tEmit;
+    this.fitArrive[this.fitNext] = tArrive;
+    this.fitNext = (this.fitNext + 1) % this.fitSyncs;
+    if (this.fitCount < this.fitSyncs) this.fitCount++;
+    this.fit(tEmit, tArrive - tEmit);
+  }
+
+  /** Least-squares line of (tArrive - tEmit) over tEmit, centred on the newest point for precision. */
+  private fit(xRef: number, yRef: number): void {
+    const n = this.fitCount;
+    if (n >= 2) {
+      let sx = 0;
+      let sy = 0;
+      let sxx = 0;
+      let sxy = 0;
+      for (let k = 0; k < n; k++) {
+        const x = this.fitEmit[k] - xRef;
+        const y = this.fitArrive[k] - this.fitEmit[k] - yRef;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+      }
+      const det = n * sxx - sx * sx;
+      if (det > 0) this.beta = (n * sxy - sx * sy) / det;
+      const alpha = (sy - this.beta * sx) / n;
+      this.setLine(xRef, yRef + alpha);
+    } else this.setLine(xRef, yRef);
+  }
+
+  /** tArrive = tEmit + y0 + beta (tEmit - x0), inverted once here so a detection costs two operations. */
+  private setLine(x0: number, y0: number): void {
+    this.shiftPs = y0 - this.beta * x0;
+    this.invSlope = 1 / (1 + this.beta);
+  }
+
+  /** Emission time of the sync pulse sent nearest satellite time `tPs` (NaN: none near). */
+  private nearestSyncEmitPs(tPs: number): number {
+    const every = this.syncPeriodPulses;
+    const i = this.schedule.nearestPulse(tPs, true);
+    if (i < 0) return NaN;
+    const below = Math.floor(i / every) * every;
+    const a = this.schedule.emitPs(below);
+    const b = this.schedule.emitPs(below + every);
+    if (!(b === b)) return a;
+    if (!(a === a)) return b;
+    return Math.abs(tPs - a) <= Math.abs(b - tPs) ? a : b;
+  }
+}
