@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseTle, TleError, type Tle } from '../boards/sim/tle.ts';
+import { applyPortOverrides, type BenchConfig, BenchConfigError, loadBenchConfig } from '../hil/bench/config.ts';
 
 /**
  * Shared argument handling for the thin CLIs: --help prints the usage and exits 0;
@@ -124,3 +125,13 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw e;
 });
+
+/** The bench of `--bench FILE` (default `defaultPath`) with `--port BOARD=PATH` overrides; a bad file or port spec exits 2 naming it. */
+export function benchConfigOption(bench: string | undefined, ports: readonly string[] | undefined, defaultPath: string): BenchConfig {
+  try {
+    return applyPortOverrides(loadBenchConfig(bench ? resolve(bench) : defaultPath), ports?.join(','));
+  } catch (e) {
+    if (e instanceof BenchConfigError) fail(e.message, 2);
+    throw e;
+  }
+}

@@ -93,6 +93,8 @@ export interface WirePacket {
   /** The named fields after the id field. */
   fields: readonly FieldDef[];
   description: string;
+  /** Commands only: the operator confirms it before it is sent (CommandDef.hazardous). */
+  hazardous?: boolean;
 }
 
 /** Every packet of the dictionary, commands first, then housekeeping, events and reports. */
@@ -110,6 +112,7 @@ export function wirePackets(): WirePacket[] {
       ...(c.functionId !== undefined ? { id: { field: c.layout.fields[0], value: c.functionId } } : {}),
       fields: c.fields,
       description: c.description,
+      hazardous: c.hazardous ?? false,
     })),
     ...d.housekeeping.map((h): WirePacket => ({
       ...base,

@@ -280,6 +280,8 @@ function commands(packets: WirePacket[]): Node {
         ),
         fields.length ? el('ArgumentList', {}, fields.map((f) => el('Argument', { name: f.name, argumentTypeRef: `${p.name}_${f.name}_T`, shortDescription: f.description }))) : null,
         el('CommandContainer', { name: p.name }, el('EntryList', {}, entries), el('BaseContainer', { containerRef: XTCE_NAMES.tcCommand })),
+        // XTCE's mark of a command to confirm before sending (after CommandContainer in the schema's order).
+        p.hazardous ? el('DefaultSignificance', { consequenceLevel: 'critical', reasonForWarning: `hazardous: ${p.description}` }) : null,
       ),
     );
   }

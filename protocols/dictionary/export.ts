@@ -96,6 +96,7 @@ export function dictionaryJson(): Record<string, unknown> {
       ...(c.id ? { functionId: c.id.value } : {}),
       ...idJson(c),
       formalParams: fieldsJson(c.fields, prefix(c)),
+      hazardous: c.hazardous ?? false,
       annotation: c.description,
     })),
     telemetryPackets: of('housekeeping').map((h, i) => ({
@@ -185,6 +186,7 @@ export function dictionaryMarkdown(): string {
   ];
   for (const c of d.commands) {
     out.push('', `### ${c.name} — TC(${c.service},${c.subtype})${c.functionId !== undefined ? ` function ${c.functionId}` : ''}`, '', c.description, '');
+    if (c.hazardous) out.push('**Hazardous**: senders ask the operator to confirm it (`npm run cmd -- ... --yes`).', '');
     out.push(c.fields.length || c.functionId !== undefined ? fieldTable(c.fields, c.functionId !== undefined ? [idField(c.layout.fields, `ST08 function id = ${c.functionId}`)] : []) : '_No arguments._');
   }
   out.push('', '## Housekeeping — TM(3,25)');

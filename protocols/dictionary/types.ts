@@ -55,6 +55,12 @@ export interface CommandDef {
   functionId?: number;
   fields: readonly FieldDef[];
   description: string;
+  /**
+   * A command whose effect an operator must confirm before it is sent (COSMOS's hazardous
+   * commands, XTCE's significance): it switches what the payload boots from or cuts a
+   * board's power. Senders (the console, `npm run cmd`) ask for confirmation; the exports carry it.
+   */
+  hazardous?: boolean;
 }
 
 /** A TM packet whose (service, subtype) alone names it (verification, pong, dump reports, ...). */

@@ -252,7 +252,23 @@ const rows: Row[] = [
     code: 1,
     says: /merge: .*damaged-shard\/campaign\.csv: line 2: finalKeyBits 'lots' is not a whole number/,
     oneLine: true,
-  },
+  },  // the operator console's scriptable twins (issue 16): refused before any bench is opened
+  { cli: 'cmd', name: 'no command', args: [], code: 2, says: /no command given: NAME \[field=value \.\.\.\]/ },
+  { cli: 'cmd', name: 'unknown command', args: ['PNG'], code: 2, says: /^error: unknown command 'PNG' \(did you mean PING\?\); commands: ENABLE_HK,/m, oneLine: true },
+  { cli: 'cmd', name: 'unknown field', args: ['SET_MODE', 'mod=SAFE'], code: 2, says: /^error: SET_MODE: unknown field 'mod' \(did you mean mode\?\); fields: mode$/m, oneLine: true },
+  { cli: 'cmd', name: 'enum value not a state', args: ['SET_MODE', 'mode=WARP'], code: 2, says: /^error: SET_MODE: field 'mode': "WARP" is not one of OFF, BOOT, STANDBY, ACQUISITION/m, oneLine: true },
+  { cli: 'cmd', name: 'value out of range', args: ['SET_HK_INTERVAL', 'sid=1', 'intervalMs=5'], code: 2, says: /^error: SET_HK_INTERVAL: field 'intervalMs': 5 ms outside 100\.\.600000$/m, oneLine: true },
+  { cli: 'cmd', name: 'parameter value out of range', args: ['SET_PARAM', 'paramId=1', 'value=5000'], code: 2, says: /field 'value': parameter SOURCE_REP_RATE_MHZ: 5000 MHz outside 1\.\.1000/, oneLine: true },
+  { cli: 'cmd', name: 'number not a number', args: ['SET_HK_INTERVAL', 'sid=one', 'intervalMs=1000'], code: 2, says: /field 'sid': expected a number, got "one"/, oneLine: true },
+  { cli: 'cmd', name: 'missing field', args: ['SET_MODE'], code: 2, says: /SET_MODE: missing field mode/, oneLine: true },
+  { cli: 'cmd', name: 'hazardous without --yes', args: ['RESET_BOARD', 'board=apt'], code: 2, says: /^error: RESET_BOARD is hazardous \(Reset one board through its port\.\): add --yes to send it$/m, oneLine: true },
+  { cli: 'cmd', name: 'config bank switch without --yes', args: ['SELECT_CONFIG_BANK', 'bank=B'], code: 2, says: /SELECT_CONFIG_BANK is hazardous .*add --yes/, oneLine: true },
+  { cli: 'cmd', name: '--port HOST:PORT without tcp:', args: ['PING', '--port', 'apt=127.0.0.1:7001'], code: 2, says: /write tcp:127\.0\.0\.1:7001/, never: /VERIFY_/ },
+  { cli: 'tlm', name: 'no item', args: [], code: 2, says: /no telemetry item given: PACKET\.field/ },
+  { cli: 'tlm', name: 'unknown packet', args: ['PAYLOD_HK.mode'], code: 2, says: /^error: unknown telemetry packet 'PAYLOD_HK' \(close: PAYLOAD_HK.*\); packets: PAYLOAD_HK, QKD_HK, LINK_HK$/m, oneLine: true },
+  { cli: 'tlm', name: 'unknown field', args: ['PAYLOAD_HK.lasertemp'], code: 2, says: /^error: PAYLOAD_HK has no field 'lasertemp' \(close: PAYLOAD_HK\.laserTempC\); fields: mode,/m, oneLine: true },
+  { cli: 'tlm', name: '--count without --follow', args: ['PAYLOAD_HK.mode', '--count', '3'], code: 2, says: /--count goes with --follow/ },
+  { cli: 'tlm', name: '--count 0', args: ['PAYLOAD_HK.mode', '--follow', '--count', '0'], code: 2, says: /--count must be a whole number in 1\.\.\d+, got '0'/ },
 ];
 
 /** A campaign folder whose CSV has a row with a key that is not a number. */

@@ -47,8 +47,8 @@ export const payload = {
     },
     { name: 'ABORT_PASS', service: 8, subtype: 1, functionId: 3, fields: [], description: 'Stop emission and return to STANDBY.' },
     { name: 'CLEAR_FAULTS', service: 8, subtype: 1, functionId: 4, fields: [], description: 'Acknowledge faults whose cause has cleared (needed before leaving SAFE).' },
-    { name: 'SELECT_CONFIG_BANK', service: 8, subtype: 1, functionId: 5, fields: [enum8('bank', CONFIG_BANKS, 'bank to boot from next')], description: 'Select the configuration bank used at the next boot.' },
-    { name: 'RESET_BOARD', service: 8, subtype: 1, functionId: 6, fields: [board], description: 'Reset one board through its port.' },
+    { name: 'SELECT_CONFIG_BANK', service: 8, subtype: 1, functionId: 5, fields: [enum8('bank', CONFIG_BANKS, 'bank to boot from next')], description: 'Select the configuration bank used at the next boot.', hazardous: true },
+    { name: 'RESET_BOARD', service: 8, subtype: 1, functionId: 6, fields: [board], description: 'Reset one board through its port.', hazardous: true },
     { name: 'CALIBRATE_SOURCE', service: 8, subtype: 1, functionId: 7, fields: [], description: 'Run the intensity calibration of the decoy-state source.' },
   ],
   housekeeping: [
