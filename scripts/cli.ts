@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseTle, TleError, type Tle } from '../boards/sim/tle.ts';
 import { applyPortOverrides, type BenchConfig, BenchConfigError, loadBenchConfig } from '../hil/bench/config.ts';
+import { type ConsoleBench, openConsoleBench } from '../hil/console/operations.ts';
 
 /**
  * Shared argument handling for the thin CLIs: --help prints the usage and exits 0;
@@ -133,5 +134,15 @@ export function benchConfigOption(bench: string | undefined, ports: readonly str
   } catch (e) {
     if (e instanceof BenchConfigError) fail(e.message, 2);
     throw e;
+  }
+}
+
+/** The console's bench (npm run cmd, tlm, console): `--bench`/`--port` as benchConfigOption, opened with the payload hosted; a bench that does not open exits 1 naming it. */
+export async function consoleBenchOption(o: { bench?: string; port?: readonly string[]; seed: number; root: string }): Promise<{ session: ConsoleBench; config: BenchConfig }> {
+  const config = benchConfigOption(o.bench, o.port, resolve(o.root, 'hil/benches/emulated.json'));
+  try {
+    return { session: await openConsoleBench(config, { seed: o.seed, root: o.root }), config };
+  } catch (e) {
+    fail(`bench ${config.name}: ${(e as Error).message}`, 1);
   }
 }

@@ -10,8 +10,8 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommandLineError, parseCommandWords, type ParsedCommand } from '../hil/console/command-line.ts';
-import { type CommandOutcome, type CommandReport, type ConsoleBench, openConsoleBench, sendCommand } from '../hil/console/operations.ts';
-import { benchConfigOption, fail, intOption, parseCli, seedOption, usageError } from './cli.ts';
+import { type CommandOutcome, type CommandReport, sendCommand } from '../hil/console/operations.ts';
+import { consoleBenchOption, fail, intOption, parseCli, seedOption, usageError } from './cli.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -61,14 +61,7 @@ try {
 }
 if (cmd.hazardous && !v.yes) fail(`${cmd.name} is hazardous (${cmd.def.description}): add --yes to send it`, 2);
 
-const config = benchConfigOption(v.bench, v.port, resolve(root, 'hil/benches/emulated.json'));
-
-let session: ConsoleBench;
-try {
-  session = await openConsoleBench(config, { seed, root });
-} catch (e) {
-  fail(`bench ${config.name}: ${(e as Error).message}`, 1);
-}
+const { session, config } = await consoleBenchOption({ bench: v.bench, port: v.port, seed, root });
 let outcome: CommandOutcome;
 try {
   outcome = await sendCommand(session, cmd, { timeoutMs });

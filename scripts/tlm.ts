@@ -9,8 +9,8 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommandLineError, parseTelemetryItem, type TelemetryItem } from '../hil/console/command-line.ts';
-import { type ConsoleBench, followTelemetry, FollowTimeout, openConsoleBench, type TelemetryUpdate } from '../hil/console/operations.ts';
-import { benchConfigOption, fail, intOption, parseCli, seedOption, usageError } from './cli.ts';
+import { followTelemetry, FollowTimeout, type TelemetryUpdate } from '../hil/console/operations.ts';
+import { consoleBenchOption, fail, intOption, parseCli, seedOption, usageError } from './cli.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -60,18 +60,12 @@ try {
   throw e;
 }
 
-const config = benchConfigOption(v.bench, v.port, resolve(root, 'hil/benches/emulated.json'));
 
 // Ctrl-C (or SIGTERM) ends the follow cleanly: the bench is closed and the exit is 0.
 const stop = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => stop.abort());
 
-let session: ConsoleBench;
-try {
-  session = await openConsoleBench(config, { seed, root });
-} catch (e) {
-  fail(`bench ${config.name}: ${(e as Error).message}`, 1);
-}
+const { session } = await consoleBenchOption({ bench: v.bench, port: v.port, seed, root });
 let code = 0;
 let printed = 0;
 const want = v.follow ? (count ?? Infinity) : 1;

@@ -269,6 +269,7 @@ const rows: Row[] = [
   { cli: 'tlm', name: 'unknown field', args: ['PAYLOAD_HK.lasertemp'], code: 2, says: /^error: PAYLOAD_HK has no field 'lasertemp' \(close: PAYLOAD_HK\.laserTempC\); fields: mode,/m, oneLine: true },
   { cli: 'tlm', name: '--count without --follow', args: ['PAYLOAD_HK.mode', '--count', '3'], code: 2, says: /--count goes with --follow/ },
   { cli: 'tlm', name: '--count 0', args: ['PAYLOAD_HK.mode', '--follow', '--count', '0'], code: 2, says: /--count must be a whole number in 1\.\.\d+, got '0'/ },
+  { cli: 'console', name: 'http port not a number', args: ['--http-port', 'abc'], code: 2, says: /--http-port must be a whole number in 0\.\.65535, got 'abc'/ },
 ];
 
 /** A campaign folder whose CSV has a row with a key that is not a number. */
