@@ -9,6 +9,9 @@ export default defineConfig({
   test: {
     include: slowTier ? ['test/slow/**/*.test.ts'] : ['test/**/*.test.ts'],
     exclude: slowTier ? [...configDefaults.exclude] : [...configDefaults.exclude, 'test/slow/**'],
+    // Both cores: vitest's default is one worker fewer than the cores (one here), and
+    // most files wait on ptys, sockets and child processes rather than compute.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],
