@@ -184,10 +184,7 @@ export function runPass(options: PassOptions): PassResult {
   for (let s = 0; s < slices; s++) {
     const p0 = s * pulsesPerSlice;
     const tMid = (s + 0.5) * sliceS;
-    const i = Math.min(geo.length - 2, Math.floor(tMid));
-    const f = tMid - i;
-    const rangeKm = geo[i].rangeKm + f * (geo[i + 1].rangeKm - geo[i].rangeKm);
-    const elevationDeg = geo[i].elevationDeg + f * (geo[i + 1].elevationDeg - geo[i].elevationDeg);
+    const { rangeKm, elevationDeg } = window.at(tMid);
     const eta = channelTransmittance(chan, rangeKm, elevationDeg, 0) * meanPointingTransmittance(chan, jitter(tMid), pointAhead.biasUrad(tMid, pointAheadApplied));
     const l = lossDb(eta * det.efficiency);
     if (l < lossMin) lossMin = l;

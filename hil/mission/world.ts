@@ -177,7 +177,9 @@ export class MissionWorld {
   slice(nowMs: number): void {
     const { timeline, env } = this.o;
     this.timeS = nowMs / 1000;
-    const look = this.o.geo.at((nowMs - SLICE_MS / 2 - timeline.passStartMs) / 1000);
+    // Mid-slice, seconds after the pass start: where the slice's geometry, sky and frame are taken.
+    const tMidS = (nowMs - SLICE_MS / 2 - timeline.passStartMs) / 1000;
+    const look = this.o.geo.at(tMidS);
     const loss = sliceLoss(this.o.channel, this.o.detector, look, this.residual.endSlice(), this.o.beaconMarginDb);
     this.lossNowDb = loss.lossDb;
     this.beaconLossDb = loss.beaconLossDb;
@@ -185,9 +187,9 @@ export class MissionWorld {
     const conditions: SliceConditions = {};
     if (this.o.emittedMu) conditions.emittedMu = this.o.emittedMu();
     const sky = this.o.backgroundCountsPerS;
-    if (sky) conditions.backgroundCountsPerS = sky((nowMs - SLICE_MS / 2 - timeline.passStartMs) / 1000);
+    if (sky) conditions.backgroundCountsPerS = sky(tMidS);
     const polarisation = this.o.polarisationErrorProb;
-    if (polarisation) conditions.polarisationErrorProb = polarisation((nowMs - SLICE_MS / 2 - timeline.passStartMs) / 1000);
+    if (polarisation) conditions.polarisationErrorProb = polarisation(tMidS);
     if (this.pulses.sampleUntil(nowMs, loss.eta, conditions)) {
       if (loss.lossDb < this.lossMinDb) this.lossMinDb = loss.lossDb;
       if (loss.lossDb > this.lossMaxDb) this.lossMaxDb = loss.lossDb;
