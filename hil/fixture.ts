@@ -5,7 +5,7 @@ import type { BoardName } from '../boards/definitions.ts';
 import { Bench, clockPlan, emulatedByBench } from './bench/bench.ts';
 import { applyPortOverrides, type BenchConfig, describeBoardLine, loadBenchConfig } from './bench/config.ts';
 import type { PayloadEndpoint } from './bench/payload.ts';
-import { identityData, type SuiteData } from './report/suite-data.ts';
+import { benchSuiteData } from './report/suite-data.ts';
 
 /**
  * The bench fixture for suites (hil/suites/*.hil.ts). The bench comes from the
@@ -145,20 +145,7 @@ export function useBench(opts: { boards: BoardName[]; suite: string; payload?: (
 export function writeReportData(root: string, suite: string, bench: Bench): string {
   const dir = join(process.env.HIL_REPORT_DIR ?? join(root, 'reports', 'hil'), 'data');
   mkdirSync(dir, { recursive: true });
-  const items: Record<string, [number, number | string | boolean][]> = {};
-  for (const n of bench.store.names()) items[n] = bench.store.history(n).map((s) => [Math.round(s.t * 1000) / 1000, s.value]);
-  const data: SuiteData = {
-    suite: basename(suite),
-    bench: bench.config.name,
-    clock: bench.clock.kind,
-    seed: bench.seed,
-    endMs: bench.now(),
-    boards: bench.boards.map((b) => ({ name: b.name, port: b.port, capture: b.capture?.path ?? null, rejectedFrames: b.rejectedFrames, driver: b.driver.stats, identity: b.identity ? identityData(b.identity) : null })),
-    items,
-    events: bench.store.events,
-    limits: bench.limits.transitions,
-    commands: bench.tcLog,
-  };
+  const data = benchSuiteData(basename(suite), bench);
   const path = join(dir, `${basename(suite).replace(/\.hil\.ts$/, '')}.json`);
   writeFileSync(path, JSON.stringify(data));
   return path;

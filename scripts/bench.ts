@@ -18,7 +18,9 @@ const available = readdirSync(here)
 
 const usage = `usage: npm run bench -- NAME [NAME...] [--json]
 benchmarks: ${available.join(', ')}
-  --json   print one JSON object of all figures (keys carry their unit)`;
+  --json   print one JSON object of all figures (keys carry their unit)
+  CONSOLE_BENCH_SECONDS=S, CONSOLE_BENCH_RATE=N (environment): the console benchmark's
+           length and packet rate (default 30 s at 1000 packets/s)`;
 
 const args = parseCli({ json: { type: 'boolean' } }, usage, true);
 const names = args.positionals.length > 0 ? args.positionals : available;

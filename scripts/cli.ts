@@ -27,6 +27,11 @@ export function usageError(message: string, usage: string): never {
   process.exit(2);
 }
 
+/** An argument as a shell would need it quoted (run.json's command is pasted back into a shell). */
+export function shellWord(w: string): string {
+  return /^[A-Za-z0-9_./=:,@%+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
 /** One line on stderr and exit `code` (1 bad data, 2 usage): a user error needs no stack trace. */
 export function fail(message: string, code: 1 | 2): never {
   console.error(`error: ${message}`);
@@ -138,8 +143,16 @@ export function benchConfigOption(bench: string | undefined, ports: readonly str
 }
 
 /** The console's bench (npm run cmd, tlm, console): `--bench`/`--port` as benchConfigOption, opened with the payload hosted; a bench that does not open exits 1 naming it. */
-export async function consoleBenchOption(o: { bench?: string; port?: readonly string[]; seed: number; root: string }): Promise<{ session: ConsoleBench; config: BenchConfig }> {
-  const config = benchConfigOption(o.bench, o.port, resolve(o.root, 'hil/benches/emulated.json'));
+export async function consoleBenchOption(o: {
+  bench?: string;
+  port?: readonly string[];
+  seed: number;
+  root: string;
+  /** Where the board lines' captures go, once the config is known (the console's run folder). */
+  captureDir?: (config: BenchConfig) => string;
+}): Promise<{ session: ConsoleBench; config: BenchConfig }> {
+  const loaded = benchConfigOption(o.bench, o.port, resolve(o.root, 'hil/benches/emulated.json'));
+  const config = o.captureDir ? { ...loaded, captureDir: o.captureDir(loaded) } : loaded;
   try {
     return { session: await openConsoleBench(config, { seed: o.seed, root: o.root }), config };
   } catch (e) {

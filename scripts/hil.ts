@@ -19,7 +19,7 @@ import { buildReport, parseJunit } from '../hil/report/html.ts';
 import { stampJunit } from '../hil/report/junit.ts';
 import { boardAddress, clearRunOutputs, createRunDir, gitState, linkLatest, parseShard, type RunInfo, type Shard, ShardSpecError, shardRunName, type Verdicts, writeRunInfo } from '../hil/runs/archive.ts';
 import { repeatTally, repeatText } from '../hil/runs/repeat.ts';
-import { intOption, outputPath, parseCli, seedOption, usageError } from './cli.ts';
+import { intOption, outputPath, parseCli, seedOption, shellWord, usageError } from './cli.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // The suite files, for --help and to refuse a suite name that selects none.
@@ -266,9 +266,4 @@ async function listTests(): Promise<number> {
 
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
-}
-
-/** An argument as a shell would need it quoted (run.json's command is pasted back into a shell). */
-function shellWord(w: string): string {
-  return /^[A-Za-z0-9_./=:,@%+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }

@@ -2,15 +2,15 @@
  * npm run runs [-- --reports-root DIR]
  * npm run runs -- compare [A [B]] [--tolerance X]
  * npm run runs -- merge RUN... [--name NAME]
- * The run archive (reports/runs/, written by npm start and npm run hil): lists the runs,
+ * The run archive (reports/runs/, written by npm start, npm run hil and npm run console): lists the runs,
  * compares two (which tests changed verdict, which figures moved beyond a relative
  * tolerance: text here, and compare-with-<older>.html in the newer run's folder), or
  * merges the shards of one run (npm run hil -- --shard K/N on several machines) into one.
  */
-import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunDir, linkLatest, listRunDirs, readRunInfo, resolveRun, RunNotFoundError } from '../hil/runs/archive.ts';
+import { createRunDir, linkLatest, listRunDirs, readRunInfo, resolveRun, resolveRunFolder, RunNotFoundError } from '../hil/runs/archive.ts';
 import { MergeError, mergeRuns } from '../hil/runs/merge.ts';
 import { compareRuns, DEFAULT_TOLERANCE } from '../hil/runs/compare.ts';
 import { comparisonHtml, comparisonText } from '../hil/runs/compare-format.ts';
@@ -21,8 +21,9 @@ const USAGE = `usage: npm run runs [-- --reports-root DIR]
        npm run runs -- compare [A [B]] [--tolerance X] [--reports-root DIR]
        npm run runs -- merge RUN... [--name NAME] [--reports-root DIR]
 
-Lists the runs of the archive (every npm start and npm run hil run: reports/runs/<time>-<name>/),
-oldest first: time, name, bench, seed, commit, verdicts, duration; * marks reports/latest.
+Lists the runs of the archive (every npm start, npm run hil and npm run console run:
+reports/runs/<time>-<name>/), oldest first: time, name, bench, seed, commit, verdicts
+("console run" for a console's), duration; * marks reports/latest.
 
 compare A B   what changed from run A to run B: tests whose verdict changed, and figures
               (the metrics the suites record: key bits, QBER, pointing RMS, ...; each
@@ -86,7 +87,7 @@ function list(): void {
       r.bench,
       String(r.seed),
       r.commit ? `${r.commit.slice(0, 7)}${r.dirty ? '+' : ''}` : '-',
-      v ? `${v.passed} passed, ${v.failed} failed, ${v.skipped} skipped` : 'did not finish',
+      v ? `${v.passed} passed, ${v.failed} failed, ${v.skipped} skipped` : r.kind === 'console' ? 'console run' : 'did not finish',
       r.durationS === null ? '-' : r.durationS.toFixed(1),
     ];
   });
@@ -128,11 +129,10 @@ function compare(refs: string[], tolerance: number): number {
 
 /** A run named on the command line: a folder path (another machine's run copied here), else a run of the archive. */
 function runFolder(ref: string): string {
-  if (existsSync(ref) && statSync(ref).isDirectory()) return resolve(ref);
   try {
-    return resolveRun(reportsRoot, ref);
+    return resolveRunFolder(reportsRoot, ref);
   } catch (e) {
-    if (e instanceof RunNotFoundError) usageError(`${e.message} (nor a folder ${resolve(ref)})`, USAGE);
+    if (e instanceof RunNotFoundError) usageError(e.message, USAGE);
     throw e;
   }
 }

@@ -6,7 +6,7 @@ import type { BenchConfig } from '../bench/config.ts';
 import { inMemoryEndpoint } from '../bench/payload.ts';
 import type { EventRecord, Sample } from '../bench/store.ts';
 import { PayloadStrategy } from '../bench/strategy.ts';
-import { type HostedPayload, RIG_BOARDS } from '../mission/rig.ts';
+import { attachBenchWorld, type BenchWorld, type HostedPayload, RIG_BOARDS } from '../mission/rig.ts';
 import type { ParsedCommand, TelemetryItem } from './command-line.ts';
 
 /**
@@ -22,6 +22,8 @@ export interface ConsoleBench {
   bench: Bench;
   /** The payload firmware hosted on the bench's boards. */
   rig: HostedPayload;
+  /** The beacon and laser link always there (the payload suite's bench world), on a simulated-time bench; null on the wall clock. */
+  world: BenchWorld | null;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,15 @@ export async function openConsoleBench(config: BenchConfig, o: { seed?: number; 
   const inProcess = Object.values(config.boards).every((b) => b?.mode === 'emulated');
   // Captures only when a board is on a line of its own (as withFreshBench): an in-process run would only fill reports/captures.
   const bench = await Bench.open(config, { seed, boards: [...RIG_BOARDS], runName: o.runName ?? `console-${config.name}-seed${seed}`, root: o.root, capture: !inProcess });
-  const strategy = new PayloadStrategy(bench);
+  let world: BenchWorld | null = null;
+  // A beacon and a link, so a pass can run (scenario controls); real boards on the wall clock have none to give.
+  const strategy = new PayloadStrategy(bench, {
+    world: (rig) => {
+      if (rig.bench.clock.kind !== 'sim') return;
+      world = attachBenchWorld(rig);
+      return () => world!.stop();
+    },
+  });
   try {
     const rig = (await strategy.transition('booted'))!;
     const { endpoint, payloadSide } = inMemoryEndpoint('hosted payload firmware');
@@ -41,6 +51,7 @@ export async function openConsoleBench(config: BenchConfig, o: { seed?: number; 
     return {
       bench,
       rig,
+      world,
       async close() {
         strategy.off();
         await bench.close();

@@ -1,15 +1,14 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { resolve } from 'node:path';
 import { setTimeout as wallSleep } from 'node:timers/promises';
-import fastifyStatic from '@fastify/static';
-import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { SimClock } from '../../boards/clock.ts';
 import { checkLimits, DICTIONARY, type FieldValues } from '../../protocols/dictionary/index.ts';
 import type { FieldDef } from '../../protocols/dictionary/types.ts';
+import { BoardTmCollector, registerBoardRoutes } from './boards.ts';
 import { CommandLineError, parseCommandWords } from './command-line.ts';
+import { createConsoleApp, listenConsoleApp } from './http.ts';
 import { type ConsoleBench, sendCommand } from './operations.ts';
+import { registerScenarioRoutes } from './scenario.ts';
 
 /**
  * The operator console's server: a page (plain ES modules under hil/console/page/, uPlot
@@ -33,8 +32,13 @@ export interface ConsoleServerOptions {
   port?: number;
   /** Required on a non-loopback host; generated when not given. Ignored on loopback. */
   token?: string;
-  /** Batch period of the WebSocket updates, ms of wall time (default 100). */
+  /**
+   * Batch period of the WebSocket updates, ms of wall time (default 50: a packet waits up to
+   * one period for its batch, and the console benchmark's goal is p99 <= 100 ms to the page).
+   */
   batchMs?: number;
+  /** Let the Boards view write the registers of real (not emulated) boards (--allow-writes). */
+  allowWrites?: boolean;
 }
 
 export interface ConsoleServer {
@@ -47,12 +51,7 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-export class ConsoleServerError extends Error {
-  override readonly name = 'ConsoleServerError';
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+export { ConsoleServerError, isLoopback } from './http.ts';
 
 /** A value as JSON carries it: bytes in hex. */
 function plain(v: unknown): unknown {
@@ -155,17 +154,22 @@ class Collector {
 }
 
 const SEVERITY = new Map(DICTIONARY.events.map((e) => [e.name, e.severity]));
-function eventJson(e: { t: number; name: string; severity?: string; fields: Record<string, unknown> }): Record<string, unknown> {
-  const severity = e.severity ?? SEVERITY.get(e.name) ?? (e.name.startsWith('limit:') ? 'medium' : e.name.startsWith('VERIFY_') && e.name.endsWith('_FAIL') ? 'low' : 'info');
+const LIMIT_SEVERITY: Record<string, string> = { green: 'info', yellow: 'medium', red: 'high' };
+export function eventJson(e: { t: number; name: string; severity?: string; fields: Record<string, unknown> }): Record<string, unknown> {
+  // A limit transition's store severity is its limit state: the event log's scale has info..high.
+  const limitLevel = e.name.startsWith('limit:') ? LIMIT_SEVERITY[String(e.fields.to)] : undefined;
+  const severity = limitLevel ?? e.severity ?? SEVERITY.get(e.name) ?? (e.name.startsWith('limit:') ? 'medium' : e.name.startsWith('VERIFY_') && e.name.endsWith('_FAIL') ? 'low' : 'info');
   return { t: e.t, name: e.name, severity, fields: plainFields(e.fields) };
 }
 
-/** What a page gets on connecting: the recent history (packets and events), then batches. */
-function snapshot(cb: ConsoleBench, maxPackets = 600, maxEvents = 1000): Record<string, unknown> {
-  const store = cb.bench.store;
+/**
+ * The housekeeping packets (the last `maxPackets` of each structure) rebuilt from the
+ * items' histories (`history(item)`: the bench's store, or an archived run's items), by time.
+ */
+export function packetsFromHistories(history: (item: string) => readonly { t: number; value: unknown }[], maxPackets = Infinity): PagePacket[] {
   const tm: PagePacket[] = [];
   for (const h of DICTIONARY.housekeeping) {
-    const hist = h.fields.map((f) => store.history(`${h.name}.${f.name}`));
+    const hist = h.fields.map((f) => history(`${h.name}.${f.name}`));
     const n = Math.min(...hist.map((x) => x.length));
     for (let i = Math.max(0, n - maxPackets); i < n; i++) {
       // Every field of a packet is stored at once: the i-th from the end of each history belong together.
@@ -173,23 +177,14 @@ function snapshot(cb: ConsoleBench, maxPackets = 600, maxEvents = 1000): Record<
       tm.push(packetOf(h.name, hist[0][hist[0].length - n + i].t, fields));
     }
   }
-  tm.sort((a, b) => a.t - b.t);
+  return tm.sort((a, b) => a.t - b.t);
+}
+
+/** What a page gets on connecting: the recent history (packets and events), then batches. */
+function snapshot(cb: ConsoleBench, maxPackets = 600, maxEvents = 1000): Record<string, unknown> {
+  const store = cb.bench.store;
+  const tm = packetsFromHistories((item) => store.history(item), maxPackets);
   return { type: 'snapshot', benchTimeMs: cb.bench.now(), tm, events: store.events.slice(-maxEvents).map(eventJson) };
-}
-
-function tokenOf(req: FastifyRequest): string | undefined {
-  const q = (req.query as Record<string, unknown> | undefined)?.token;
-  if (typeof q === 'string') return q;
-  const h = req.headers['x-console-token'];
-  if (typeof h === 'string') return h;
-  const m = /(?:^|;\s*)console_token=([^;]+)/.exec(req.headers.cookie ?? '');
-  return m ? decodeURIComponent(m[1]) : undefined;
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**
@@ -197,45 +192,8 @@ function sameToken(a: string, b: string): boolean {
  * which the live runner (runLive) shares, so bench time has one driver at a time.
  */
 export async function startConsoleServer(cb: ConsoleBench, o: ConsoleServerOptions, lock: BenchLock = new BenchLock()): Promise<ConsoleServer> {
-  const host = o.host ?? '127.0.0.1';
-  const token = isLoopback(host) ? null : (o.token ?? randomBytes(16).toString('hex'));
-  const app = Fastify({ logger: false });
-  await app.register(fastifyWebsocket);
-
-  // Another web site open in the operator's browser must not drive the console: a request
-  // that says it comes from a page of another origin (Origin header) is refused, and on a
-  // loopback bind so is a Host header other than the loopback address (DNS rebinding).
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const hostHeader = req.headers.host ?? '';
-    if (token === null && !isLoopback(hostHeader.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'))) {
-      return reply.code(403).type('text/plain').send(`console: refused Host ${hostHeader} (this console serves ${host} only)\n`);
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== 'null') {
-      let originHost = '';
-      try {
-        originHost = new URL(origin).host;
-      } catch {
-        /* an unreadable Origin is refused below */
-      }
-      if (originHost !== hostHeader) return reply.code(403).type('text/plain').send(`console: refused a request from another origin (${origin})\n`);
-    }
-  });
-
-  if (token !== null) {
-    app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      const given = tokenOf(req);
-      if (given === undefined) return reply.code(401).type('text/plain').send('console: this console needs its token (?token=... as printed at start)\n');
-      if (!sameToken(given, token)) return reply.code(403).type('text/plain').send('console: wrong token\n');
-      // The page's own requests (modules, styles, WebSocket) then carry the cookie.
-      if (typeof (req.query as Record<string, unknown> | undefined)?.token === 'string') {
-        reply.header('set-cookie', `console_token=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`);
-      }
-    });
-  }
-
-  await app.register(fastifyStatic, { root: resolve(o.root, 'hil/console/page'), prefix: '/', index: ['index.html'] });
-  await app.register(fastifyStatic, { root: resolve(o.root, 'node_modules/uplot/dist'), prefix: '/vendor/uplot/', decorateReply: false });
+  const base = await createConsoleApp(o);
+  const { app, token } = base;
 
   app.get('/api/dictionary', async () => pageDictionary());
 
@@ -261,40 +219,44 @@ export async function startConsoleServer(cb: ConsoleBench, o: ConsoleServerOptio
     }
   });
 
+  registerBoardRoutes(app, cb, lock, { allowWrites: o.allowWrites ?? false });
+  registerScenarioRoutes(app, cb, lock);
+
   // One collector, one timer: every page gets the same batch.
   const sockets = new Set<WebSocket>();
   const collector = new Collector(cb);
+  const boardCollector = new BoardTmCollector(cb.bench.store, cb.bench.boards);
   const timer = setInterval(() => {
     const { tm, events } = collector.take();
-    if (sockets.size === 0 || (tm.length === 0 && events.length === 0)) return;
-    const msg = JSON.stringify({ type: 'batch', benchTimeMs: cb.bench.now(), tm, events });
+    const boardTm = boardCollector.take();
+    if (sockets.size === 0 || (tm.length === 0 && events.length === 0 && boardTm.length === 0)) return;
+    const msg = JSON.stringify({ type: 'batch', benchTimeMs: cb.bench.now(), tm, events, boardTm });
     for (const s of sockets) if (s.readyState === s.OPEN) s.send(msg);
-  }, o.batchMs ?? 100);
+  }, o.batchMs ?? 50);
 
   app.get('/ws', { websocket: true }, (socket) => {
     sockets.add(socket);
-    socket.send(JSON.stringify(snapshot(cb)));
+    socket.send(JSON.stringify({ ...snapshot(cb), boardTm: boardCollector.latest() }));
     socket.on('close', () => sockets.delete(socket));
   });
 
-  let address: string;
+  let listening: { url: string; port: number };
   try {
-    address = await app.listen({ host, port: o.port ?? 0 });
+    listening = await listenConsoleApp(base, o.port);
   } catch (e) {
     clearInterval(timer);
     collector.stop();
-    throw new ConsoleServerError(`cannot serve on ${host}:${o.port ?? 0}: ${(e as Error).message}`);
+    boardCollector.stop();
+    throw e;
   }
-  const port = Number(new URL(address).port);
-  const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shownHost}:${port}/${token ? `?token=${token}` : ''}`,
-    port,
+    ...listening,
     token,
     app,
     async close() {
       clearInterval(timer);
       collector.stop();
+      boardCollector.stop();
       for (const s of sockets) s.close();
       await app.close();
     },

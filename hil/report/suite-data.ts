@@ -1,5 +1,6 @@
 import { readJsonDir } from '../json-dir.ts';
 import { basename, join } from 'node:path';
+import type { Bench } from '../bench/bench.ts';
 import type { EngineStats } from '../request-engine.ts';
 import { formatFwVersion, formatHwVersion, type Identity } from '../../protocols/board-link.ts';
 
@@ -52,6 +53,24 @@ export function identityData(id: Identity): BoardIdentityData {
     fwVersion: formatFwVersion(id.fwVersion),
     serialNumber: id.serialNumber,
     emulated: id.emulated,
+  };
+}
+
+/** What `bench` recorded so far (histories, events, limit transitions, boards, commands) as a suite's data. */
+export function benchSuiteData(suite: string, bench: Bench): SuiteData {
+  const items: Record<string, [number, ItemValue][]> = {};
+  for (const n of bench.store.names()) items[n] = bench.store.history(n).map((s) => [Math.round(s.t * 1000) / 1000, s.value]);
+  return {
+    suite,
+    bench: bench.config.name,
+    clock: bench.clock.kind,
+    seed: bench.seed,
+    endMs: bench.now(),
+    boards: bench.boards.map((b) => ({ name: b.name, port: b.port, capture: b.capture?.path ?? null, rejectedFrames: b.rejectedFrames, driver: b.driver.stats, identity: b.identity ? identityData(b.identity) : null })),
+    items,
+    events: bench.store.events,
+    limits: bench.limits.transitions,
+    commands: bench.tcLog,
   };
 }
 

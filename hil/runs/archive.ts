@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { BoardConfig } from '../bench/config.ts';
 import { rfc2217Spec } from '../transport/rfc2217.ts';
 import { tcpSpec } from '../transport/tcp.ts';
@@ -35,6 +35,8 @@ export interface RunInfo {
   /** The command as typed (npm start -- ..., npm run hil -- ...). */
   command: string;
   verdicts: Verdicts | null;
+  /** 'console': an operator console's run (npm run console; nothing tested, so no verdicts). */
+  kind?: 'console';
   /** The suite filters, --grep pattern and --repeat count the run was given. */
   filters?: string[];
   grep?: string | null;
@@ -181,6 +183,23 @@ export function resolveRun(reportsRoot: string, ref: string): string {
   if (hits.length === 1) return hits[0];
   const known = names.length > 0 ? `; runs: ${names.slice(-10).join(', ')}${names.length > 10 ? ` (and ${names.length - 10} older)` : ''}` : `; no runs in ${runsDir}`;
   throw new RunNotFoundError(hits.length > 1 ? `run '${ref}' is ambiguous: ${hits.map((h) => basename(h)).join(', ')}` : `no run '${ref}'${known}`);
+}
+
+/**
+ * A run named on the command line as resolveRun takes it, or the path of a run folder
+ * (another machine's run copied here). Refused naming the run and where it was looked for.
+ */
+export function resolveRunFolder(reportsRoot: string, ref: string): string {
+  if (existsSync(ref) && statSync(ref).isDirectory()) return resolve(ref);
+  try {
+    return resolveRun(reportsRoot, ref);
+  } catch (e) {
+    if (e instanceof RunNotFoundError) {
+      const runsDir = join(reportsRoot, 'runs');
+      throw new RunNotFoundError(`${e.message} (${e.message.includes(runsDir) ? '' : `looked in ${runsDir}; `}nor a folder ${resolve(ref)})`);
+    }
+    throw e;
+  }
 }
 
 function readLink(link: string): string {

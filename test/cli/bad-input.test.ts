@@ -270,6 +270,10 @@ const rows: Row[] = [
   { cli: 'tlm', name: '--count without --follow', args: ['PAYLOAD_HK.mode', '--count', '3'], code: 2, says: /--count goes with --follow/ },
   { cli: 'tlm', name: '--count 0', args: ['PAYLOAD_HK.mode', '--follow', '--count', '0'], code: 2, says: /--count must be a whole number in 1\.\.\d+, got '0'/ },
   { cli: 'console', name: 'http port not a number', args: ['--http-port', 'abc'], code: 2, says: /--http-port must be a whole number in 0\.\.65535, got 'abc'/ },
+  { cli: 'console', name: '--allow-writes with a value', args: ['--allow-writes=yes'], code: 2, says: /Option '--allow-writes' does not take an argument/ },
+  { cli: 'console', name: '--replay with --bench', args: ['--replay', 'latest', '--bench', 'hil/benches/emulated.json'], code: 2, says: /--replay serves an archived run, no bench: it excludes --bench/ },
+  { cli: 'console', name: '--suite without --replay', args: ['--suite', 'passes'], code: 2, says: /--suite goes with --replay/ },
+  { cli: 'console', name: '--replay an unknown run', args: ['--replay', 'nosuchrun', '--reports-root', dir], code: 1, says: /^error: --replay: no run 'nosuchrun'; no runs in .*\/runs \(nor a folder .*nosuchrun\)$/m, oneLine: true },
 ];
 
 /** A campaign folder whose CSV has a row with a key that is not a number. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -199,7 +200,9 @@ describe('operator console over HTTP', () => {
     expect(badErr).toContain('--http-port');
     expect(badErr).not.toMatch(/\n\s+at /);
 
-    const p = spawn(tsx, ['scripts/console.ts'], { cwd: root });
+    // Its run archive goes to a folder of its own, not the project's reports/runs.
+    const reportsRoot = mkdtempSync(join(tmpdir(), 'console-cli-'));
+    const p = spawn(tsx, ['scripts/console.ts', '--reports-root', reportsRoot], { cwd: root });
     let out = '';
     const url = await new Promise<string>((res, rej) => {
       p.stdout.on('data', (d) => {
@@ -212,5 +215,9 @@ describe('operator console over HTTP', () => {
     expect((await fetch(url)).status).toBe(200);
     p.kill('SIGINT');
     expect(await new Promise((r) => p.on('exit', r))).toBe(0);
+    // The run is archived: its run.json and recording are in the reports root's runs folder.
+    const runs = readdirSync(join(reportsRoot, 'runs')).filter((d) => d.includes('-console-'));
+    expect(runs).toHaveLength(1);
+    expect(existsSync(join(reportsRoot, 'runs', runs[0], 'data', 'console.json'))).toBe(true);
   });
 });

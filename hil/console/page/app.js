@@ -1,7 +1,13 @@
 // The operator console's page: plain ES modules, no build step. The dictionary comes from
-// /api/dictionary, live data from /ws (a snapshot, then a batch every ~100 ms), commands
+// /api/dictionary, live data from /ws (a snapshot, then a batch every ~50 ms), commands
 // go to POST /api/command (the server sends them through operations.ts sendCommand).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
+import { createBoardsView } from './boards.js';
+import { createLimitsView } from './limits.js';
+import { createScenarioView } from './scenario.js';
+import { recordApplied } from './measure.js';
+import { startReplay } from './replay.js';
+import { onReset } from './views.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const el = (tag, attrs = {}, ...children) => {
@@ -17,6 +23,9 @@ const el = (tag, attrs = {}, ...children) => {
 };
 
 const dict = await (await fetch('/api/dictionary')).json();
+const boardsView = await createBoardsView($('#view-boards'), { el, fmt });
+const limitsView = createLimitsView($('#view-limits'), { el, fmt, dict });
+const scenarioView = await createScenarioView($('#view-scenario'), { el, fmt });
 
 // ------------------------------------------------------------------ tabs
 let currentView = 'telemetry';
@@ -61,6 +70,17 @@ for (const h of dict.housekeeping) {
   packetsBox.append(el('section', { class: 'hk', 'data-packet': h.name }, el('h2', {}, `${h.name} (SID ${h.sid}) `, meta), el('table', {}, tbody)));
   hkView.set(h.name, { count: 0, meta, cells });
 }
+onReset(() => {
+  for (const v of hkView.values()) {
+    v.count = 0;
+    v.meta.textContent = 'no packet yet';
+    delete v.meta.dataset.count;
+    for (const { row, cell } of v.cells.values()) {
+      cell.textContent = '—';
+      row.className = '';
+    }
+  }
+});
 /** Counts the batch's packets of each structure and shows the last one (the DOM once per batch, whatever the packet rate). */
 function showPackets(list) {
   const last = new Map();
@@ -190,6 +210,10 @@ for (const c of dict.commands) {
 // ------------------------------------------------------------------ events
 const SEV = ['info', 'low', 'medium', 'high'];
 const events = [];
+onReset(() => {
+  events.length = 0;
+  eventsDirty = true;
+});
 const MAX_EVENTS = 5000;
 let eventsDirty = false;
 function addEvents(list) {
@@ -306,6 +330,14 @@ const plots = {
     }
   },
 };
+onReset(() => {
+  for (const [p, s] of plots.series) {
+    s.t.length = 0;
+    for (const y of s.ys) y.length = 0;
+    p.dirty = true;
+  }
+});
+onReset(() => limitsView.reset());
 
 // ------------------------------------------------------------------ live data
 function apply(msg) {
@@ -318,11 +350,15 @@ function apply(msg) {
     }
   }
   showPackets(msg.tm);
+  boardsView.apply(msg);
+  limitsView.apply(msg);
+  scenarioView.apply(msg);
   for (const p of msg.tm) plots.add(p);
   addEvents(msg.events);
   if (typeof msg.benchTimeMs === 'number') $('#bench-time').textContent = `bench ${fmt(Math.round(msg.benchTimeMs))} ms`;
   if (currentView === 'events' && eventsDirty) renderEvents();
   plots.refresh();
+  recordApplied(msg); // ?measure=1 only (the console benchmark)
 }
 
 function connect() {
@@ -339,5 +375,6 @@ function connect() {
     setTimeout(connect, 1000);
   });
 }
-connect();
+// A replay (npm run console -- --replay RUN) feeds apply() from the recording instead.
+if (!(await startReplay({ apply, el }))) connect();
 document.body.dataset.ready = 'true';
