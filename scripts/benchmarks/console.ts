@@ -19,7 +19,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium, openConsolePage } from '../../hil/console/headless-page.ts';
 import { loadBenchConfig } from '../../hil/bench/config.ts';
 import { openConsoleBench } from '../../hil/console/operations.ts';
 import { PacedHousekeeping } from '../../hil/console/paced-housekeeping.ts';
@@ -28,7 +29,6 @@ import { fail } from '../cli.ts';
 import type { Benchmark } from './types.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CHROMIUM = '/usr/bin/chromium';
 /** frameNumber of the first paced packet: far above any frame number the hosted firmware reports. */
 const FIRST_FRAME = 1_000_000_000;
 /** How long the page may take to apply the last packets after the source stops, ms. */
@@ -97,12 +97,8 @@ export async function measureConsole(o: ConsoleMeasureOptions): Promise<ConsoleM
   });
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}${server.url.includes('?') ? '&' : '?'}measure=1`);
-    await page.waitForSelector('body[data-ready="true"]');
+    browser = await launchChromium();
+    const { page, errors } = await openConsolePage(browser, `${server.url}${server.url.includes('?') ? '&' : '?'}measure=1`);
     await page.waitForFunction(`document.querySelector('#status')?.textContent === 'live'`);
 
     // The page's clock against Node's: the round trip with the least delay bounds the error.

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM, measureConsole } from '../../scripts/benchmarks/console.ts';
+import { CHROMIUM } from '../../hil/console/headless-page.ts';
+import { measureConsole } from '../../scripts/benchmarks/console.ts';
 import { PacedHousekeeping } from '../../hil/console/paced-housekeeping.ts';
 import { decodePacket } from '../../protocols/dictionary/index.ts';
 import { runScript, STACK_LINE } from '../cli/run.ts';

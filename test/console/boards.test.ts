@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoardDefinition } from '../../boards/definitions.ts';
 import { loadBenchConfig } from '../../hil/bench/config.ts';
@@ -9,6 +9,7 @@ import { BoardRequestError, readRequest, writePolicy, writeRequest } from '../..
 import { type ConsoleBench, openConsoleBench } from '../../hil/console/operations.ts';
 import { BenchLock, type ConsoleServer, runLive, startConsoleServer } from '../../hil/console/server.ts';
 import { socatAvailable } from '../../hil/pty.ts';
+import { CHROMIUM, launchChromium, openConsolePage } from '../../hil/console/headless-page.ts';
 import { toolTier } from '../tiers.ts';
 
 /**
@@ -19,7 +20,6 @@ import { toolTier } from '../tiers.ts';
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const shots = join(root, 'reports/console');
 const HAVE_CHROMIUM = toolTier('console boards browser tier', ['chromium'], existsSync(CHROMIUM));
 const HAVE_PTY = HAVE_CHROMIUM && toolTier('console boards pty tier', ['socat'], socatAvailable());
@@ -70,15 +70,7 @@ let browser: Browser | undefined;
 afterAll(async () => {
   await browser?.close();
 });
-const newPage = async (url: string): Promise<{ page: Page; errors: string[] }> => {
-  browser ??= await chromium.launch({ executablePath: CHROMIUM });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready="true"]');
-  return { page, errors };
-};
+const newPage = async (url: string): Promise<{ page: Page; errors: string[] }> => openConsolePage((browser ??= await launchChromium()), url);
 
 /** A console on `benchFile`, run live at `pace`; closed by the returned stop. */
 async function liveConsole(benchFile: string, pace: number): Promise<{ cb: ConsoleBench; server: ConsoleServer; lock: BenchLock; stop(): Promise<void> }> {

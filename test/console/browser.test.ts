@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBenchConfig } from '../../hil/bench/config.ts';
 import { type ConsoleBench, openConsoleBench } from '../../hil/console/operations.ts';
 import { BenchLock, type ConsoleServer, runLive, startConsoleServer } from '../../hil/console/server.ts';
+import { CHROMIUM, launchChromium, openConsolePage } from '../../hil/console/headless-page.ts';
 import { toolTier } from '../tiers.ts';
 
 /**
@@ -19,7 +20,6 @@ import { toolTier } from '../tiers.ts';
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const shots = join(root, 'reports/console');
 const HAVE_CHROMIUM = toolTier('console browser tier', ['chromium'], existsSync(CHROMIUM));
 
@@ -47,13 +47,10 @@ describe.runIf(HAVE_CHROMIUM)('operator console in headless chromium', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     server = await startConsoleServer(cb, { root }, lock);
-    browser = await chromium.launch({ executablePath: CHROMIUM });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]');
-    expect(errors).toEqual([]);
+    browser = await launchChromium();
+    const opened = await openConsolePage(browser, server.url);
+    page = opened.page;
+    expect(opened.errors).toEqual([]);
   });
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBenchConfig } from '../../hil/bench/config.ts';
 import { ConsoleArchiver, type ConsoleRun, createConsoleRun } from '../../hil/console/archive.ts';
@@ -14,6 +14,7 @@ import { startReplayServer } from '../../hil/console/replay-server.ts';
 import type { ConsoleServer } from '../../hil/console/server.ts';
 import { benchSuiteData, type ItemValue } from '../../hil/report/suite-data.ts';
 import { createRunDir, readRunInfo, RunNotFoundError, writeRunInfo } from '../../hil/runs/archive.ts';
+import { CHROMIUM, launchChromium, openConsolePage } from '../../hil/console/headless-page.ts';
 import { toolTier } from '../tiers.ts';
 
 /**
@@ -24,7 +25,6 @@ import { toolTier } from '../tiers.ts';
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const shots = join(root, 'reports/console');
 const HAVE_CHROMIUM = toolTier('console replay browser tier', ['chromium'], existsSync(CHROMIUM));
 const reportsRoot = mkdtempSync(join(tmpdir(), 'console-replay-'));
@@ -146,13 +146,10 @@ describe.runIf(HAVE_CHROMIUM)('console replay in headless chromium', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     server = await startReplayServer(loadRecording(reportsRoot, 'latest'), { root });
-    browser = await chromium.launch({ executablePath: CHROMIUM });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]');
-    expect(errors).toEqual([]);
+    browser = await launchChromium();
+    const opened = await openConsolePage(browser, server.url);
+    page = opened.page;
+    expect(opened.errors).toEqual([]);
   }, 30_000);
 
   afterAll(async () => {

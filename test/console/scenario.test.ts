@@ -1,13 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoardDefinition } from '../../boards/definitions.ts';
 import { GROUND_STATIONS } from '../../protocols/dictionary/mission.ts';
 import { loadBenchConfig } from '../../hil/bench/config.ts';
 import { type ConsoleBench, openConsoleBench } from '../../hil/console/operations.ts';
 import { BenchLock, type ConsoleServer, runLive, startConsoleServer } from '../../hil/console/server.ts';
+import { CHROMIUM, launchChromium, openConsolePage } from '../../hil/console/headless-page.ts';
 import { toolTier } from '../tiers.ts';
 
 /**
@@ -20,7 +21,6 @@ import { toolTier } from '../tiers.ts';
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const shots = join(root, 'reports/console');
 const HAVE_CHROMIUM = toolTier('console scenario browser tier', ['chromium'], existsSync(CHROMIUM));
 const emulated = () => loadBenchConfig(join(root, 'hil/benches/emulated.json'));
@@ -96,11 +96,9 @@ describe('scenario controls on the wall clock', () => {
       expect(r.body.error).toContain('need simulated time');
       expect((await post(wallServer.url, 'pass', { station: 'beijing', startInS: 5, lengthS: 60 })).status).toBe(409);
       if (HAVE_CHROMIUM) {
-        const browser = await chromium.launch({ executablePath: CHROMIUM });
+        const browser = await launchChromium();
         try {
-          const page = await browser.newPage();
-          await page.goto(`${wallServer.url}`);
-          await page.waitForSelector('body[data-ready="true"]');
+          const { page } = await openConsolePage(browser, wallServer.url);
           await page.click('#tabs button[data-view="scenario"]');
           expect(await page.locator('#view-scenario .scenario-unavailable').textContent()).toContain('simulated time');
         } finally {
@@ -117,15 +115,12 @@ describe('scenario controls on the wall clock', () => {
 describe.runIf(HAVE_CHROMIUM)('scenario controls and limits panel in headless chromium', () => {
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]');
+    browser = await launchChromium();
+    ({ page, errors } = await openConsolePage(browser, server.url));
   });
 
   afterAll(async () => {
