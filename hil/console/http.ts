@@ -44,7 +44,8 @@ export interface ConsoleApp {
 export async function createConsoleApp(o: { root: string; host?: string; token?: string }): Promise<ConsoleApp> {
   const host = o.host ?? '127.0.0.1';
   const token = isLoopback(host) ? null : (o.token ?? randomBytes(16).toString('hex'));
-  const app = Fastify({ logger: false });
+  // Closing never waits for a browser's keep-alive connection or a half-read request: Ctrl-C stops now.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(fastifyWebsocket);
 
   // Another web site open in the operator's browser must not drive the console: a request

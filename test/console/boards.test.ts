@@ -141,7 +141,7 @@ describe.runIf(HAVE_CHROMIUM)('Boards view on the emulated bench (headless chrom
     expect(await c.cb.bench.board('apt').read('CAM_EXPOSURE_US')).toEqual({ CAM_EXPOSURE_US: 250 });
     // Read all: every readable register of the board, scaled (SUPPLY_V in volts).
     await page.locator('details.board[data-board="qsrc"] button.read-all').click();
-    await expect.poll(() => row(page, 'qsrc', 'SUPPLY_V').locator('td.read-value').textContent()).toMatch(/^[45]\.\d+ V$/);
+    await expect.poll(() => row(page, 'qsrc', 'SUPPLY_V').locator('td.read-value').textContent()).toMatch(/^[45](\.\d+)? V$/);
   });
 
   it('refuses an out-of-range write naming the register, and the board keeps its value', async () => {
