@@ -118,6 +118,10 @@ class QkdWriter extends ByteWriter {
     }
     this.length = p;
   }
+  /** The bytes written, without done()'s copy: for a writer dropped at once (a detection report is megabytes a second). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
   /** Values below 2^width packed LSB first, width 1 or 2. */
   packed(values: Uint8Array, width: 1 | 2): void {
     const shift = width === 1 ? 3 : 2;
@@ -292,6 +296,7 @@ function capacityOf(m: QkdMessage): number {
   }
 }
 
+/** The message's bytes: a view of the writer's buffer (nothing else holds it), not a copy. */
 export function encodeQkdMessage(m: QkdMessage): Uint8Array {
   const w = new QkdWriter(capacityOf(m));
   w.u8(TYPE_CODES[m.type]);
@@ -368,7 +373,7 @@ export function encodeQkdMessage(m: QkdMessage): Uint8Array {
       w.varint(m.blockId);
       break;
   }
-  return w.done();
+  return w.written();
 }
 
 export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): QkdMessage {

@@ -1,9 +1,39 @@
 /** Bit-packed keys: bit i lives in word i >>> 5 at position i & 31 (LSB first). */
 
+/** 0/1 bytes packed LSB first into 32-bit words (four bytes per multiply on aligned input). */
 export function packBits(bits: Uint8Array): Uint32Array {
-  const words = new Uint32Array((bits.length + 31) >>> 5);
-  for (let i = 0; i < bits.length; i++) if (bits[i]) words[i >>> 5] |= 1 << (i & 31);
-  return words;
+  const n = bits.length;
+  const words = (n + 31) >>> 5;
+  const out = new Uint32Array(words);
+  // Word by word from `first` on first (the unaligned case, or the partial last word):
+  // code after the hot loop below would run without type feedback (see cascade.ts).
+  const aligned = (bits.byteOffset & 3) === 0;
+  const first = aligned ? n >>> 5 : 0;
+  for (let w = first; w < words; w++) {
+    const i = w << 5;
+    const count = Math.min(32, n - i);
+    let acc = 0;
+    for (let b = 0; b < count; b++) acc |= bits[i + b] << b;
+    out[w] = acc;
+  }
+  if (aligned) {
+    // Four bytes b0..b3 (each 0 or 1) read as one little-endian word v: v * 0x204081
+    // puts b_i at bit 21 + i with no carries (terms land at 8i + 7j, all distinct).
+    const v = new Uint32Array(bits.buffer, bits.byteOffset, n >>> 2);
+    for (let w = 0; w < first; w++) {
+      const o = w << 3;
+      out[w] =
+        ((Math.imul(v[o], 0x204081) >>> 21) & 15) |
+        (((Math.imul(v[o + 1], 0x204081) >>> 21) & 15) << 4) |
+        (((Math.imul(v[o + 2], 0x204081) >>> 21) & 15) << 8) |
+        (((Math.imul(v[o + 3], 0x204081) >>> 21) & 15) << 12) |
+        (((Math.imul(v[o + 4], 0x204081) >>> 21) & 15) << 16) |
+        (((Math.imul(v[o + 5], 0x204081) >>> 21) & 15) << 20) |
+        (((Math.imul(v[o + 6], 0x204081) >>> 21) & 15) << 24) |
+        (((Math.imul(v[o + 7], 0x204081) >>> 21) & 15) << 28);
+    }
+  }
+  return out;
 }
 
 export function unpackBits(words: Uint32Array, length: number): Uint8Array {

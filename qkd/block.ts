@@ -5,11 +5,12 @@
  */
 import type { AbortReason } from '../protocols/qkd-messages.ts';
 import type { DistillConfig } from './config.ts';
+import { packBits } from './bits.ts';
 import { binaryEntropy } from './entropy.ts';
 import { keyLength, type KeyRateResult, type Triple } from './keyrate.ts';
 import { fe61FromWords, polyHash61 } from './polyhash.ts';
 import { hashIndex, seedHalves } from './random.ts';
-import { toeplitzHash, toeplitzSeedBits } from './toeplitz.ts';
+import { paHash } from './pa-hash.ts';
 
 export interface BlockCounts {
   keyN: Triple;
@@ -59,17 +60,9 @@ export function verifyHashBits(cfg: DistillConfig): number {
   return 61 * cfg.verifyLanes;
 }
 
-/** Key bits (0/1 bytes) packed LSB-first into bytes for hashing. */
+/** Key bits (0/1 bytes) packed LSB-first into bytes for hashing: the packed words' little-endian bytes. */
 export function packToBytes(bits: Uint8Array): Uint8Array {
-  const out = new Uint8Array((bits.length + 7) >>> 3);
-  const full = bits.length >>> 3;
-  for (let i = 0; i < full; i++) {
-    const j = i << 3;
-    out[i] =
-      bits[j] | (bits[j + 1] << 1) | (bits[j + 2] << 2) | (bits[j + 3] << 3) | (bits[j + 4] << 4) | (bits[j + 5] << 5) | (bits[j + 6] << 6) | (bits[j + 7] << 7);
-  }
-  for (let j = full << 3; j < bits.length; j++) out[full] |= bits[j] << (j & 7);
-  return out;
+  return new Uint8Array(packBits(bits).buffer, 0, (bits.length + 7) >>> 3);
 }
 
 /** Error-verification hash: `lanes` independent polynomial hashes keyed from a public seed. */
@@ -86,9 +79,12 @@ export function verificationHash(bits: Uint8Array, hashSeed: number, lanes: numb
   return out;
 }
 
-/** Privacy amplification of a corrected block to `lengthBits` with a public seed. */
+/**
+ * Privacy amplification of a corrected block to `lengthBits` with a public seed: the
+ * strongly universal multiply-add-shift hash (pa-hash.ts), the one PA both ends run.
+ */
 export function privacyAmplify(bits: Uint8Array, lengthBits: number, paSeed: number): Uint8Array {
-  return toeplitzHash(bits, toeplitzSeedBits(paSeed, bits.length + lengthBits - 1), lengthBits);
+  return paHash(bits, lengthBits, paSeed);
 }
 
 /** Growable per-batch store of sifted entries (one side's view). */

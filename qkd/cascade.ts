@@ -7,13 +7,16 @@
  * Bob's side is a generator: it yields requests and is resumed with Alice's parity
  * bits, so it can run over any message channel (see alice.ts / bob.ts).
  */
-import { parity32 } from './bits.ts';
+import { getBit, packBits, parity32 } from './bits.ts';
 import { binaryEntropy } from './entropy.ts';
 import { SubsetMap, passOrder, type PassOrder } from './pass-order.ts';
 
 export type CascadeRequest =
   | { kind: 'top'; pass: number; blockSize: number; permSeed: number }
-  /** Parities of ranges [start, end) of the given passes (one pass per range). */
+  /**
+   * Parities of ranges [start, end) of the given passes (one pass per range). Bob's
+   * generator reuses the arrays' buffers: encode or answer them before resuming it.
+   */
   | { kind: 'ranges'; passes: Uint8Array; starts: Int32Array; ends: Int32Array };
 
 export interface CascadeOptions {
@@ -55,50 +58,28 @@ export function cascadeBlockSizes(qber: number, n: number): number[] {
   return [k1, k2, 64 * k1, ...new Array<number>(9).fill(half)].map((k) => Math.min(k, half));
 }
 
-/** 0/1 bytes packed LSB first into 32-bit words. */
-export function packWords(bits: Uint8Array): Uint32Array {
-  const n = bits.length;
-  const words = (n + 31) >>> 5;
-  const out = new Uint32Array(words);
-  let w = 0;
-  if ((bits.byteOffset & 3) === 0) {
-    // Four bytes b0..b3 (each 0 or 1) read as one little-endian word v: v * 0x204081
-    // puts b_i at bit 21 + i with no carries (terms land at 8i + 7j, all distinct).
-    const v = new Uint32Array(bits.buffer, bits.byteOffset, n >>> 2);
-    for (; w < n >>> 5; w++) {
-      const o = w << 3;
-      out[w] =
-        ((Math.imul(v[o], 0x204081) >>> 21) & 15) |
-        (((Math.imul(v[o + 1], 0x204081) >>> 21) & 15) << 4) |
-        (((Math.imul(v[o + 2], 0x204081) >>> 21) & 15) << 8) |
-        (((Math.imul(v[o + 3], 0x204081) >>> 21) & 15) << 12) |
-        (((Math.imul(v[o + 4], 0x204081) >>> 21) & 15) << 16) |
-        (((Math.imul(v[o + 5], 0x204081) >>> 21) & 15) << 20) |
-        (((Math.imul(v[o + 6], 0x204081) >>> 21) & 15) << 24) |
-        (((Math.imul(v[o + 7], 0x204081) >>> 21) & 15) << 28);
-    }
-  }
-  for (; w < words; w++) {
-    const i = w << 5;
-    const count = Math.min(32, n - i);
-    let acc = 0;
-    for (let b = 0; b < count; b++) acc |= bits[i + b] << b;
-    out[w] = acc;
-  }
-  return out;
-}
-
 /**
  * Top parities of a pass with at most two blocks (the late passes over halves of the
- * key): one strided read of the first block, the second from the parity of all bits.
- * Such passes rarely find an error, so their gathered copy is only made if one does.
+ * key): one strided read of the first block, the second from the parity of all bits
+ * (`all`, kept by the caller). Such passes rarely find an error, so their gathered
+ * copy is only made if one does.
  */
-function fewBlockParities(map: PassOrder, src: Uint32Array, n: number, k: number): Uint8Array {
+function fewBlockParities(map: PassOrder, src: Uint32Array, n: number, k: number, all: number): Uint8Array {
   const first = map.parityOf(src, 0, Math.min(k, n));
   if (k >= n) return Uint8Array.of(first);
+  return Uint8Array.of(first, first ^ all);
+}
+
+/** Parity of all packed bits. */
+function parityOfAll(words: Uint32Array): number {
+  return parity32(xorAll(words));
+}
+
+/** XOR of all words (the loop alone: code after a long loop would deoptimise on every call). */
+function xorAll(words: Uint32Array): number {
   let all = 0;
-  for (let w = 0; w < src.length; w++) all ^= src[w];
-  return Uint8Array.of(first, first ^ parity32(all));
+  for (let w = 0; w < words.length; w++) all ^= words[w];
+  return all;
 }
 
 /** Parity of packed bits [s, e). */
@@ -139,10 +120,6 @@ function prefixParities(words: Uint32Array, n: number): Uint32Array {
   return out;
 }
 
-function getBit(words: Uint32Array, i: number): number {
-  return (words[i >>> 5] >>> (i & 31)) & 1;
-}
-
 /** Alice's side: parities of any block or range of a pass, from prefix parities. */
 export class CascadeOracle {
   /** Per pass: bit i = parity of pass-order bits [0, i) (packed), made on first use. */
@@ -150,11 +127,13 @@ export class CascadeOracle {
   private readonly maps: PassOrder[] = [];
   private readonly n: number;
   private readonly packed: Uint32Array;
+  private readonly parityAll: number;
   leakedBits = 0;
 
   constructor(bits: Uint8Array) {
     this.n = bits.length;
-    this.packed = packWords(bits);
+    this.packed = packBits(bits);
+    this.parityAll = parityOfAll(this.packed);
   }
 
   answer(req: CascadeRequest): Uint8Array {
@@ -170,7 +149,7 @@ export class CascadeOracle {
     const blocks = Math.ceil(n / k);
     // Book-keeping before the loop: code after a hot loop runs without type feedback.
     this.leakedBits += blocks;
-    if (blocks <= 2) return fewBlockParities(map, this.packed, n, k);
+    if (blocks <= 2) return fewBlockParities(map, this.packed, n, k, this.parityAll);
     const pre = this.prefixOf(pass);
     return topParities(pre, n, k, blocks);
   }
@@ -187,6 +166,17 @@ export class CascadeOracle {
   }
 
   private answerRanges(passes: Uint8Array, starts: Int32Array, ends: Int32Array): Uint8Array {
+    const out = this.rangeParities(passes, starts, ends);
+    this.leakedBits += out.length;
+    return out;
+  }
+
+  /**
+   * The hot loop alone, nothing after it but the return: V8 compiles a long loop on
+   * the stack (OSR) and caches that code, so code after the loop would run without
+   * type feedback and deoptimise on every call.
+   */
+  private rangeParities(passes: Uint8Array, starts: Int32Array, ends: Int32Array): Uint8Array {
     const n = this.n;
     const count = starts.length;
     const out = new Uint8Array(count);
@@ -197,7 +187,6 @@ export class CascadeOracle {
       if (!(s >= 0 && e > s && e <= n)) throw new Error(`cascade: bad range [${s}, ${e})`);
       out[i] = getBit(pre, e) ^ getBit(pre, s);
     }
-    this.leakedBits += count;
     return out;
   }
 }
@@ -216,13 +205,16 @@ interface PassState {
    * x set): the block edges from her top parities and every point a search asked
    * about. Any range between two known points has a known parity, so a block searched
    * again is first split at its known points for free and nothing is asked twice.
+   * Made when the pass is first searched (the late passes seldom are).
    */
-  known: Uint32Array;
+  known: Uint32Array | null;
   /** G(x) at the known points. */
-  g: Uint32Array;
+  g: Uint32Array | null;
+  /** Blocks judged odd and not yet searched: a flag per block, a list of candidates (may hold stale entries). */
+  pendingFlag: Uint8Array;
+  pendingList: number[];
+  pendingCount: number;
 }
-
-const KEY = 1 << 26; // pending key = pass * 2^26 + block
 
 /** Index of the lowest set bit of a non-zero 32-bit word. */
 function lowestBit(w: number): number {
@@ -232,7 +224,8 @@ function lowestBit(w: number): number {
 /**
  * Bob's Cascade state. The per-round work lives in methods, not in the generator or
  * in closures: a closure made afresh for every block would hand the optimiser a new
- * call target each time and throw its code away.
+ * call target each time and throw its code away. Searches live in typed arrays that
+ * are compacted in place each round; pending blocks in per-pass flags and lists.
  */
 class BobCascade {
   readonly n: number;
@@ -241,56 +234,86 @@ class BobCascade {
   readonly current: Uint32Array;
   leaked = 0;
   roundTrips = 0;
-  /** Per original position: flipped an odd number of times. */
-  readonly toggled: Uint8Array;
-  /** Every flip, in order (a position may repeat). */
-  readonly flipLog: number[] = [];
-  // Open searches: pass, block, current range [lo, hi) in pass order; alive flag.
-  sPass: number[] = [];
-  sBlock: number[] = [];
-  sLo: number[] = [];
-  sHi: number[] = [];
-  sAlive: boolean[] = [];
-  readonly pending = new Set<number>();
+  /** Per original position, packed: flipped an odd number of times. */
+  readonly toggled: Uint32Array;
+  /** Blocks pending over all passes. */
+  pendingTotal = 0;
+  /** Parity of all of Bob's current bits (every flip toggles it). */
+  parityAll: number;
+  /** The pass every open search belongs to (only one pass is searched at a time). */
+  sPass = -1;
+  /** Open searches: block and current range [lo, hi) in pass order; alive flag. */
+  sCount = 0;
+  sBlock = new Int32Array(0);
+  sLo = new Int32Array(0);
+  sHi = new Int32Array(0);
+  sAlive = new Uint8Array(0);
+  /** Buffers of the ranges requests. */
+  reqPasses = new Uint8Array(0);
+  reqStarts = new Int32Array(0);
+  reqEnds = new Int32Array(0);
 
   constructor(readonly bits: Uint8Array) {
     this.n = bits.length;
-    this.current = packWords(bits);
-    this.toggled = new Uint8Array(this.n);
+    this.current = packBits(bits);
+    this.toggled = new Uint32Array(this.current.length);
+    this.parityAll = parityOfAll(this.current);
   }
 
   addPass(k: number, map: PassOrder, aliceTop: Uint8Array): void {
     const n = this.n;
     const few = Math.ceil(n / k) <= 2;
     const words = few ? null : map.gatherPacked(this.current);
-    const bobTop = words ? blockParities(words, n, k) : fewBlockParities(map, this.current, n, k);
+    const bobTop = words ? blockParities(words, n, k) : fewBlockParities(map, this.current, n, k, this.parityAll);
     const blocks = bobTop.length;
+    if (this.sBlock.length < blocks) {
+      this.sBlock = new Int32Array(blocks);
+      this.sLo = new Int32Array(blocks);
+      this.sHi = new Int32Array(blocks);
+      this.sAlive = new Uint8Array(blocks);
+      this.reqPasses = new Uint8Array(blocks);
+      this.reqStarts = new Int32Array(blocks);
+      this.reqEnds = new Int32Array(blocks);
+    }
+    const ps: PassState = { k, map, words, aliceTop, bobTop, searching: new Int32Array(blocks).fill(-1), known: null, g: null, pendingFlag: new Uint8Array(blocks), pendingList: [], pendingCount: 0 };
+    this.passes.push(ps);
+    for (let b = 0; b < blocks; b++) if (bobTop[b] !== aliceTop[b]) this.setPending(ps, b, true);
+  }
+
+  /** The known points of a pass: 0 and the block edges, with G from Alice's top parities. */
+  private knownOf(ps: PassState): { known: Uint32Array; g: Uint32Array } {
+    if (ps.known && ps.g) return { known: ps.known, g: ps.g };
+    const n = this.n;
     const known = new Uint32Array((n + 1 + 31) >>> 5);
     const g = new Uint32Array(known.length);
     known[0] = 1;
-    let acc = 0;
-    for (let b = 0; b < blocks; b++) {
-      const x = Math.min(n, (b + 1) * k);
-      acc ^= aliceTop[b];
-      known[x >>> 5] |= 1 << (x & 31);
-      g[x >>> 5] |= acc << (x & 31);
-    }
-    const p = this.passes.length;
-    this.passes.push({ k, map, words, aliceTop, bobTop, searching: new Int32Array(blocks).fill(-1), known, g });
-    for (let b = 0; b < blocks; b++) if (bobTop[b] !== aliceTop[b]) this.pending.add(p * KEY + b);
+    markBlockEdges(known, g, ps.aliceTop, ps.k, n);
+    ps.known = known;
+    ps.g = g;
+    return { known, g };
   }
 
-  odd(q: number, b: number): boolean {
-    return this.passes[q].bobTop[b] !== this.passes[q].aliceTop[b];
+  private setPending(ps: PassState, b: number, on: boolean): void {
+    if (on) {
+      if (ps.pendingFlag[b] === 0) {
+        ps.pendingFlag[b] = 1;
+        ps.pendingList.push(b);
+        ps.pendingCount++;
+        this.pendingTotal++;
+      }
+    } else if (ps.pendingFlag[b] === 1) {
+      ps.pendingFlag[b] = 0; // its list entry goes stale
+      ps.pendingCount--;
+      this.pendingTotal--;
+    }
   }
 
   flip(j: number): void {
     this.bits[j] ^= 1;
     this.current[j >>> 5] ^= 1 << (j & 31);
-    this.toggled[j] ^= 1;
-    this.flipLog.push(j);
+    this.toggled[j >>> 5] ^= 1 << (j & 31);
+    this.parityAll ^= 1;
     const passes = this.passes;
-    const pending = this.pending;
     for (let q = 0; q < passes.length; q++) {
       const ps = passes[q];
       const pos = ps.map.pos(j);
@@ -301,14 +324,12 @@ class BobCascade {
       if (s >= 0) {
         if (pos >= this.sLo[s] && pos < this.sHi[s]) {
           // Invariant broken: drop the search, judge the block afresh.
-          this.sAlive[s] = false;
+          this.sAlive[s] = 0;
           ps.searching[b] = -1;
-          if (this.odd(q, b)) pending.add(q * KEY + b);
-          else pending.delete(q * KEY + b);
+          this.setPending(ps, b, ps.bobTop[b] !== ps.aliceTop[b]);
         }
         // Otherwise the search goes on; its block is re-judged when it ends.
-      } else if (this.odd(q, b)) pending.add(q * KEY + b);
-      else pending.delete(q * KEY + b);
+      } else this.setPending(ps, b, ps.bobTop[b] !== ps.aliceTop[b]);
     }
   }
 
@@ -319,13 +340,15 @@ class BobCascade {
   open(q: number, b: number): void {
     const ps = this.passes[q];
     const words = (ps.words ??= ps.map.gatherPacked(this.current));
-    const { known, g } = ps;
+    const { known, g } = this.knownOf(ps);
     const lo0 = b * ps.k;
     const hi0 = Math.min(this.n, lo0 + ps.k);
     let x = lo0;
     let gx = (g[x >>> 5] >>> (x & 31)) & 1;
+    // No odd segment yet: bestLo -1 and a length longer than any segment (the
+    // comparison below then runs from the first segment on: no rare arithmetic).
     let bestLo = -1;
-    let bestHi = -1;
+    let bestHi = this.n + 1;
     let y = x + 1;
     while (y <= hi0) {
       // Next known point at or after y.
@@ -334,7 +357,7 @@ class BobCascade {
       while (w === 0) w = known[++wi];
       y = (wi << 5) + lowestBit(w);
       const gy = (g[y >>> 5] >>> (y & 31)) & 1;
-      if ((gx ^ gy) !== rangeParity(words, x, y) && (bestLo < 0 || y - x < bestHi - bestLo)) {
+      if ((gx ^ gy) !== rangeParity(words, x, y) && y - x < bestHi - bestLo) {
         bestLo = x;
         bestHi = y;
       }
@@ -347,12 +370,13 @@ class BobCascade {
       this.flip(ps.map.at(bestLo)); // a one-bit segment with odd parity is its own error
       return;
     }
-    ps.searching[b] = this.sPass.length;
-    this.sPass.push(q);
-    this.sBlock.push(b);
-    this.sLo.push(bestLo);
-    this.sHi.push(bestHi);
-    this.sAlive.push(true);
+    const s = this.sCount++;
+    this.sPass = q;
+    ps.searching[b] = s;
+    this.sBlock[s] = b;
+    this.sLo[s] = bestLo;
+    this.sHi[s] = bestHi;
+    this.sAlive[s] = 1;
   }
 
   /**
@@ -363,94 +387,136 @@ class BobCascade {
   openPending(): void {
     const passes = this.passes;
     let best = -1;
-    for (const key of this.pending) {
-      const q = Math.floor(key / KEY);
-      if (best < 0 || passes[q].k < passes[best].k) best = q;
-    }
-    for (const key of [...this.pending]) {
-      const q = Math.floor(key / KEY);
-      if (q !== best) continue;
-      const b = key - q * KEY;
-      this.pending.delete(key);
-      if (passes[q].searching[b] < 0 && this.odd(q, b)) this.open(q, b);
+    for (let q = 0; q < passes.length; q++) if (passes[q].pendingCount > 0 && (best < 0 || passes[q].k < passes[best].k)) best = q;
+    if (best < 0) return;
+    const ps = passes[best];
+    const list = ps.pendingList;
+    ps.pendingList = [];
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i];
+      if (ps.pendingFlag[b] === 0) continue; // stale
+      this.setPending(ps, b, false);
+      if (ps.searching[b] < 0 && ps.bobTop[b] !== ps.aliceTop[b]) this.open(best, b);
     }
   }
 
-  /** One halving level of every open search: the left half of each range (>= 2 bits). */
+  /**
+   * One halving level of every open search: the left half of each range (>= 2 bits).
+   * The arrays are views of buffers reused round after round (a fresh ArrayBuffer per
+   * round cost more than the round's work): read them before resuming the generator.
+   */
   rangesRequest(): { kind: 'ranges'; passes: Uint8Array; starts: Int32Array; ends: Int32Array } {
-    const m = this.sPass.length;
-    const passesArr = new Uint8Array(m);
-    const starts = new Int32Array(m);
-    const ends = new Int32Array(m);
-    for (let i = 0; i < m; i++) {
-      passesArr[i] = this.sPass[i];
-      starts[i] = this.sLo[i];
-      ends[i] = (this.sLo[i] + this.sHi[i]) >>> 1;
-    }
-    return { kind: 'ranges', passes: passesArr, starts, ends };
+    const m = this.sCount;
+    const { reqStarts, reqEnds } = this;
+    leftHalves(this.sLo, this.sHi, reqStarts, reqEnds, m);
+    return { kind: 'ranges', passes: this.reqPasses.fill(this.sPass, 0, m).subarray(0, m), starts: reqStarts.subarray(0, m), ends: reqEnds.subarray(0, m) };
   }
 
   applyReply(reply: Uint8Array, ends: Int32Array): void {
-    const m = this.sPass.length;
-    const passes = this.passes;
-    const { sPass, sBlock, sLo, sHi, sAlive } = this;
+    const m = this.sCount;
+    const ps = this.passes[this.sPass];
     this.roundTrips++;
     this.leaked += m;
-    const ended: number[] = [];
+    this.narrowSearches(ps, reply, ends, m);
+    this.sCount = compactSearches(ps.searching, this.sBlock, this.sLo, this.sHi, this.sAlive, m);
+  }
+
+  /**
+   * Halve every open search by Alice's parities of the left halves; a search down to
+   * one bit flips it (flip() then re-judges the block). The loop alone: see
+   * rangeParities.
+   */
+  private narrowSearches(ps: PassState, reply: Uint8Array, ends: Int32Array, m: number): void {
+    const { sBlock, sLo, sHi, sAlive } = this;
+    const { known, g } = this.knownOf(ps);
+    const words = ps.words!;
     for (let i = 0; i < m; i++) {
-      const ps = passes[sPass[i]];
       let a = sLo[i];
       let b = sHi[i];
       const mid = ends[i];
       // Alice's parity of [a, mid) fixes G(mid): remembered even for a dropped search.
-      const gMid = ((ps.g[a >>> 5] >>> (a & 31)) & 1) ^ reply[i];
-      ps.known[mid >>> 5] |= 1 << (mid & 31);
-      ps.g[mid >>> 5] |= gMid << (mid & 31);
-      if (!sAlive[i]) continue;
-      const left = rangeParity(ps.words!, a, mid) !== reply[i];
-      if (left) b = mid;
+      const gMid = ((g[a >>> 5] >>> (a & 31)) & 1) ^ reply[i];
+      known[mid >>> 5] |= 1 << (mid & 31);
+      g[mid >>> 5] |= gMid << (mid & 31);
+      if (sAlive[i] === 0) continue;
+      if (rangeParity(words, a, mid) !== reply[i]) b = mid;
       else a = mid;
       sLo[i] = a;
       sHi[i] = b;
       if (b - a === 1) {
-        sAlive[i] = false;
+        sAlive[i] = 0;
         ps.searching[sBlock[i]] = -1;
-        ended.push(i);
-        this.flip(ps.map.at(a));
+        this.flip(ps.map.at(a)); // with searching[b] = -1 the flip re-judges block b
       }
     }
-    for (const i of ended) {
-      const q = sPass[i];
-      const b = sBlock[i];
-      if (passes[q].searching[b] < 0 && this.odd(q, b)) this.pending.add(q * KEY + b);
-    }
-    const nextP: number[] = [];
-    const nextB: number[] = [];
-    const nextLo: number[] = [];
-    const nextHi: number[] = [];
-    for (let i = 0; i < m; i++) {
-      if (!sAlive[i]) continue;
-      passes[sPass[i]].searching[sBlock[i]] = nextP.length;
-      nextP.push(sPass[i]);
-      nextB.push(sBlock[i]);
-      nextLo.push(sLo[i]);
-      nextHi.push(sHi[i]);
-    }
-    this.sPass = nextP;
-    this.sBlock = nextB;
-    this.sLo = nextLo;
-    this.sHi = nextHi;
-    this.sAlive = new Array<boolean>(nextP.length).fill(true);
   }
 
   /** Positions flipped an odd number of times (original order, ascending). */
   netFlips(): Int32Array {
-    const net = Int32Array.from(this.flipLog.filter((j) => this.toggled[j] === 1)).sort();
-    // A position flipped three times is logged three times: keep one.
-    let o = 0;
-    for (let i = 0; i < net.length; i++) if (i === 0 || net[i] !== net[i - 1]) net[o++] = net[i];
-    return net.slice(0, o);
+    const out = new Int32Array(countSetBits(this.toggled));
+    setBitPositions(this.toggled, out);
+    return out;
   }
+}
+
+/**
+ * The edges of the blocks of k bits as known points, with Alice's prefix parity G from
+ * her top parities (the loop alone: code after a long loop would deoptimise on every call).
+ */
+function markBlockEdges(known: Uint32Array, g: Uint32Array, aliceTop: Uint8Array, k: number, n: number): void {
+  let acc = 0;
+  for (let b = 0; b < aliceTop.length; b++) {
+    const x = Math.min(n, (b + 1) * k);
+    acc ^= aliceTop[b];
+    known[x >>> 5] |= 1 << (x & 31);
+    g[x >>> 5] |= acc << (x & 31);
+  }
+}
+
+/** starts/ends[i] = the left half [lo, mid) of search range i (the loop alone: see markBlockEdges). */
+function leftHalves(sLo: Int32Array, sHi: Int32Array, starts: Int32Array, ends: Int32Array, m: number): void {
+  for (let i = 0; i < m; i++) {
+    starts[i] = sLo[i];
+    ends[i] = (sLo[i] + sHi[i]) >>> 1;
+  }
+}
+
+/** Move the live searches to the front, in order; returns how many. */
+function compactSearches(searching: Int32Array, sBlock: Int32Array, sLo: Int32Array, sHi: Int32Array, sAlive: Uint8Array, m: number): number {
+  let o = 0;
+  for (let i = 0; i < m; i++) {
+    if (sAlive[i] === 0) continue;
+    searching[sBlock[i]] = o;
+    sBlock[o] = sBlock[i];
+    sLo[o] = sLo[i];
+    sHi[o] = sHi[i];
+    sAlive[o] = 1;
+    o++;
+  }
+  return o;
+}
+
+/** Set bits of packed words (each loop alone in its function: see rangeParities). */
+function countSetBits(t: Uint32Array): number {
+  let count = 0;
+  for (let w = 0; w < t.length; w++) if (t[w] !== 0) count += popcount32(t[w]);
+  return count;
+}
+
+/** Positions of the set bits of packed words, ascending, into `out`. */
+function setBitPositions(t: Uint32Array, out: Int32Array): void {
+  let o = 0;
+  for (let w = 0; w < t.length; w++) {
+    for (let v = t[w]; v !== 0; v &= v - 1) out[o++] = (w << 5) + lowestBit(v);
+  }
+}
+
+/** Number of set bits of a 32-bit word. */
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
 }
 
 /**
@@ -473,9 +539,9 @@ export function* cascadeBob(bits: Uint8Array, opts: CascadeOptions): Generator<C
     st.addPass(k, map, aliceTop);
     // Search until no block of any pass is odd.
     for (;;) {
-      if (st.sPass.length === 0 && st.pending.size > 0) st.openPending();
-      if (st.sPass.length === 0) {
-        if (st.pending.size === 0) break;
+      if (st.sCount === 0 && st.pendingTotal > 0) st.openPending();
+      if (st.sCount === 0) {
+        if (st.pendingTotal === 0) break;
         continue;
       }
       const req = st.rangesRequest();

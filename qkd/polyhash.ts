@@ -27,9 +27,42 @@ export function fe61FromWords(hi: number, lo: number): Fe61 {
   return { hi: h, lo: l };
 }
 
-/** Result registers of mulMod (no allocation in the hot loops). */
+/** Result registers of mulMod and the hash steps (no allocation in the hot loops). */
 let R_HI = 0;
 let R_LO = 0;
+
+/*
+ * Why the code below is cut into small functions with no rare branches: V8 optimises
+ * a long loop while it runs (OSR) with the type feedback gathered so far. A branch
+ * that had not yet been taken (a carry, the word loop after the chunk loop) then has
+ * none, and taking it throws the optimised code away: the first four or five 1e6-bit
+ * hashes each ran mostly in the interpreter (2-30 ms instead of 0.5 ms). Carries are
+ * therefore taken with Math.floor on every step, and each long loop sits alone in its
+ * function with nothing after it and nothing before it that needs type feedback (on a
+ * function's first call V8 may start gathering feedback only inside the loop).
+ */
+
+/**
+ * Normalise hi < 2^29, lo < 2^33 - 1 (the value hi 2^32 + lo) to hi < 2^29, lo < 2^32
+ * mod p = 2^61 - 1 (2^61 = 1), branch-free.
+ */
+function carryOnce(hi: number, lo: number): void {
+  const c = Math.floor(lo / TWO32); // 0 or 1
+  lo -= c * TWO32;
+  hi += c;
+  const t = Math.floor(hi / TWO29); // 1 only if hi was 2^29 - 1 and c 1: lo is then < 2^32 - 1
+  R_HI = hi - t * TWO29;
+  R_LO = lo + t;
+}
+
+/** The same for hi < 2^31, lo < 2^33 (a sum of two field elements). */
+function carryTwice(hi: number, lo: number): void {
+  const c = Math.floor(lo / TWO32);
+  lo -= c * TWO32;
+  hi += c;
+  const t = Math.floor(hi / TWO29);
+  carryOnce(hi - t * TWO29, lo + t);
+}
 
 /** (hi, lo) * k mod p with k in 16-bit limbs; (hi < 2^29, lo < 2^32) in and out. */
 function mulMod(hi: number, lo: number, k0: number, k1: number, k2: number, k3: number): void {
@@ -45,48 +78,36 @@ function mulMod(hi: number, lo: number, k0: number, k1: number, k2: number, k3: 
   const c5 = a2 * k3 + a3 * k2;
   const c6 = a3 * k3;
   // 2^64 = 8, 2^80 = 2^19, 2^96 = 2^35 (mod 2^61 - 1)
-  const A = c0 + c1 * 65536 + c4 * 8 + c5 * 524288;
-  let B = c2 + c3 * 65536 + c6 * 8;
+  const A = c0 + c1 * 65536 + c4 * 8 + c5 * 524288; // < 2^50
+  let B = c2 + c3 * 65536 + c6 * 8; // < 2^48
   const Ah = Math.floor(A / TWO32);
   const Al = A - Ah * TWO32;
   B += Ah;
-  const Bh = Math.floor(B / TWO29);
-  hi = B - Bh * TWO29;
-  lo = Al + Bh;
-  while (lo >= TWO32) {
-    lo -= TWO32;
-    hi += 1;
-  }
-  if (hi >= TWO29) {
-    hi -= TWO29;
-    lo += 1;
-  }
-  R_HI = hi;
-  R_LO = lo;
+  const Bh = Math.floor(B / TWO29); // < 2^19
+  carryOnce(B - Bh * TWO29, Al + Bh);
 }
 
 /** Words hashed per chunk by the fast path (see polyHash61). */
 const CHUNK = 32;
 
-/** Per key: k^CHUNK and the 16-bit limbs of k^CHUNK .. k^1 (4 per power). */
-interface KeyPowers {
-  kcHi: number;
-  kcLo: number;
-  limbs: Float64Array;
-}
-const powersCache = new WeakMap<Fe61, KeyPowers>();
+/**
+ * Per key: the 16-bit limbs of k^CHUNK .. k^1, 4 per power (limbs[4 j ..] = k^(CHUNK - j)).
+ * A typed array, not an object: an object's number fields change representation (small
+ * integer or not) from key to key, and that threw hashChunks' compiled code away.
+ */
+const powersCache = new WeakMap<Fe61, Float64Array>();
 
-function keyPowers(key: Fe61): KeyPowers {
-  let p = powersCache.get(key);
-  if (p) return p;
+function keyPowers(key: Fe61): Float64Array {
+  let limbs = powersCache.get(key);
+  if (limbs) return limbs;
   const k0 = key.lo & 0xffff;
   const k1 = key.lo >>> 16;
   const k2 = key.hi & 0xffff;
   const k3 = key.hi >>> 16;
-  const limbs = new Float64Array(4 * CHUNK);
+  limbs = new Float64Array(4 * CHUNK);
   let hi = key.hi;
   let lo = key.lo;
-  // limbs[4 j ..] = k^(CHUNK - j): fill from j = CHUNK - 1 (k^1) down to 0 (k^CHUNK).
+  // Fill from j = CHUNK - 1 (k^1) down to 0 (k^CHUNK).
   for (let j = CHUNK - 1; j >= 0; j--) {
     limbs[4 * j] = lo & 0xffff;
     limbs[4 * j + 1] = lo >>> 16;
@@ -98,128 +119,129 @@ function keyPowers(key: Fe61): KeyPowers {
       lo = R_LO;
     }
   }
-  p = { kcHi: hi, kcLo: lo, limbs };
-  powersCache.set(key, p);
-  return p;
+  powersCache.set(key, limbs);
+  return limbs;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** The first `count` little-endian 32-bit words of `bytes`: a view when aligned, else a copy. */
+function wordsOf(bytes: Uint8Array, count: number): Uint32Array {
+  if (LITTLE_ENDIAN && (bytes.byteOffset & 3) === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
+  const out = new Uint32Array(count);
+  for (let w = 0; w < count; w++) {
+    const i = w << 2;
+    out[w] = (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) >>> 0;
+  }
+  return out;
+}
+
+/**
+ * h <- h k^C + S chunk after chunk over view[0, chunks CHUNK), h in and out in
+ * (R_HI, R_LO), where S = sum_j m_j k^(C - j) over the chunk (L: keyPowers, q0..q3: k^C): only 32-by-61-bit products
+ * (8 limb products per word, accumulated exactly below 2^39), one reduction per chunk.
+ * Both loops in one function: V8 then compiles it during the first long message (a
+ * separate per-chunk function left the outer loop interpreted for two or three calls).
+ */
+function hashChunks(view: Uint32Array, chunks: number, L: Float64Array, q0: number, q1: number, q2: number, q3: number): void {
+  let hi = 0;
+  let lo = 0;
+  for (let c = 0, w = 0; c < chunks; c++, w += CHUNK) {
+    let W0 = 0;
+    let W1 = 0;
+    let W2 = 0;
+    let W3 = 0;
+    let W4 = 0;
+    for (let j = 0; j < CHUNK; j++) {
+      const m = view[w + j];
+      const mL = m & 0xffff;
+      const mH = m >>> 16;
+      const K0 = L[4 * j];
+      const K1 = L[4 * j + 1];
+      const K2 = L[4 * j + 2];
+      const K3 = L[4 * j + 3];
+      W0 += mL * K0;
+      W1 += mL * K1 + mH * K0;
+      W2 += mL * K2 + mH * K1;
+      W3 += mL * K3 + mH * K2;
+      W4 += mH * K3;
+    }
+    // S = W0 + W1 2^16 + W2 2^32 + W3 2^48 + W4 2^64, and 2^64 = 8 (mod p).
+    let x = W0 + 8 * W4;
+    let carry = Math.floor(x / 65536);
+    const d0 = x - carry * 65536;
+    x = W1 + carry;
+    carry = Math.floor(x / 65536);
+    const d1 = x - carry * 65536;
+    x = W2 + carry;
+    carry = Math.floor(x / 65536);
+    const d2 = x - carry * 65536;
+    x = W3 + carry;
+    carry = Math.floor(x / 65536); // < 2^23
+    const d3 = x - carry * 65536;
+    // S = d0 + d1 2^16 + (d2 + d3 2^16) 2^32 + 8 carry, bits 61.. fold down once.
+    const high = d2 + d3 * 65536;
+    const top = Math.floor(high / TWO29); // < 8
+    carryOnce(high - top * TWO29, d0 + d1 * 65536 + 8 * carry + top);
+    const sHi = R_HI;
+    const sLo = R_LO;
+    mulMod(hi, lo, q0, q1, q2, q3);
+    carryTwice(R_HI + sHi, R_LO + sLo);
+    hi = R_HI;
+    lo = R_LO;
+  }
+}
+
+/** h <- (h + m) k mod p, h in and out in (R_HI, R_LO). */
+function hornerStep(m: number, k0: number, k1: number, k2: number, k3: number): void {
+  carryOnce(R_HI, R_LO + m);
+  mulMod(R_HI, R_LO, k0, k1, k2, k3);
+}
+
+/** Horner's rule, one whole word at a time, over words [w, end) of `bytes`. */
+function hashWords(bytes: Uint8Array, w: number, end: number, k0: number, k1: number, k2: number, k3: number): void {
+  for (; w < end; w++) {
+    const i = w << 2;
+    hornerStep((bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) >>> 0, k0, k1, k2, k3);
+  }
+}
+
+/** The last 1-3 bytes as a word (zero-padded). */
+function partialWord(bytes: Uint8Array, i: number): number {
+  let m = 0;
+  for (let b = 0; i + b < bytes.length; b++) m |= bytes[i + b] << (8 * b);
+  return m;
+}
+
 /**
  * Hash `bytes` with key k. Returns the 61-bit value as (hi, lo).
  *
- * Long messages go CHUNK words at a time: h <- h k^C + sum m_j k^(C - j). The sum
- * needs only 32-by-61-bit products (8 limb products per word, accumulated exactly
- * below 2^39 and reduced once per chunk) instead of a full field multiplication per
- * word; the result is the same polynomial, bit for bit.
+ * Long messages go CHUNK words at a time: h <- h k^C + sum m_j k^(C - j) (hashChunks),
+ * the rest a word at a time, then the length; the result is the same polynomial, bit
+ * for bit.
  */
 export function polyHash61(bytes: Uint8Array, key: Fe61): Fe61 {
   const k0 = key.lo & 0xffff;
   const k1 = key.lo >>> 16;
   const k2 = key.hi & 0xffff;
   const k3 = key.hi >>> 16;
-  let hi = 0;
-  let lo = 0;
   const n = bytes.length;
-  const words = (n + 3) >>> 2;
   const fullWords = n >>> 2;
-  let w = 0;
-  if (fullWords >= 4 * CHUNK) {
-    const pw = keyPowers(key);
-    const L = pw.limbs;
-    const q0 = pw.kcLo & 0xffff;
-    const q1 = pw.kcLo >>> 16;
-    const q2 = pw.kcHi & 0xffff;
-    const q3 = pw.kcHi >>> 16;
-    const view = LITTLE_ENDIAN && (bytes.byteOffset & 3) === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, fullWords) : null;
-    const chunks = Math.floor(fullWords / CHUNK);
-    for (let c = 0; c < chunks; c++, w += CHUNK) {
-      let W0 = 0;
-      let W1 = 0;
-      let W2 = 0;
-      let W3 = 0;
-      let W4 = 0;
-      for (let j = 0; j < CHUNK; j++) {
-        let m: number;
-        if (view) m = view[w + j];
-        else {
-          const i = (w + j) << 2;
-          m = (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) >>> 0;
-        }
-        const mL = m & 0xffff;
-        const mH = m >>> 16;
-        const K0 = L[4 * j];
-        const K1 = L[4 * j + 1];
-        const K2 = L[4 * j + 2];
-        const K3 = L[4 * j + 3];
-        W0 += mL * K0;
-        W1 += mL * K1 + mH * K0;
-        W2 += mL * K2 + mH * K1;
-        W3 += mL * K3 + mH * K2;
-        W4 += mH * K3;
-      }
-      // S = W0 + W1 2^16 + W2 2^32 + W3 2^48 + W4 2^64, and 2^64 = 8 (mod p).
-      let x = W0 + 8 * W4;
-      let carry = Math.floor(x / 65536);
-      const d0 = x - carry * 65536;
-      x = W1 + carry;
-      carry = Math.floor(x / 65536);
-      const d1 = x - carry * 65536;
-      x = W2 + carry;
-      carry = Math.floor(x / 65536);
-      const d2 = x - carry * 65536;
-      x = W3 + carry;
-      carry = Math.floor(x / 65536);
-      const d3 = x - carry * 65536;
-      // value = d0 + d1 2^16 + (d2 + d3 2^16) 2^32 + 8 carry, bits 61.. fold down once.
-      const high = d2 + d3 * 65536;
-      const top = Math.floor(high / TWO29);
-      let sHi = high - top * TWO29;
-      let sLo = d0 + d1 * 65536 + 8 * carry + top;
-      while (sLo >= TWO32) {
-        sLo -= TWO32;
-        sHi += 1;
-      }
-      // h k^C + S
-      mulMod(hi, lo, q0, q1, q2, q3);
-      lo = R_LO + sLo;
-      hi = R_HI + sHi;
-      while (lo >= TWO32) {
-        lo -= TWO32;
-        hi += 1;
-      }
-      while (hi >= TWO29) {
-        hi -= TWO29;
-        lo += 1;
-        if (lo >= TWO32) {
-          lo -= TWO32;
-          hi += 1;
-        }
-      }
-    }
+  const chunks = fullWords >= 4 * CHUNK ? Math.floor(fullWords / CHUNK) : 0;
+  R_HI = 0;
+  R_LO = 0;
+  if (chunks > 0) {
+    // The limbs of k^CHUNK (limbs[0..3]) read here, not in hashChunks: on its first call
+    // V8 gathers type feedback only from inside the loop on, and code before the loop
+    // without feedback threw the compiled code away on the second call.
+    const L = keyPowers(key);
+    hashChunks(wordsOf(bytes, chunks * CHUNK), chunks, L, L[0], L[1], L[2], L[3]);
   }
-  for (; w <= words; w++) {
-    let m: number;
-    if (w < words) {
-      const i = w << 2;
-      m = ((bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) >>> 0);
-    } else {
-      m = n; // length coefficient: makes the hash prefix-free
-    }
-    // h = (h + m) * k mod p
-    lo += m;
-    if (lo >= TWO32) {
-      lo -= TWO32;
-      hi += 1;
-      if (hi >= TWO29) {
-        hi -= TWO29;
-        lo += 1;
-      }
-    }
-    mulMod(hi, lo, k0, k1, k2, k3);
-    hi = R_HI;
-    lo = R_LO;
-  }
+  hashWords(bytes, chunks * CHUNK, fullWords, k0, k1, k2, k3);
+  if (n & 3) hornerStep(partialWord(bytes, 4 * fullWords), k0, k1, k2, k3);
+  hornerStep(n, k0, k1, k2, k3); // length coefficient: makes the hash prefix-free
+  const hi = R_HI;
+  const lo = R_LO;
   if (hi === TWO29 - 1 && lo === TWO32 - 1) return { hi: 0, lo: 0 };
   return { hi, lo };
 }

@@ -28,7 +28,11 @@ export function splitIndex(index: number): { hi: number; lo: number } {
  */
 export function hashIndex(seedLo: number, seedHi: number, index: number): number {
   const hi = Math.floor(index / TWO32);
-  const lo = index - hi * TWO32;
+  return hashIndexHalves(seedLo, seedHi, index - hi * TWO32, hi);
+}
+
+/** hashIndex with the index given as its 32-bit halves: hot loops that step the high half themselves call this (V8 inlines it). */
+export function hashIndexHalves(seedLo: number, seedHi: number, lo: number, hi: number): number {
   const a = mix32((lo ^ seedLo) + 0x632be5ab);
   const b = mix32(Math.imul(hi ^ seedHi, 0x9e3779b9) ^ a);
   return mix32(a + Math.imul(b, 0x7feb352d));

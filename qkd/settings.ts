@@ -3,7 +3,7 @@
  * pulse's intensity class, basis and bit in O(1). The one definition shared by the
  * source-board emulator, the channel simulation and Alice's distillation.
  */
-import { hashIndex, seedHalves } from './random.ts';
+import { hashIndex, hashIndexHalves, seedHalves } from './random.ts';
 
 /** Intensity class: 0 = signal mu1, 1 = decoy mu2, 2 = vacuum/weak decoy mu3. */
 export type IntensityClass = 0 | 1 | 2;
@@ -82,36 +82,54 @@ export function packedSettingsInto(t: SettingsTable, pulseIndex: ArrayLike<numbe
   const n = pulseIndex.length;
   const seedLo = t.seedLo | 0;
   const seedHi = t.seedHi | 0;
-  const t0 = t.t0;
-  const t1 = t.t1;
-  const tKey = t.tKey;
+  for (let i = 0; i < n; i++) out[i] = packedAt(seedLo, seedHi, t.t0, t.t1, t.tKey, pulseIndex[i]);
+}
+
+/** Marks a pulse a SettingsRecord holds no settings for. */
+export const NOT_RECORDED = 255;
+
+/**
+ * Packed settings already looked up at ascending pulse indices (NOT_RECORDED where
+ * not): the source's record of the pulses it had to know anyway (the sampler's
+ * detections), so that Alice need not hash them a second time.
+ */
+export interface SettingsRecord {
+  pulseIndex: Float64Array;
+  settings: Uint8Array;
+}
+
+/**
+ * packedSettingsInto for ascending pulse indices, taking each one the record holds from
+ * it (a merge of the two ascending lists) and hashing the rest: the same output, since
+ * the record holds packedSettings values.
+ */
+export function packedSettingsFrom(t: SettingsTable, pulseIndex: ArrayLike<number>, out: Uint8Array, record: SettingsRecord): void {
+  const n = pulseIndex.length;
+  const seedLo = t.seedLo | 0;
+  const seedHi = t.seedHi | 0;
+  const rp = record.pulseIndex;
+  const rs = record.settings;
+  const m = Math.min(rp.length, rs.length);
+  let j = 0;
   for (let i = 0; i < n; i++) {
     const pos = pulseIndex[i];
-    const hi = Math.floor(pos * 2.3283064365386963e-10); // / 2^32, exact
-    const lo = pos - hi * 4294967296;
-    let h = ((lo ^ seedLo) + 0x632be5ab) | 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    const ha = h;
-    h = Math.imul(hi ^ seedHi, 0x9e3779b9) ^ ha;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    h = (ha + Math.imul(h, 0x7feb352d)) | 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    const u = h >>> 16;
-    // Branch-free comparisons (the outcomes are coin flips): (u >= t0) + (u >= t1).
-    const intensity = ((t0 - 1 - u) >>> 31) + ((t1 - 1 - u) >>> 31);
-    const basis = (tKey - 1 - ((h >>> 1) & 0x7fff)) >>> 31;
-    out[i] = (h & 1) | (basis << 1) | (intensity << 2);
+    while (j < m && rp[j] < pos) j++;
+    const s = j < m && rp[j] === pos ? rs[j] : NOT_RECORDED;
+    out[i] = s !== NOT_RECORDED ? s : packedAt(seedLo, seedHi, t.t0, t.t1, t.tKey, pos);
   }
+}
+
+/** packedSettings from the pulse index (hot loops). */
+function packedAt(seedLo: number, seedHi: number, t0: number, t1: number, tKey: number, pos: number): number {
+  const hi = Math.floor(pos * 2.3283064365386963e-10); // / 2^32, exact
+  return packedFromHash(hashIndexHalves(seedLo, seedHi, pos - hi * 4294967296, hi), t0, t1, tKey);
+}
+
+/** A pulse's packed settings from its hashIndex value and the table's thresholds: bit 0 the bit, bit 1 the basis, bits 2-3 the intensity class. */
+export function packedFromHash(h: number, t0: number, t1: number, tKey: number): number {
+  const u = h >>> 16;
+  // Branch-free comparisons (the outcomes are coin flips): (u >= t0) + (u >= t1).
+  const intensity = ((t0 - 1 - u) >>> 31) + ((t1 - 1 - u) >>> 31);
+  const basis = (tKey - 1 - ((h >>> 1) & 0x7fff)) >>> 31;
+  return (h & 1) | (basis << 1) | (intensity << 2);
 }

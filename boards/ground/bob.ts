@@ -30,6 +30,7 @@ import { checkDistillConfig, type DistillConfig } from '../../qkd/config.ts';
 import type { Triple } from '../../qkd/keyrate.ts';
 import type { KeyPool } from '../../qkd/pool.ts';
 import { Rng } from '../../qkd/random.ts';
+import { SiftScratch } from '../../qkd/sift-scratch.ts';
 import { keyIdOf, newRecord, type BlockRecord } from '../../qkd/records.ts';
 
 export interface BobOptions {
@@ -42,7 +43,11 @@ export interface BobOptions {
   clock?: () => number;
 }
 
-/** A batch of Bob's own detections (time tags resolved to pulse indices). */
+/**
+ * A batch of Bob's own detections (time tags resolved to pulse indices). submitDetections
+ * reads pulseIndex only during the call (it may be a view of the time sync's buffer) and
+ * keeps basis and bit until Alice's sift answer.
+ */
 export interface DetectionBatch {
   pulseIndex: Float64Array;
   basis: Uint8Array;
@@ -63,10 +68,12 @@ export class BobDistiller {
   readonly blocks: BlockRecord[] = [];
   readonly rejected: ProtocolError[] = [];
   private readonly rng: Rng;
-  private readonly pending = new Map<number, DetectionBatch>();
+  /** Reports awaiting Alice's sift answer: his bases and bits. */
+  private readonly pending = new Map<number, { basis: Uint8Array; bit: Uint8Array }>();
   private readonly sifted: SiftedBatch[] = [];
   private readonly active = new Map<number, BobBlock>();
   private nextBatchId = 0;
+  private readonly scratch = new SiftScratch();
   private authFailedSinceBlock = false;
   /** A detection report went out since our last tag: a checkpoint asked by Alice is worth a pad. */
   private reportsSinceTag = false;
@@ -89,7 +96,7 @@ export class BobDistiller {
   submitDetections(batch: DetectionBatch): void {
     if (batch.pulseIndex.length === 0) return;
     const batchId = this.nextBatchId++;
-    this.pending.set(batchId, batch);
+    this.pending.set(batchId, { basis: batch.basis, bit: batch.bit });
     this.auth.send({ type: 'detections', batchId, pulseIndex: batch.pulseIndex, basis: batch.basis });
     this.reportsSinceTag = true;
   }
@@ -141,7 +148,7 @@ export class BobDistiller {
 
   private onSift(m: Extract<QkdMessage, { type: 'sift' }>): void {
     const d = this.pending.get(m.batchId);
-    if (!d || d.pulseIndex.length !== m.basis.length) return; // unknown batch: nothing to sift
+    if (!d || d.basis.length !== m.basis.length) return; // unknown batch: nothing to sift
     this.pending.delete(m.batchId);
     const n = m.basis.length;
     const aliceBasis = m.basis;
@@ -149,10 +156,7 @@ export class BobDistiller {
     const myBasis = d.basis;
     const myBit = d.bit;
     // Branch-free compaction, as on Alice's side.
-    const keyIntensity = new Uint8Array(n + 1);
-    const keyBit = new Uint8Array(n + 1);
-    const testIntensity = new Uint8Array(n + 1);
-    const testBit = new Uint8Array(n + 1);
+    const { keyIntensity, keyBit, testIntensity, testBit } = this.scratch.ensure(n);
     let k = 0;
     let t = 0;
     for (let i = 0; i < n; i++) {

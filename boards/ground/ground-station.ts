@@ -4,7 +4,7 @@
  * outcomes and feed Bob's half of distillation. It holds no source seed and sees Alice
  * only through the classical channel.
  */
-import { BobDistiller, type BobOptions } from './bob.ts';
+import { BobDistiller, type BobOptions, type DetectionBatch } from './bob.ts';
 import type { TimeTags } from '../sim/time-tags.ts';
 
 export class GroundStation {
@@ -20,16 +20,23 @@ export class GroundStation {
 
   /** Time tags of one reporting period (ascending in time). */
   receiveTimeTags(tags: TimeTags): void {
-    const n = tags.frameNumber.length;
+    const { frameNumber, offsetInFrame, detector, pulsesPerFrame } = tags;
+    const n = frameNumber.length;
     const pulseIndex = new Float64Array(n);
     const basis = new Uint8Array(n);
     const bit = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
-      pulseIndex[i] = tags.frameNumber[i] * tags.pulsesPerFrame + tags.offsetInFrame[i];
-      basis[i] = tags.detector[i] >>> 1;
-      bit[i] = tags.detector[i] & 1;
+      pulseIndex[i] = frameNumber[i] * pulsesPerFrame + offsetInFrame[i];
+      const d = detector[i];
+      basis[i] = d >>> 1;
+      bit[i] = d & 1;
     }
-    this.detections += n;
-    this.bob.submitDetections({ pulseIndex, basis, bit });
+    this.receiveDetections({ pulseIndex, basis, bit });
+  }
+
+  /** The same, already by pulse index (the time sync's resolveDetections): Bob's report as it is. */
+  receiveDetections(batch: DetectionBatch): void {
+    this.detections += batch.pulseIndex.length;
+    this.bob.submitDetections(batch);
   }
 }

@@ -65,6 +65,8 @@ export class TimeSync {
   /** Pulse index of the last tag handed on (indices must ascend, across batches too). */
   private lastIndex = -1;
   private readonly out: TimeTagBuffer;
+  /** resolveUniform's state in and out: tags out, last index, outside the window, same slot. */
+  private readonly io = new Float64Array(4);
 
   constructor(
     private readonly schedule: PulseSchedule,
@@ -86,41 +88,98 @@ export class TimeSync {
 
   /** One batch of the tagger's stamps → time tags by pulse index (ascending), for the ground station. */
   resolve(a: ArrivalTags): TimeTags {
+    this.resolveIntoBuffer(a);
+    return this.out.take();
+  }
+
+  /** resolve for Bob directly: the same tags as pulse indices, basis and bit (TimeTagBuffer.takeDetections). */
+  resolveDetections(a: ArrivalTags): { pulseIndex: Float64Array; basis: Uint8Array; bit: Uint8Array } {
+    this.resolveIntoBuffer(a);
+    return this.out.takeDetections();
+  }
+
+  /** resolve's work: the batch's tags into the output buffer. */
+  private resolveIntoBuffer(a: ArrivalTags): void {
     const { arrivalPs, detector, syncArrivalPs } = a;
     const out = this.out;
     const schedule = this.schedule;
     const half = this.halfWindowPs;
     const disabled = this.config.disabled === true;
     const horizonPs = 2 * this.syncPeriodPulses * schedule.periodPs;
+    const n = arrivalPs.length;
+    const nSync = syncArrivalPs.length;
+    const period = schedule.periodPs;
+    const uniform = schedule.uniform === true && !disabled;
+    const io = this.io;
+    // The tags go straight into the buffer's arrays (room for all n made first); the
+    // counters and the line live in locals between sync pulses.
+    out.reserve(n);
+    const outPulse = out.pulseBuffer;
+    const outDet = out.detectorBuffer;
+    let k = out.length;
+    let outside = 0;
+    let before = 0;
+    let same = 0;
+    let lastIndex = this.lastIndex;
+    let shift = this.shiftPs;
+    let invSlope = this.invSlope;
+    // The next sync arrival still to take in (Infinity: none left).
     let si = 0;
-    for (let i = 0; i < arrivalPs.length; i++) {
+    let nextSync = nSync > 0 ? syncArrivalPs[0] : Infinity;
+    let lastSync = this.lastSyncArrivalPs;
+    let acquired = this.stats.acquired;
+    for (let i = 0; i < n; i++) {
       const t = arrivalPs[i];
       // Take in the sync pulses up to the first one after this detection (and at least
       // two): it is then between fitted points, not extrapolated. Not across a gap in
       // the sync train, though: that would restart the fit on the far side.
-      while (si < syncArrivalPs.length && syncArrivalPs[si] <= t + horizonPs && (this.lastSyncArrivalPs <= t || this.fitCount < 2)) this.ingest(syncArrivalPs[si++]);
+      if (nextSync <= t + horizonPs && (lastSync <= t || this.fitCount < 2)) {
+        while (si < nSync && syncArrivalPs[si] <= t + horizonPs && (this.lastSyncArrivalPs <= t || this.fitCount < 2)) this.ingest(syncArrivalPs[si++]);
+        nextSync = si < nSync ? syncArrivalPs[si] : Infinity;
+        lastSync = this.lastSyncArrivalPs;
+        acquired = this.stats.acquired;
+        shift = this.shiftPs;
+        invSlope = this.invSlope;
+      }
+      if (uniform && acquired) {
+        // The common case: the tags up to the next sync pulse due, in a tight loop.
+        io[0] = k;
+        io[1] = lastIndex;
+        io[2] = outside;
+        io[3] = same;
+        i = resolveUniform(arrivalPs, detector, i, n, nextSync, horizonPs, lastSync, this.fitCount < 2, shift, invSlope, period, half, outPulse, outDet, io) - 1;
+        k = io[0];
+        lastIndex = io[1];
+        outside = io[2];
+        same = io[3];
+        continue;
+      }
       let tEmit: number;
       if (disabled) tEmit = t - this.predicted.ps(t - this.predicted.ps(t));
-      else if (!this.stats.acquired) {
-        this.stats.beforeSync++;
+      else if (!acquired) {
+        before++;
         continue;
-      } else tEmit = (t - this.shiftPs) * this.invSlope;
+      } else tEmit = (t - shift) * invSlope;
       const index = schedule.nearestPulse(tEmit);
       if (index < 0 || !(Math.abs(tEmit - schedule.emitPs(index)) <= half)) {
-        this.stats.outsideWindow++;
+        outside++;
         continue;
       }
-      if (index <= this.lastIndex) {
-        this.stats.sameSlot++;
+      if (index <= lastIndex) {
+        same++;
         continue;
       }
-      this.lastIndex = index;
-      this.stats.resolved++;
-      const d = detector[i];
-      out.push(index, d >>> 1, d & 1);
+      lastIndex = index;
+      outPulse[k] = index;
+      outDet[k++] = detector[i];
     }
-    while (si < syncArrivalPs.length) this.ingest(syncArrivalPs[si++]);
-    return out.take();
+    while (si < nSync) this.ingest(syncArrivalPs[si++]);
+    this.stats.resolved += k - out.length;
+    this.stats.outsideWindow += outside;
+    this.stats.beforeSync += before;
+    this.stats.sameSlot += same;
+    this.lastIndex = lastIndex;
+    out.length = k;
   }
 
   /** One sync pulse: identify it (acquisition or the tracked line), add it to the fit. */
@@ -196,4 +255,66 @@ export class TimeSync {
     if (!(a === a)) return b;
     return Math.abs(tPs - a) <= Math.abs(b - tPs) ? a : b;
   }
+}
+
+/**
+ * Math.max(0, Math.round(x)) for -0.5 <= x < 2^52, exactly, at half its cost: x + 0.5 is
+ * exact there except just below 0.5, which the correction catches (a test checks).
+ */
+export function roundHalfUp(x: number): number {
+  const r = Math.floor(x + 0.5);
+  return r - 0.5 > x ? r - 1 : r;
+}
+
+/**
+ * resolve's hot loop for a uniform schedule (pulse i at i * period) and an acquired line:
+ * tags i0.. up to the first one for which a sync pulse is due (resolve's condition), each
+ * to its nearest slot exactly as nearestPulse / emitPs would. io = [tags out, last index,
+ * outside, same slot], updated; returns where it stopped.
+ */
+function resolveUniform(
+  arrivalPs: Float64Array,
+  detector: Uint8Array,
+  i0: number,
+  n: number,
+  nextSync: number,
+  horizonPs: number,
+  lastSync: number,
+  fitLow: boolean,
+  shift: number,
+  invSlope: number,
+  period: number,
+  half: number,
+  outPulse: Float64Array,
+  outDet: Uint8Array,
+  io: Float64Array,
+): number {
+  let k = io[0];
+  let lastIndex = io[1];
+  let outside = io[2];
+  let same = io[3];
+  const low = -period / 2;
+  let i = i0;
+  for (; i < n; i++) {
+    const t = arrivalPs[i];
+    if (nextSync <= t + horizonPs && (lastSync <= t || fitLow) && i > i0) break;
+    const tEmit = (t - shift) * invSlope;
+    const index = roundHalfUp(tEmit / period);
+    if (!(tEmit > low) || !(Math.abs(tEmit - index * period) <= half)) {
+      outside++;
+      continue;
+    }
+    if (index <= lastIndex) {
+      same++;
+      continue;
+    }
+    lastIndex = index;
+    outPulse[k] = index;
+    outDet[k++] = detector[i];
+  }
+  io[0] = k;
+  io[1] = lastIndex;
+  io[2] = outside;
+  io[3] = same;
+  return i;
 }

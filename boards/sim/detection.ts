@@ -21,7 +21,7 @@
  */
 import type { Triple } from '../../qkd/keyrate.ts';
 import { Rng } from '../../qkd/random.ts';
-import { settingsTable, type SettingsTable } from '../../qkd/settings.ts';
+import { NOT_RECORDED, settingsTable, type SettingsTable } from '../../qkd/settings.ts';
 import { TimeTagBuffer } from './time-tags.ts';
 
 export interface SourceConfig {
@@ -186,14 +186,15 @@ export class DetectionSampler {
     const Y = this.ytab;
     const C = this.ctab;
     let yMax = 0;
+    for (let r = 0; r < 12; r++) if (yields[r] > yMax) yMax = yields[r];
     for (let r = 0; r < 12; r++) {
-      Y[r] = yields[r];
-      if (yields[r] > yMax) yMax = yields[r];
-      // Cumulative thresholds on a 32-bit draw: detector = how many it reaches.
+      Y[r] = clickThreshold(yields[r], yMax / 4294967296);
+      // Cumulative thresholds on a 32-bit draw: detector = how many it reaches (u >= c
+      // for an integer u is u >= ceil(c)).
       let acc = 0;
       for (let d = 0; d < 3; d++) {
         acc += detectorShare[r * 4 + d];
-        C[r * 3 + d] = acc * 4294967296;
+        C[r * 3 + d] = Math.ceil(acc * 4294967296);
       }
     }
     const det = this.detState;
@@ -203,7 +204,7 @@ export class DetectionSampler {
       const tags = this.tags;
       if (tags.length + TAG_HEADROOM > tags.pulseBuffer.length) tags.grow();
       const io = this.io.fill(0);
-      tags.length = flushAfterpulses(det, p1, this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.length, io);
+      tags.length = flushAfterpulses(det, p1, this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length, io);
       this.stats.detections += io[2];
       this.stats.afterpulses += io[4];
       return;
@@ -225,12 +226,12 @@ export class DetectionSampler {
     const tol = 1e-13 / -logQ;
     for (;;) {
       const tags = this.tags;
-      tags.length = sampleCore(state, io, det, p1, logQ, 1 / logQ, tol, yMax, Y, C, seedLo | 0, seedHi | 0, t0, t1, tKey, this.deadPulses, this.apThreshold, this.apMeanPulses, tags.pulseBuffer, tags.detectorBuffer, tags.length);
+      tags.length = sampleCore(state, io, det, p1, logQ, 1 / logQ, tol, yMax, Y, C, seedLo | 0, seedHi | 0, t0, t1, tKey, this.deadPulses, this.apThreshold, this.apMeanPulses, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length);
       const stop = io[6];
       if (stop === STOP_DONE) break;
       if (stop === STOP_FULL) tags.grow();
       // STOP_AFTERPULSE: afterpulses due before the next candidate (or the span's end) go first.
-      else tags.length = flushAfterpulses(det, Math.min(io[0] + io[3], p1), this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.length, io);
+      else tags.length = flushAfterpulses(det, Math.min(io[0] + io[3], p1), this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length, io);
     }
     this.rng.setState(state[0], state[1], state[2], state[3]);
     this.stats.candidates += io[1];
@@ -238,6 +239,23 @@ export class DetectionSampler {
     this.stats.afterpulses += io[4];
     this.stats.deadDropped += io[5];
   }
+}
+
+/**
+ * The thinning test u * yScale < y (u a 32-bit draw) as u < threshold: the number of
+ * draws that pass (the product grows with u, rounding included, so they are 0 .. t-1).
+ */
+export function clickThreshold(y: number, yScale: number): number {
+  if (!(yScale > 0)) return 0;
+  let t = Math.min(4294967296, Math.max(0, Math.ceil(y / yScale)));
+  while (t > 0 && (t - 1) * yScale >= y) t--;
+  while (t < 4294967296 && t * yScale < y) t++;
+  return t;
+}
+
+/** 1 when a >= b, else 0, without a branch: for integers with |a - b| < 2^52 (the difference scaled into (0.5, 1.5) and truncated). */
+function geq(a: number, b: number): number {
+  return ((a - b) * 1.1102230246251565e-16 + 1) | 0;
 }
 
 /** Tags one loop iteration or one afterpulse flush may append at most (four afterpulses, or a click). */
@@ -255,7 +273,7 @@ const STOP_AFTERPULSE = 2;
  * dead. Afterpulses of afterpulses are neglected (second order in afterpulseProb).
  * Returns the new tag count; io[2] and io[4] count them.
  */
-function flushAfterpulses(det: Float64Array, until: number, dead: number, tagPos: Float64Array, tagDet: Uint8Array, nTag: number, io: Float64Array): number {
+function flushAfterpulses(det: Float64Array, until: number, dead: number, tagPos: Float64Array, tagDet: Uint8Array, tagSet: Uint8Array, nTag: number, io: Float64Array): number {
   for (;;) {
     let d = -1;
     let at = until;
@@ -269,6 +287,7 @@ function flushAfterpulses(det: Float64Array, until: number, dead: number, tagPos
     det[4 + d] = Infinity;
     if (nTag > 0 && tagPos[nTag - 1] === at) continue;
     tagPos[nTag] = at;
+    tagSet[nTag] = NOT_RECORDED; // the source did not look this pulse up
     tagDet[nTag++] = d;
     det[d] = at + dead + 1;
     io[2]++;
@@ -324,15 +343,17 @@ function gapOf(v: number, logQ: number, invLogQ: number, tol: number): number {
  * The hot loop, kept monomorphic and free of `this`: one iteration per candidate click.
  * state = sfc32 (a, b, c, d); io = [pos, candidates, detections, pending gap or NaN,
  * afterpulses, dead drops, stop reason]; det = per-detector live-from and pending afterpulse.
- * Appends tags to (tagPos, tagDet) from index nTag and returns the new count; io[6]
+ * Appends tags to (tagPos, tagDet, tagSet: the pulse's packed settings, the source's
+ * record for Alice) from index nTag and returns the new count; io[6]
  * says why it stopped: the span done, the buffer (less TAG_HEADROOM) full, or a pending
  * afterpulse due before the next candidate (state and io then say where to resume).
  *
  * Generator outputs are consumed exactly as one draw per candidate for the gap, one
  * for the thinning test and, when it passes, one for the detector, one for the
  * afterpulse (u < afterpulseProb; u / afterpulseProb then sets its delay) and one for
- * the next gap. Both possible next gaps are computed before the thinning test
- * resolves, so the log is off the critical path of that unpredictable branch.
+ * the next gap. Both possible next gaps and generator states are computed before the
+ * thinning test resolves and selected by it without a branch (thresholds as integers:
+ * clickThreshold; the detector's ceil'd cumulative shares).
  *
  * The gap floor(ln(u) / ln(1 - yMax)) uses the table log above and falls back to
  * Math.log whenever the quotient lies within `tol` of an integer, so every gap equals
@@ -360,6 +381,7 @@ function sampleCore(
   apMeanPulses: number,
   tagPos: Float64Array,
   tagDet: Uint8Array,
+  tagSet: Uint8Array,
   nTag: number,
 ): number {
   let a = state[0];
@@ -371,7 +393,6 @@ function sampleCore(
   let detections = 0;
   let dropped = 0;
   const cap = tagPos.length - TAG_HEADROOM;
-  const yScale = yMax / 4294967296;
   // The earliest pending afterpulse inside this span (later ones wait for their span).
   let apDue = dueIn(minAfterpulse(det), p1);
   // The pulse index's high word changes a few dozen times a pass: track it.
@@ -411,6 +432,10 @@ function sampleCore(
       hiBase = hiNext;
       hiNext += 4294967296;
     }
+    // The pulse's settings as Alice derives them: packedFromHash(hashIndexHalves(seedLo,
+    // seedHi, pos - hiBase, hiWord), t0, t1, tKey) written out by hand. Calling the two
+    // makes the 300 s pass 20 % slower (4.0 s -> 4.9 s wall); fast-paths.test.ts holds
+    // this loop to the functions (the sampler against the plain reference sampler).
     let h = (((pos - hiBase) ^ seedLo) + 0x632be5ab) | 0;
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
@@ -431,7 +456,6 @@ function sampleCore(
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
     const u = h >>> 16;
-    // Intensity class without branches: (u >= t0) + (u >= t1); Alice's basis and bit.
     const k = ((t0 - 1 - u) >>> 31) + ((t1 - 1 - u) >>> 31);
     const aliceBasis = (tKey - 1 - ((h >>> 1) & 0x7fff)) >>> 31;
     const row = (k << 2) | (aliceBasis << 1) | (h & 1);
@@ -456,36 +480,38 @@ function sampleCore(
     const t5 = (((a4 + b4) | 0) + d4) | 0;
     const gNoClick = gapOf(t3 >>> 0, logQ, invLogQ, tol);
     const gClick = gapOf(t5 >>> 0, logQ, invLogQ, tol);
-    if ((t2 >>> 0) * yScale < ytab[row]) {
-      const u3 = t3 >>> 0;
-      const r3 = row * 3;
-      const dd = (u3 >= ctab[r3] ? 1 : 0) + (u3 >= ctab[r3 + 1] ? 1 : 0) + (u3 >= ctab[r3 + 2] ? 1 : 0);
-      if (pos >= det[dd]) {
-        detections++;
-        tagPos[nTag] = pos;
-        tagDet[nTag++] = dd;
-        const live = pos + dead + 1;
-        det[dd] = live;
-        // A new click arms an afterpulse or replaces its detector's pending one (rare).
-        const u4 = t4 >>> 0;
-        if (u4 < apThreshold || det[4 + dd] !== Infinity) apDue = dueIn(armAfterpulse(det, dd, live, u4, apThreshold, apMeanPulses), p1);
-      } else {
-        dropped++;
-      }
-      pos += 1;
-      d = (d4 + 1) | 0;
-      a = b4 ^ (b4 >>> 9);
-      b = (c4 + (c4 << 3)) | 0;
-      c = (((c4 << 21) | (c4 >>> 11)) + t5) | 0;
-      g = gClick;
-    } else {
-      pos += 1;
-      a = a3;
-      b = b3;
-      c = c3;
-      d = d3;
-      g = gNoClick;
-    }
+    // The thinning test is a coin flip that waits on the hash: rather than a branch
+    // mispredicted half the time, both outcomes are computed and selected by masks (a few
+    // % faster). Draw 3 picks the detector, which records the click if it is live (the
+    // tag is written always, counted only then).
+    const click = 1 - geq(t2 >>> 0, ytab[row]);
+    const u3 = t3 >>> 0;
+    const r3 = row * 3;
+    const dd = geq(u3, ctab[r3]) + geq(u3, ctab[r3 + 1]) + geq(u3, ctab[r3 + 2]);
+    const was = det[dd];
+    const ok = click & geq(pos, was);
+    tagPos[nTag] = pos;
+    tagDet[nTag] = dd;
+    tagSet[nTag] = row; // = packedSettings of the pulse: the source's record
+    nTag += ok;
+    detections += ok;
+    dropped += click - ok;
+    const live = pos + dead + 1;
+    det[dd] = was + (live - was) * ok;
+    // A new click arms an afterpulse or replaces its detector's pending one (rare).
+    const u4 = t4 >>> 0;
+    if ((u4 < apThreshold || det[4 + dd] !== Infinity) && ok === 1) apDue = dueIn(armAfterpulse(det, dd, live, u4, apThreshold, apMeanPulses), p1);
+    pos += 1;
+    const m = -click;
+    const a5 = b4 ^ (b4 >>> 9);
+    const b5 = (c4 + (c4 << 3)) | 0;
+    const c5 = (((c4 << 21) | (c4 >>> 11)) + t5) | 0;
+    const d5 = (d4 + 1) | 0;
+    a = a3 ^ ((a3 ^ a5) & m);
+    b = b3 ^ ((b3 ^ b5) & m);
+    c = c3 ^ ((c3 ^ c5) & m);
+    d = d3 ^ ((d3 ^ d5) & m);
+    g = gNoClick + (gClick - gNoClick) * click;
   }
   state[0] = a;
   state[1] = b;

@@ -17,6 +17,8 @@ export interface PulseSchedule {
    * when nothing was emitted).
    */
   nearestPulse(tPs: number, clamp?: boolean): number;
+  /** Set when pulse i leaves at i * periodPs for every i >= 0 (a continuous source): hot loops may inline the two mappings. */
+  readonly uniform?: boolean;
 }
 
 /** A source that emits continuously from pulse 0 at satellite time 0 (the physics-only pass). */
@@ -25,6 +27,7 @@ export function continuousSchedule(rateHz: number): PulseSchedule {
   const periodPs = 1e12 / rateHz;
   return {
     periodPs,
+    uniform: true,
     emitPs: (index) => (index >= 0 ? index * periodPs : NaN),
     nearestPulse: (tPs, clamp = false) => (clamp || tPs > -periodPs / 2 ? Math.max(0, Math.round(tPs / periodPs)) : -1),
   };

@@ -57,6 +57,9 @@ export class GroundTimeTagger {
   private syncCount = 0;
   /** Second Gaussian deviate of the last Box-Muller pair (NaN: none). */
   private spare = NaN;
+  /** take's detection arrays, reused. */
+  private arrivalScratch = new Float64Array(0);
+  private detectorScratch = new Uint8Array(0);
 
   constructor(
     readonly config: TimeTaggerConfig,
@@ -85,14 +88,27 @@ export class GroundTimeTagger {
     }
   }
 
-  /** Stamps the sampler's detections (pulse indices, emptied) and the sync pulses fired since the last take. */
+  /**
+   * Stamps the sampler's detections (pulse indices, emptied) and the sync pulses fired
+   * since the last take. The detection arrays are the tagger's own, valid until the next
+   * take (the time sync reads them at once; a pass makes millions of these).
+   */
   take(tags: TimeTagBuffer): ArrivalTags {
     const n = tags.length;
-    const arrivalPs = new Float64Array(n);
+    if (this.arrivalScratch.length < n) {
+      this.arrivalScratch = new Float64Array(Math.max(n, 2 * this.arrivalScratch.length));
+      this.detectorScratch = new Uint8Array(this.arrivalScratch.length);
+    }
+    const arrivalPs = this.arrivalScratch.subarray(0, n);
     const pulse = tags.pulseBuffer;
     const jitter = this.config.jitterPs;
-    for (let i = 0; i < n; i++) arrivalPs[i] = this.groundTimePs(pulse[i]) + (jitter > 0 ? jitter * this.gaussian() : 0);
-    const detector = tags.detectorBuffer.slice(0, n);
+    if (jitter > 0) {
+      // The deviates first (one tight loop), then the times: the same draws in the same order.
+      this.gaussians(arrivalPs, n);
+      for (let i = 0; i < n; i++) arrivalPs[i] = this.groundTimePs(pulse[i]) + jitter * arrivalPs[i];
+    } else for (let i = 0; i < n; i++) arrivalPs[i] = this.groundTimePs(pulse[i]) + 0;
+    const detector = this.detectorScratch.subarray(0, n);
+    detector.set(tags.detectorBuffer.subarray(0, n));
     tags.length = 0;
     if (jitter > 0) sortByTime(arrivalPs, detector);
     const syncArrivalPs = new Float64Array(this.syncCount);
@@ -109,8 +125,48 @@ export class GroundTimeTagger {
     return this.config.clockOffsetPs + tArrive + this.config.clockDrift * tArrive;
   }
 
+  /**
+   * out[0..n) = the next n deviates of gaussian(), with the generator step inlined (the
+   * detections' jitter: millions a pass). A test checks it against gaussian().
+   */
+  gaussians(out: Float64Array, n: number): void {
+    let i = 0;
+    let spare = this.spare;
+    if (n > 0 && spare === spare) {
+      out[i++] = spare;
+      spare = NaN;
+    }
+    const st = this.rng.state();
+    let a = st[0];
+    let b = st[1];
+    let c = st[2];
+    let d = st[3];
+    while (i < n) {
+      let t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      const u = 2 * ((t >>> 0) / 4294967296) - 1;
+      t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      const v = 2 * ((t >>> 0) / 4294967296) - 1;
+      const q = u * u + v * v;
+      if (q >= 1 || q === 0) continue;
+      const k = Math.sqrt((-2 * Math.log(q)) / q);
+      out[i++] = u * k;
+      if (i < n) out[i++] = v * k;
+      else spare = v * k;
+    }
+    this.rng.setState(a, b, c, d);
+    this.spare = spare;
+  }
+
   /** Standard normal deviate (Marsaglia's polar method: no trigonometry, both halves used). */
-  private gaussian(): number {
+  gaussian(): number {
     const s = this.spare;
     if (s === s) {
       this.spare = NaN;

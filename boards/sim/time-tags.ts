@@ -6,6 +6,8 @@
  * sync (boards/ground/time-sync.ts) makes of them for Bob.
  */
 
+import { NOT_RECORDED, type SettingsRecord } from '../../qkd/settings.ts';
+
 export interface TimeTags {
   pulsesPerFrame: number;
   frameNumber: Uint32Array;
@@ -27,6 +29,12 @@ export class TimeTagBuffer {
   pulseBuffer = new Float64Array(1 << 14);
   /** Detector id (basis * 2 + bit) of each tag. */
   detectorBuffer = new Uint8Array(1 << 14);
+  /**
+   * The source's side, never the ground's: the packed settings (qkd/settings.ts) the
+   * sampler looked up for each tag's pulse, NOT_RECORDED where it did not. Alice's record
+   * (SettingsRecord), so she need not hash those pulses again.
+   */
+  settingsBuffer = new Uint8Array(1 << 14);
   length = 0;
 
   constructor(readonly pulsesPerFrame: number) {
@@ -39,15 +47,50 @@ export class TimeTagBuffer {
     pulse.set(this.pulseBuffer.subarray(0, this.length));
     const det = new Uint8Array(this.detectorBuffer.length * 2);
     det.set(this.detectorBuffer.subarray(0, this.length));
+    const settings = new Uint8Array(this.settingsBuffer.length * 2);
+    settings.set(this.settingsBuffer.subarray(0, this.length));
     this.pulseBuffer = pulse;
     this.detectorBuffer = det;
+    this.settingsBuffer = settings;
+  }
+
+  /** Make room for `n` more tags (writers that fill pulseBuffer/detectorBuffer directly). */
+  reserve(n: number): void {
+    while (this.length + n > this.pulseBuffer.length) this.grow();
   }
 
   push(pulseIndex: number, basis: number, bit: number): void {
     if (this.length === this.pulseBuffer.length) this.grow();
     this.pulseBuffer[this.length] = pulseIndex;
     this.detectorBuffer[this.length] = (basis << 1) | bit;
+    this.settingsBuffer[this.length] = NOT_RECORDED;
     this.length++;
+  }
+
+  /** The source's record of the tags so far (copies; call before take, which empties the buffer). */
+  settingsRecord(): SettingsRecord {
+    return { pulseIndex: this.pulseBuffer.slice(0, this.length), settings: this.settingsBuffer.slice(0, this.length) };
+  }
+
+  /**
+   * take's fast path for Bob: the tags as pulse indices with basis and bit split out
+   * (the frame/offset form would only be undone again). basis and bit are fresh (Bob
+   * keeps them until Alice's sift answer); pulseIndex is a view of this buffer, valid
+   * until it is written again (Bob encodes it at once).
+   */
+  takeDetections(): { pulseIndex: Float64Array; basis: Uint8Array; bit: Uint8Array } {
+    const n = this.length;
+    const det = this.detectorBuffer;
+    const basis = new Uint8Array(n);
+    const bit = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const d = det[i];
+      basis[i] = d >>> 1;
+      bit[i] = d & 1;
+    }
+    const pulseIndex = this.pulseBuffer.subarray(0, n);
+    this.length = 0;
+    return { pulseIndex, basis, bit };
   }
 
   take(): TimeTags {

@@ -30,8 +30,9 @@ import type { ClassicalChannel } from '../../qkd/channel.ts';
 import { checkDistillConfig, type DistillConfig } from '../../qkd/config.ts';
 import type { KeyPool } from '../../qkd/pool.ts';
 import { Rng } from '../../qkd/random.ts';
+import { SiftScratch } from '../../qkd/sift-scratch.ts';
 import { keyIdOf, newRecord, type BlockRecord } from '../../qkd/records.ts';
-import { packedSettingsInto, settingsTable, type SettingsTable } from '../../qkd/settings.ts';
+import { packedSettingsFrom, packedSettingsInto, settingsTable, type SettingsRecord, type SettingsTable } from '../../qkd/settings.ts';
 
 export interface AliceOptions {
   config: DistillConfig;
@@ -44,6 +45,12 @@ export interface AliceOptions {
   rngSeed: number;
   /** Simulation clock for records (optional). */
   clock?: () => number;
+  /**
+   * The source's record of settings it already looked up (the pulses of the latest
+   * detections, by pulse index): a memo of the settings hash, never anything of Bob's.
+   * Pulses it lacks are hashed; the settings are the same either way.
+   */
+  settingsRecord?: () => SettingsRecord | null;
 }
 
 /**
@@ -84,6 +91,7 @@ export class AliceDistiller {
   private cutAll = false;
   private readonly active = new Map<number, AliceBlock>();
   private nextBlockId = 0;
+  private readonly scratch = new SiftScratch();
 
   constructor(private readonly opts: AliceOptions) {
     const c = checkDistillConfig(opts.config);
@@ -161,16 +169,16 @@ export class AliceDistiller {
   private onDetections(m: Extract<QkdMessage, { type: 'detections' }>): void {
     const n = m.pulseIndex.length;
     const bobBasis = m.basis;
-    const settings = new Uint8Array(n);
-    packedSettingsInto(this.table, m.pulseIndex, settings);
+    const scratch = this.scratch.ensure(n);
+    const settings = scratch.extra;
+    const record = this.opts.settingsRecord?.();
+    if (record) packedSettingsFrom(this.table, m.pulseIndex, settings, record);
+    else packedSettingsInto(this.table, m.pulseIndex, settings);
     const basis = new Uint8Array(n);
     const intensity = new Uint8Array(n);
     // Sifted entries are compacted without branches (basis agreement is a coin flip):
     // every entry is written at the next free slot, which advances only on a match.
-    const keyIntensity = new Uint8Array(n + 1);
-    const keyBit = new Uint8Array(n + 1);
-    const testIntensity = new Uint8Array(n + 1);
-    const testBit = new Uint8Array(n + 1);
+    const { keyIntensity, keyBit, testIntensity, testBit } = scratch;
     let k = 0;
     let t = 0;
     for (let i = 0; i < n; i++) {

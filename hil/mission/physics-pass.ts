@@ -4,6 +4,7 @@
  * authenticated classical channel while the pass goes on. Deterministic for a seed.
  */
 import { createHash } from 'node:crypto';
+import { isMainThread } from 'node:worker_threads';
 import type { AbortReason } from '../../protocols/qkd-messages.ts';
 import { AliceDistiller } from '../../firmware/qkd/alice.ts';
 import { memoryChannelPair, type ClassicalChannel } from '../../qkd/channel.ts';
@@ -12,20 +13,20 @@ import type { Triple } from '../../qkd/keyrate.ts';
 import { KeyPool } from '../../qkd/pool.ts';
 import { Rng } from '../../qkd/random.ts';
 import type { BlockRecord } from '../../qkd/records.ts';
+import type { SettingsRecord } from '../../qkd/settings.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
 import { backgroundProfile } from '../../boards/sim/background.ts';
 import { DEFAULT_JITTER, channelForStation, channelTransmittance, lossDb, meanPointingTransmittance, type ChannelConfig, type JitterUrad } from '../../boards/sim/channel.ts';
-import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
 import { EXAMPLE_TLE } from '../../boards/sim/orbit.ts';
 import type { PassSelection } from '../../boards/sim/pass-list.ts';
 import { passGeometry } from './geometry.ts';
 import { stationByName, type Station } from '../../boards/sim/stations.ts';
 import { MONITOR_ERROR_SPREAD_REL, calibratedEmittedMu, spreadError } from '../../boards/sim/source-intensity.ts';
 import { DEFAULT_POLARISATION, polarisationErrorProfile, type PolarisationConfig } from '../../boards/sim/polarisation-frame.ts';
-import { continuousSchedule } from '../../boards/sim/pulse-schedule.ts';
 import type { TimeTaggerConfig } from '../../boards/sim/time-tagger.ts';
 import type { TimeSyncConfig, TimeSyncStats } from '../../boards/ground/time-sync.ts';
-import { TimePath } from './time-path.ts';
+import { WorkerDetectionStream, inlineDetectionStream, type DetectionPlan } from './detection-stream.ts';
 import { PointAheadProfile } from './pointing.ts';
 import type { Compensation, PassSummaryBase } from './types.ts';
 
@@ -70,6 +71,12 @@ export interface PassOptions {
   /** The ground's time sync (coincidence window, fit length). */
   timeSync?: TimeSyncConfig;
   polarisation?: Partial<PolarisationConfig>;
+  /**
+   * Sample the detections on a worker thread while this thread distils (same bits either
+   * way). Default: on in the main thread, off inside a worker (a campaign's passes already
+   * fill the cores).
+   */
+  parallel?: boolean;
 }
 
 export interface PassSummary extends PassSummaryBase {
@@ -117,6 +124,16 @@ export function preSharedKey(seed: number, bits: number): Uint32Array {
 
 export function runPass(options: PassOptions): PassResult {
   const wall0 = performance.now();
+  // The worker loads while this thread works out the geometry; the plan follows.
+  const worker = (options.parallel ?? isMainThread) ? new WorkerDetectionStream() : null;
+  try {
+    return passWith(options, wall0, worker);
+  } finally {
+    worker?.close();
+  }
+}
+
+function passWith(options: PassOptions, wall0: number, worker: WorkerDetectionStream | null): PassResult {
   const progress = options.progress ?? (() => {});
   const station = typeof options.station === 'string' ? stationByName(options.station) : options.station;
   const source: SourceConfig = { ...DEFAULT_SOURCE, ...options.source };
@@ -155,23 +172,13 @@ export function runPass(options: PassOptions): PassResult {
   }
   let simT = 0;
   const clock = () => simT;
-  const alice = new AliceDistiller({ config: cfg, sourceSeed: seed, channel: link.alice, pool: pools.alice, sessionId, rngSeed: seed ^ 0x5a5a, clock });
+  // Alice reads the settings of the latest batch's pulses from the source's record (the sampler looked them up).
+  let record: SettingsRecord | null = null;
+  const alice = new AliceDistiller({ config: cfg, sourceSeed: seed, channel: link.alice, pool: pools.alice, sessionId, rngSeed: seed ^ 0x5a5a, clock, settingsRecord: () => record });
   const ground = new GroundStation(station.name, { config: cfg, channel: link.bob, pool: pools.bob, sessionId, rngSeed: seed ^ 0x3c3c, clock });
-  const sampler = new DetectionSampler(source, det, seed, seed ^ 0x7777);
   const emittedMu = options.emittedMu ?? calibratedEmittedMu(source.mu, spreadError(new Rng(seed, 0x1e7).next(), MONITOR_ERROR_SPREAD_REL));
-  // Detections reach Bob through the ground's time tagger and time sync; the polarisation
-  // frame rotates with the geometry (compensated unless disabled).
+  // The polarisation frame rotates with the geometry (compensated unless disabled).
   const disabled = new Set(options.disable ?? []);
-  const timePath = new TimePath({
-    schedule: continuousSchedule(source.rateHz),
-    rangeKmAtS: (tS) => geo[Math.max(0, Math.min(geo.length - 1, tS))].rangeKm,
-    originPs: 0,
-    pulsesPerFrame: source.pulsesPerFrame,
-    seed: seed ^ 0x7146,
-    tagger: options.timeTagger,
-    sync: options.timeSync,
-    trackingOff: disabled.has('time-sync'),
-  });
   const polarisationErrorProb = polarisationErrorProfile(options.tle ?? EXAMPLE_TLE, station, start, durationS, !disabled.has('polarisation-compensation'), { ...DEFAULT_POLARISATION, ...options.polarisation });
 
   // The pass: slices of constant transmittance, batches reported as they complete.
@@ -181,8 +188,9 @@ export function runPass(options: PassOptions): PassResult {
   let lossMin = Infinity;
   let lossMax = -Infinity;
   const lossProfile: PassResult['lossProfile'] = [];
+  const etaOf = new Float64Array(slices);
+  const conditionsOf: SliceConditions[] = [];
   for (let s = 0; s < slices; s++) {
-    const p0 = s * pulsesPerSlice;
     const tMid = (s + 0.5) * sliceS;
     const { rangeKm, elevationDeg } = window.at(tMid);
     const eta = channelTransmittance(chan, rangeKm, elevationDeg, 0) * meanPointingTransmittance(chan, jitter(tMid), pointAhead.biasUrad(tMid, pointAheadApplied));
@@ -190,23 +198,47 @@ export function runPass(options: PassOptions): PassResult {
     if (l < lossMin) lossMin = l;
     if (l > lossMax) lossMax = l;
     if (s % Math.round(1 / sliceS) === 0) lossProfile.push({ tS: Math.round(tMid), elevationDeg, rangeKm, lossDb: l });
-    // What else the slice's detections depend on (background, polarisation frame).
+    // What else the slice's detections depend on (background, polarisation frame): plain
+    // data, since the plan goes to the detection worker by structured clone.
     const conditions: SliceConditions = {};
     conditions.backgroundCountsPerS = sky(tMid);
     conditions.polarisationErrorProb = polarisationErrorProb(tMid);
     conditions.emittedMu = emittedMu;
-    sampler.sample(p0, p0 + pulsesPerSlice, eta, conditions);
-    timePath.emitted(p0, p0 + pulsesPerSlice);
-    if ((s + 1) % slicesPerBatch === 0 || s === slices - 1) {
-      simT = (s + 1) * sliceS;
-      ground.receiveTimeTags(timePath.take(sampler.tags));
-      link.pump();
-      if ((s + 1) % (slicesPerBatch * 30) === 0) {
-        const delivered = alice.blocks.filter((b) => b.status === 'delivered').reduce((a, b) => a + b.lengthBits, 0);
-        progress(`t=${simT.toFixed(0)} s  detections ${sampler.stats.detections}  blocks ${alice.blocks.length}  key ${delivered} bits`);
-      }
+    etaOf[s] = eta;
+    conditionsOf.push(conditions);
+  }
+
+  // Detections reach Bob through the ground's time tagger and time sync (detection-stream.ts),
+  // batch by batch, computed here or ahead on the worker.
+  const plan: DetectionPlan = {
+    source,
+    detector: det,
+    seed,
+    pulsesPerSlice,
+    slices,
+    slicesPerBatch,
+    eta: etaOf,
+    conditions: conditionsOf,
+    rangeKm: Float64Array.from(geo, (g) => g.rangeKm),
+    timeTagger: options.timeTagger,
+    timeSync: options.timeSync,
+    trackingOff: disabled.has('time-sync'),
+  };
+  worker?.start(plan);
+  const stream = worker ?? inlineDetectionStream(plan);
+  let detections = 0;
+  for (let batch = stream.next(); batch; batch = stream.next()) {
+    simT = batch.endSlice * sliceS;
+    detections = batch.detections;
+    record = batch.record;
+    ground.receiveDetections(batch.tags);
+    link.pump();
+    if (batch.endSlice % (slicesPerBatch * 30) === 0) {
+      const delivered = alice.blocks.filter((b) => b.status === 'delivered').reduce((a, b) => a + b.lengthBits, 0);
+      progress(`t=${simT.toFixed(0)} s  detections ${detections}  blocks ${alice.blocks.length}  key ${delivered} bits`);
     }
   }
+  const totals = stream.totals;
   alice.endOfPass();
   link.pump();
 
@@ -220,7 +252,7 @@ export function runPass(options: PassOptions): PassResult {
     lossMin,
     lossMax,
     pulses: slices * pulsesPerSlice,
-    detections: sampler.stats.detections,
+    detections: totals.stats.detections,
     alice: alice.blocks,
     bob: ground.bob.blocks,
     authBits: alice.auth.stats.keyConsumedBits,
@@ -229,7 +261,7 @@ export function runPass(options: PassOptions): PassResult {
     classicalFrames: mem ? mem.frames[0] + mem.frames[1] : 0,
     wall0,
   });
-  return { summary, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, pools, lossProfile, timeSync: timePath.stats };
+  return { summary, aliceBlocks: alice.blocks, bobBlocks: ground.bob.blocks, pools, lossProfile, timeSync: totals.timeSync };
 }
 
 function summarise(x: {

@@ -8,8 +8,9 @@
 import { TimeSync, type TimeSyncConfig, type TimeSyncStats } from '../../boards/ground/time-sync.ts';
 import { LightTime } from '../../boards/sim/light-time.ts';
 import type { PulseSchedule } from '../../boards/sim/pulse-schedule.ts';
-import { DEFAULT_TIME_TAGGER, GroundTimeTagger, type TimeTaggerConfig } from '../../boards/sim/time-tagger.ts';
+import { DEFAULT_TIME_TAGGER, GroundTimeTagger, type ArrivalTags, type TimeTaggerConfig } from '../../boards/sim/time-tagger.ts';
 import type { TimeTagBuffer, TimeTags } from '../../boards/sim/time-tags.ts';
+import type { DetectionBatch } from '../../boards/ground/bob.ts';
 
 export interface TimePathOptions {
   /** When each pulse left (the truth the tagger uses; the ground knows it from the payload's frame announcements). */
@@ -47,7 +48,22 @@ export class TimePath {
 
   /** The sampler's detections so far (emptied), stamped and resolved: tags for the ground station. */
   take(tags: TimeTagBuffer): TimeTags {
-    return this.sync.resolve(this.tagger.take(tags));
+    return this.resolve(this.stamp(tags));
+  }
+
+  /** take's first half, the tagger: the sampler's detections (emptied) as ground-clock stamps (the tagger's arrays, valid until the next stamp). */
+  stamp(tags: TimeTagBuffer): ArrivalTags {
+    return this.tagger.take(tags);
+  }
+
+  /** take's second half, the ground's time sync: stamps back to tags by pulse index. */
+  resolve(arrivals: ArrivalTags): TimeTags {
+    return this.sync.resolve(arrivals);
+  }
+
+  /** resolve straight to Bob's form (pulse index, basis, bit): the same tags. */
+  resolveDetections(arrivals: ArrivalTags): DetectionBatch {
+    return this.sync.resolveDetections(arrivals);
   }
 
   get stats(): TimeSyncStats {

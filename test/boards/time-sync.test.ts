@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TimeSync } from '../../boards/ground/time-sync.ts';
+import { TimeSync, roundHalfUp } from '../../boards/ground/time-sync.ts';
 import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler } from '../../boards/sim/detection.ts';
 import { LightTime } from '../../boards/sim/light-time.ts';
 import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit, bestPass, sampleGeometry } from '../../boards/sim/orbit.ts';
@@ -253,5 +253,84 @@ describe('pulse schedules', () => {
     expect(s.nearestPulse(15e9, true)).toBe(3 * 4096 + 999);
     expect(s.nearestPulse(19e9, true)).toBe(5 * 4096);
     expect(s.nearestPulse(10e9 + 1600 * 1999)).toBe(-1); // the cut frame's planned but unsent pulses
+  });
+});
+
+describe('time sync fast path', () => {
+  it('a uniform schedule (the inlined loop) resolves exactly as the schedule calls do, jitter and sync losses included (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -0.8e9, max: 0.8e9, noNaN: true }),
+        fc.double({ min: -1e-6, max: 1e-6, noNaN: true }),
+        fc.integer({ min: 0, max: 2000 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (clockOffsetPs, clockDrift, jitterPs, salt) => {
+          const run = (schedule: ReturnType<typeof continuousSchedule>) => {
+            const path = new TimePath({ schedule, rangeKmAtS: flyby(700, 7.6, 3), originPs: 0, pulsesPerFrame: PPF, seed: salt, tagger: { clockOffsetPs, clockDrift, jitterPs, syncLossProb: 0.2 } });
+            const { got } = roundTrip(path, 5, 400, salt);
+            return { got, stats: path.stats };
+          };
+          const fast = run(continuousSchedule(RATE_HZ));
+          const plain = run({ ...continuousSchedule(RATE_HZ), uniform: false });
+          expect(fast.got.length).toBeGreaterThan(1000);
+          expect(fast).toEqual(plain);
+        },
+      ),
+      { seed: 1418, numRuns: 15 },
+    );
+  });
+
+  it("resolveDetections (Bob's form) gives the very tags of resolve: pulse index, basis, bit (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -0.8e9, max: 0.8e9, noNaN: true }),
+        fc.integer({ min: 0, max: 2000 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 0, max: 600 }),
+        (clockOffsetPs, jitterPs, salt, perBatch) => {
+          const path = (): TimePath =>
+            new TimePath({ schedule: continuousSchedule(RATE_HZ), rangeKmAtS: flyby(700, 7.6, 3), originPs: 0, pulsesPerFrame: PPF, seed: salt, tagger: { clockOffsetPs, jitterPs, syncLossProb: 0.1 } });
+          const plain = path();
+          const fast = path();
+          const bufPlain = new TimeTagBuffer(PPF);
+          const bufFast = new TimeTagBuffer(PPF);
+          for (let b = 0; b < 4; b++) {
+            const p0 = b * PULSES_PER_S;
+            plain.emitted(p0, p0 + PULSES_PER_S);
+            fast.emitted(p0, p0 + PULSES_PER_S);
+            for (let k = 0; k < perBatch; k++) {
+              const idx = p0 + k * 1_000_000 + ((Math.imul(k + 1, 0x9e3779b1) ^ salt) >>> 0) % 999_000;
+              const basis = (k ^ salt) & 1;
+              const bit = ((k >>> 1) ^ (salt >>> 3)) & 1;
+              bufPlain.push(idx, basis, bit);
+              bufFast.push(idx, basis, bit);
+            }
+            const want = plain.take(bufPlain);
+            const got = fast.resolveDetections(fast.stamp(bufFast));
+            const n = want.detector.length;
+            expect(got.pulseIndex.length).toBe(n);
+            expect(Array.from(got.pulseIndex)).toEqual(Array.from({ length: n }, (_, i) => indexOf(want, i)));
+            expect(Array.from(got.basis)).toEqual(Array.from(want.detector, (d) => d >>> 1));
+            expect(Array.from(got.bit)).toEqual(Array.from(want.detector, (d) => d & 1));
+          }
+          expect(fast.stats).toEqual(plain.stats);
+        },
+      ),
+      { seed: 1420, numRuns: 15 },
+    );
+  });
+});
+
+describe('roundHalfUp', () => {
+  it('equals Math.max(0, Math.round(x)) from -0.5 to 2^52, at the halves and next to them too (property)', () => {
+    const near = (x: number) => [x, x - Number.EPSILON * Math.max(1, Math.abs(x)), x + Number.EPSILON * Math.max(1, Math.abs(x))];
+    const edges = [-0.5, -0.49999999999999994, -0, 0, 0.49999999999999994, 0.5, 1.5, 2 ** 52 - 0.5, 2 ** 40 + 0.5];
+    for (const x of edges.flatMap(near).filter((v) => v >= -0.5 && v < 2 ** 52)) expect(Object.is(roundHalfUp(x), Math.max(0, Math.round(x)))).toBe(true);
+    fc.assert(
+      fc.property(fc.oneof(fc.double({ min: -0.5, max: 2 ** 45, noNaN: true }), fc.integer({ min: 0, max: 2 ** 40 }).map((k) => k + 0.5), fc.double({ min: -0.5, max: 4, noNaN: true })), (x) => {
+        expect(Object.is(roundHalfUp(x), Math.max(0, Math.round(x)))).toBe(true);
+      }),
+      { seed: 1419, numRuns: 2000 },
+    );
   });
 });

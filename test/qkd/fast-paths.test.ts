@@ -1,19 +1,22 @@
 /**
  * The speed-ups (table log in the sampler, inlined settings hash, chunked polynomial
- * hash, packed Cascade parities, permutation-free FFT) against plain reference code:
+ * hash, packed Cascade parities) against plain reference code:
  * they must give the same bits, not merely similar ones.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, clickTables } from '../../boards/sim/detection.ts';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, clickTables, clickThreshold } from '../../boards/sim/detection.ts';
+import { LightTime } from '../../boards/sim/light-time.ts';
+import { continuousSchedule } from '../../boards/sim/pulse-schedule.ts';
+import { DEFAULT_TIME_TAGGER, GroundTimeTagger } from '../../boards/sim/time-tagger.ts';
 import { pulseIndexOf } from '../../boards/sim/time-tags.ts';
-import { packWords, rangeParity } from '../../qkd/cascade.ts';
+import { packBits } from '../../qkd/bits.ts';
+import { rangeParity } from '../../qkd/cascade.ts';
 import { PassMap, SubsetMap } from '../../qkd/pass-order.ts';
 import { fe61FromWords, polyHash61 } from '../../qkd/polyhash.ts';
 import { polyReference } from './poly-reference.ts';
 import { Rng } from '../../qkd/random.ts';
-import { packedSettings, packedSettingsInto, settingsTable } from '../../qkd/settings.ts';
-import { fft, fftDif, fftDit } from '../../qkd/toeplitz.ts';
+import { NOT_RECORDED, packedSettings, packedSettingsFrom, packedSettingsInto, settingsTable } from '../../qkd/settings.ts';
 import { decodeQkdMessage, encodeQkdMessage } from '../../protocols/qkd-messages.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
 
@@ -29,6 +32,17 @@ describe('chunked polynomial hash', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('equals the BigInt reference on 1e6-bit blocks, call after call (the verification hash size)', () => {
+    const rng = new Rng(41, 3);
+    const raw = new Uint8Array(125_003).map(() => rng.nextU32() & 0xff);
+    // The same function first runs unoptimised, then compiled: every call must agree.
+    for (const [i, bytes] of [raw.subarray(0, 125_000), raw.subarray(1), raw.subarray(0, 125_000).fill(255, 0, 4096), raw].entries()) {
+      const key = i === 2 ? { hi: 2 ** 29 - 1, lo: 2 ** 32 - 2 } : fe61FromWords(rng.nextU32(), rng.nextU32());
+      const h = polyHash61(bytes, key);
+      expect((BigInt(h.hi) << 32n) + BigInt(h.lo)).toBe(polyReference(bytes, (BigInt(key.hi) << 32n) + BigInt(key.lo)));
+    }
   });
 
   it('handles all-ones messages with keys next to the modulus', () => {
@@ -141,10 +155,10 @@ describe('packed Cascade parities', () => {
   it('rangeParity and gatherPacked agree with byte-wise code (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 700, min: 0, max: 1 }), fc.nat(), fc.nat({ max: 7 }), (bits, seed, pass) => {
-        const words = packWords(bits);
+        const words = packBits(bits);
         const map = new PassMap(bits.length, seed, pass);
         const gathered = map.gather(bits);
-        expect(Array.from(map.gatherPacked(words))).toEqual(Array.from(packWords(gathered)));
+        expect(Array.from(map.gatherPacked(words))).toEqual(Array.from(packBits(gathered)));
         const rng = new Rng(seed, 3);
         for (let r = 0; r < 20; r++) {
           const a = rng.int(bits.length + 1);
@@ -156,40 +170,6 @@ describe('packed Cascade parities', () => {
       }),
       { numRuns: 100 },
     );
-  });
-});
-
-describe('permutation-free FFT', () => {
-  it('DIF then DIT round-trips, and the natural-order transform matches a direct DFT', () => {
-    for (const M of [2, 4, 8, 32, 128, 1024, 1 << 13]) {
-      const rng = new Rng(M, 9);
-      const re = Float64Array.from({ length: M }, () => rng.next());
-      const im = Float64Array.from({ length: M }, () => rng.next());
-      const r2 = re.slice();
-      const i2 = im.slice();
-      fftDif(r2, i2, -1);
-      fftDit(r2, i2, 1);
-      for (let i = 0; i < M; i++) {
-        expect(Math.abs(r2[i] / M - re[i])).toBeLessThan(1e-9);
-        expect(Math.abs(i2[i] / M - im[i])).toBeLessThan(1e-9);
-      }
-      if (M <= 128) {
-        const fr = re.slice();
-        const fi = im.slice();
-        fft(fr, fi, -1);
-        for (let k = 0; k < M; k++) {
-          let sr = 0;
-          let si = 0;
-          for (let j = 0; j < M; j++) {
-            const a = (-2 * Math.PI * j * k) / M;
-            sr += re[j] * Math.cos(a) - im[j] * Math.sin(a);
-            si += re[j] * Math.sin(a) + im[j] * Math.cos(a);
-          }
-          expect(Math.abs(fr[k] - sr)).toBeLessThan(1e-9);
-          expect(Math.abs(fi[k] - si)).toBeLessThan(1e-9);
-        }
-      }
-    }
   });
 });
 
@@ -230,11 +210,11 @@ describe('word-parallel Cascade packing and strided parities', () => {
     return out;
   };
 
-  it('packWords (four bytes per multiply) equals plain packing, on aligned and unaligned views (property)', () => {
+  it('packBits (four bytes per multiply) equals plain packing, on aligned and unaligned views (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 1000, min: 0, max: 1, size: 'max' }), fc.nat({ max: 5 }), (raw, skip) => {
         const bits = raw.subarray(Math.min(skip, raw.length));
-        expect(Array.from(packWords(bits))).toEqual(Array.from(plainPack(bits)));
+        expect(Array.from(packBits(bits))).toEqual(Array.from(plainPack(bits)));
       }),
       { numRuns: 200, seed: 20261130 },
     );
@@ -268,6 +248,134 @@ describe('word-parallel Cascade packing and strided parities', () => {
         expect(map.parityOf(plainPack(bits), a, b)).toBe(par);
       }),
       { numRuns: 200, seed: 20261130 },
+    );
+  });
+
+  it('SubsetMap: the subset is the plain one (Rng words, complemented below half) and its edge parities are right (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 900, min: 0, max: 1, size: 'max' }), fc.nat(), fc.nat({ max: 20 }), (bits, seed, pass) => {
+        const n = bits.length;
+        const rng = new Rng(seed, 0x5b5e7 + pass);
+        const inS = new Uint8Array(n);
+        for (let w = 0; w < (n + 31) >>> 5; w++) {
+          const x = rng.nextU32();
+          for (let b = 0; b < 32 && 32 * w + b < n; b++) inS[32 * w + b] = (x >>> b) & 1;
+        }
+        let count = inS.reduce((s, v) => s + v, 0);
+        if (2 * count < n) {
+          for (let i = 0; i < n; i++) inS[i] ^= 1;
+          count = n - count;
+        }
+        const map = new SubsetMap(n, seed, pass);
+        expect(map.m).toBe(count);
+        for (let i = 0; i < n; i++) expect(map.pos(i) < map.m).toBe(inS[i] === 1);
+        let pS = 0;
+        let pAll = 0;
+        for (let i = 0; i < n; i++) {
+          pS ^= bits[i] & inS[i];
+          pAll ^= bits[i];
+        }
+        const src = plainPack(bits);
+        expect([map.parityOf(src, 0, map.m), map.parityOf(src, map.m, n), map.parityOf(src, 0, n), map.parityOf(src, 0, 0)]).toEqual([pS, pS ^ pAll, pAll, 0]);
+      }),
+      { numRuns: 200, seed: 20261130 },
+    );
+  });
+});
+
+describe('settings from the source record', () => {
+  it('packedSettingsFrom equals packedSettingsInto whatever the record holds of the pulses (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 2 ** 40 }),
+        fc.uniqueArray(fc.nat({ max: 2 ** 45 }), { maxLength: 300 }),
+        fc.uniqueArray(fc.nat({ max: 2 ** 45 }), { maxLength: 300 }),
+        fc.array(fc.boolean(), { minLength: 600, maxLength: 600 }),
+        (seed, asked, other, keep) => {
+          const t = settingsTable(seed);
+          const idx = asked.sort((a, b) => a - b);
+          // The record: some of the asked pulses and others, ascending, a few not recorded.
+          const recorded = [...new Set([...idx.filter((_, i) => keep[i]), ...other])].sort((a, b) => a - b);
+          const record = {
+            pulseIndex: Float64Array.from(recorded),
+            settings: Uint8Array.from(recorded, (p, i) => (keep[299 + (i % 300)] ? packedSettings(t, p) : NOT_RECORDED)),
+          };
+          const want = new Uint8Array(idx.length);
+          packedSettingsInto(t, idx, want);
+          const got = new Uint8Array(idx.length);
+          packedSettingsFrom(t, Float64Array.from(idx), got, record);
+          expect(Array.from(got)).toEqual(Array.from(want));
+        },
+      ),
+      { numRuns: 100, seed: 1414 },
+    );
+  });
+
+  it("the sampler's record holds each tag's packed settings (NOT_RECORDED for afterpulses)", () => {
+    const s = new DetectionSampler(DEFAULT_SOURCE, { ...DEFAULT_DETECTOR, afterpulseProb: 0.2 }, 77, 7);
+    s.sample(2 ** 32 - 5e6, 2 ** 32 + 5e6, 3e-3);
+    const rec = s.tags.settingsRecord();
+    const t = settingsTable(77);
+    let afterpulses = 0;
+    for (let i = 0; i < rec.pulseIndex.length; i++) {
+      if (rec.settings[i] === NOT_RECORDED) afterpulses++;
+      else expect(rec.settings[i]).toBe(packedSettings(t, rec.pulseIndex[i]));
+    }
+    expect(rec.pulseIndex.length).toBeGreaterThan(1000);
+    expect(afterpulses).toBe(s.stats.afterpulses);
+  });
+});
+
+describe('branch-free thinning', () => {
+  it('clickThreshold: u * yScale < y exactly for the draws below it (property)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e-12, max: 0.9, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (yMax, frac) => {
+        const yScale = yMax / 4294967296;
+        const y = yMax * frac;
+        const t = clickThreshold(y, yScale);
+        if (t > 0) expect((t - 1) * yScale < y).toBe(true);
+        if (t < 4294967296) expect(t * yScale < y).toBe(false);
+      }),
+      { numRuns: 300, seed: 1415 },
+    );
+  });
+
+  it('the sampler gives exactly the plain sampler\'s tags for any seeds and transmittances (property)', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 31 }), fc.nat({ max: 2 ** 31 }), fc.array(fc.double({ min: 1e-6, max: 5e-3, noNaN: true }), { minLength: 1, maxLength: 4 }), (seed, channelSeed, etas) => {
+        const spans: [number, number, number][] = etas.map((eta, i) => [2 ** 32 - 2e6 + i * 2e6, 2 ** 32 + i * 2e6, eta]);
+        const ref = referenceSample(seed, channelSeed, spans);
+        const s = new DetectionSampler(DEFAULT_SOURCE, DEFAULT_DETECTOR, seed, channelSeed);
+        for (const [p0, p1, eta] of spans) s.sample(p0, p1, eta);
+        const t = s.tags.take();
+        const got = Array.from(t.detector, (d, i) => [pulseIndexOf(t.pulsesPerFrame, t.frameNumber[i], t.offsetInFrame[i]), d]);
+        expect(got).toEqual(ref.tags);
+        expect(s.stats.candidates).toBe(ref.candidates);
+      }),
+      { numRuns: 20, seed: 1416 },
+    );
+  });
+});
+
+describe('time tagger jitter', () => {
+  it('gaussians(out, n) gives the deviates of n gaussian() calls, in chunks of any size (property)', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.array(fc.nat({ max: 40 }), { maxLength: 12 }), (seed, chunks) => {
+        const make = () => new GroundTimeTagger(DEFAULT_TIME_TAGGER, continuousSchedule(625e6), new LightTime(() => 800), seed);
+        const bulk = make();
+        const one = make();
+        const got: number[] = [];
+        for (const n of chunks) {
+          const out = new Float64Array(n);
+          bulk.gaussians(out, n);
+          got.push(...out);
+        }
+        const want = got.map(() => one.gaussian());
+        expect(got).toEqual(want);
+        // And the generators end in the same state.
+        expect(bulk.gaussian()).toBe(one.gaussian());
+      }),
+      { numRuns: 100, seed: 1417 },
     );
   });
 });

@@ -1,0 +1,116 @@
+/**
+ * The physics-only pass's detection stream (hil/mission/detection-stream.ts): computed
+ * on a worker thread it gives the very batches of the inline one, and a failure on the
+ * worker comes back as an error naming it.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE } from '../../boards/sim/detection.ts';
+import { WorkerDetectionStream, inlineDetectionStream, packBatch, type DetectionPlan, type DetectionStream, type TagBatch } from '../../hil/mission/detection-stream.ts';
+import { runPass } from '../../hil/mission/physics-pass.ts';
+
+/** 2 s of pass in 10 ms slices and 0.5 s batches, the transmittance and background changing. */
+function plan(over: Partial<DetectionPlan> = {}): DetectionPlan {
+  const slices = 200;
+  return {
+    source: DEFAULT_SOURCE,
+    detector: DEFAULT_DETECTOR,
+    seed: 99,
+    pulsesPerSlice: 6_250_000,
+    slices,
+    slicesPerBatch: 50,
+    eta: Float64Array.from({ length: slices }, (_, s) => 2e-4 * (1 + Math.sin(s / 30))),
+    conditions: Array.from({ length: slices }, (_, s) => ({ backgroundCountsPerS: 25 + s, polarisationErrorProb: 0.001 })),
+    rangeKm: Float64Array.from({ length: 10 }, (_, t) => 900 - 7 * t),
+    trackingOff: false,
+    ...over,
+  };
+}
+
+/** Every batch, copied as it comes (a batch's record is valid only until the next call). */
+function drain(stream: DetectionStream): TagBatch[] {
+  const out: TagBatch[] = [];
+  for (let b = stream.next(); b; b = stream.next()) out.push(structuredClone(b));
+  return out;
+}
+
+describe('detection stream', () => {
+  it('the worker thread gives exactly the inline batches, records and totals', () => {
+    const inline = inlineDetectionStream(plan());
+    const want = drain(inline);
+    const worker = new WorkerDetectionStream();
+    worker.start(plan());
+    const got = drain(worker);
+    expect(got.length).toBe(4);
+    expect(want.reduce((n, b) => n + b.tags.pulseIndex.length, 0)).toBeGreaterThan(10_000);
+    expect(got).toEqual(want);
+    expect(worker.totals).toEqual(inline.totals);
+    expect(worker.next()).toBeNull();
+  });
+
+  it('the worker recycles a batch buffer once the next batch is taken, and refills it with the right batch', () => {
+    const want = drain(inlineDetectionStream(plan()));
+    const worker = new WorkerDetectionStream();
+    worker.start(plan());
+    const first = worker.next()!;
+    expect(first.record.pulseIndex.length).toBeGreaterThan(1000);
+    expect(structuredClone(first)).toEqual(want[0]);
+    const buffer = first.record.pulseIndex.buffer;
+    const second = worker.next()!;
+    // Handed back to the worker: this thread can no longer read (or see changed) what it reuses.
+    expect(buffer.byteLength).toBe(0);
+    expect(first.record.pulseIndex.length).toBe(0);
+    expect(structuredClone(second)).toEqual(want[1]);
+    worker.close();
+  });
+
+  it('packBatch copies a batch into a handed-back buffer big enough, else a new one', () => {
+    const b = {
+      arrivals: { arrivalPs: Float64Array.of(10, 20, 30), detector: Uint8Array.of(0, 3, 1), syncArrivalPs: Float64Array.of(5) },
+      record: { pulseIndex: Float64Array.of(1, 2, 3), settings: Uint8Array.of(7, 255, 4) },
+      detections: 3,
+      endSlice: 9,
+    };
+    const small = new ArrayBuffer(16);
+    const big = new ArrayBuffer(4096);
+    const free = [small, big];
+    const packed = packBatch(b, free);
+    expect(packed).toEqual(b);
+    expect(packed.arrivals.arrivalPs.buffer).toBe(big);
+    expect(packed.record.settings.buffer).toBe(big);
+    expect(free).toEqual([small]);
+    const fresh = packBatch(b, free);
+    expect(fresh).toEqual(b);
+    expect(fresh.arrivals.arrivalPs.buffer).not.toBe(small);
+    expect(free).toEqual([]);
+  });
+
+  it('a bad plan is refused on the calling thread; an error on the worker comes back as an error naming it', () => {
+    const refused = new WorkerDetectionStream();
+    expect(() => refused.start(plan({ timeTagger: { syncLossProb: 2 } }))).toThrow(/syncLossProb must be in \[0, 1\)/);
+    refused.close();
+    // Only the worker's half (the sampler) reads the detector config.
+    const worker = new WorkerDetectionStream();
+    worker.start(plan({ detector: { ...DEFAULT_DETECTOR, relativeEfficiency: undefined as never } }));
+    expect(() => worker.next()).toThrow(/^detection worker: .*undefined/);
+    expect(() => worker.next()).toThrow(/closed/);
+  });
+
+  it('a stream closed early (the consumer failed) refuses more batches', () => {
+    const worker = new WorkerDetectionStream();
+    worker.start(plan());
+    expect(worker.next()?.endSlice).toBe(50);
+    worker.close();
+    expect(() => worker.next()).toThrow(/detection stream closed/);
+    expect(() => worker.totals).toThrow(/not finished/);
+  });
+
+  it('runPass gives the same pass with and without the worker', () => {
+    const small = { blockBits: 300_000, minBlockBits: 50_000 };
+    const a = runPass({ station: 'beijing', seed: 3, durationS: 20, distill: small, parallel: false });
+    const b = runPass({ station: 'beijing', seed: 3, durationS: 20, distill: small, parallel: true });
+    expect(a.summary.finalKeyBits).toBeGreaterThan(0);
+    expect({ ...b.summary, wallS: 0 }).toEqual({ ...a.summary, wallS: 0 });
+    expect(b.timeSync).toEqual(a.timeSync);
+    expect(b.pools.alice.fingerprint()).toBe(a.pools.alice.fingerprint());
+  });
+});
