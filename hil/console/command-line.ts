@@ -1,5 +1,6 @@
 import { commandDef, DICTIONARY, encodeCommandAppData, type CommandDef, type FieldDef, type HousekeepingDef } from '../../protocols/dictionary/index.ts';
 import { isProtocolError } from '../../protocols/errors.ts';
+import { editDistance } from '../edit-distance.ts';
 
 /**
  * What an operator types, read against the dictionary: a telecommand line
@@ -79,27 +80,12 @@ export function quoteWord(s: string): string {
   return s !== '' && /^[^\s"'\\]+$/.test(s) ? s : `"${s.replace(/[\\"]/g, (m) => `\\${m}`)}"`;
 }
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length];
-}
-
 /** The names closest to `wanted` (case-insensitive; substrings first), at most `max`. */
 export function closeNames(wanted: string, names: readonly string[], max = 5): string[] {
   const w = wanted.toLowerCase();
   const scored = names.map((n) => {
     const l = n.toLowerCase();
-    const score = l.includes(w) || (w.length > 0 && w.includes(l)) ? 0 : distance(w, l);
+    const score = l.includes(w) || (w.length > 0 && w.includes(l)) ? 0 : editDistance(w, l);
     return { n, score };
   });
   const limit = Math.max(2, Math.floor(w.length / 2));

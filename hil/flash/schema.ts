@@ -4,6 +4,7 @@ import { configFlash, type BoardDefinition, loadBoardDefinition } from '../../bo
 import { DECOY_PARAMS, decoyParamsViolation } from '../../qkd/decoy-conditions.ts';
 import { imageLength } from '../../protocols/config-image.ts';
 import type { ParameterDef } from '../../protocols/dictionary/index.ts';
+import { editDistance } from '../edit-distance.ts';
 
 /**
  * Board config files (YAML or JSON) and their schema. The schema is derived, never
@@ -117,20 +118,6 @@ function closest(name: string, known: readonly string[]): string | undefined {
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
 }
 
 /**
