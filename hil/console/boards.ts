@@ -7,6 +7,7 @@ import type { TelemetryStore } from '../bench/store.ts';
 import { boardAddress } from '../runs/archive.ts';
 import { identityData } from '../report/suite-data.ts';
 import type { ConsoleBench } from './operations.ts';
+import type { ItemGroup } from './group-watcher.ts';
 
 /**
  * The console's Boards view, server side: each board of the bench with its identity, its
@@ -167,50 +168,14 @@ function latestFrame(store: TelemetryStore, b: Pick<BenchBoard, 'name' | 'def'>)
   return frameOf(b, first.t, values);
 }
 
-/**
- * Watches the bench's store for board telemetry: every frame of every board since the last
- * take (the driver stores a frame's items at once, then notifies: one new first-item
- * sample per frame).
- */
-export class BoardTmCollector {
-  private readonly lastSeen = new Map<string, unknown>();
-  private frames: PageBoardFrame[] = [];
-  private readonly unsub: () => void;
+/** Each board's telemetry frame as a group of items for the console's GroupWatcher (the driver stores a frame's items at once). */
+export function boardFrameGroups(store: TelemetryStore, boards: readonly Pick<BenchBoard, 'name' | 'def'>[]): ItemGroup<PageBoardFrame>[] {
+  return boards.map((b) => ({ firstItem: `${b.name}.${b.def.telemetry.items[0]}`, build: () => latestFrame(store, b) }));
+}
 
-  constructor(
-    private readonly store: TelemetryStore,
-    private readonly boards: readonly Pick<BenchBoard, 'name' | 'def'>[],
-  ) {
-    for (const b of boards) this.lastSeen.set(b.name, store.latest(`${b.name}.${b.def.telemetry.items[0]}`));
-    this.unsub = store.subscribe(() => this.check());
-  }
-
-  private check(): void {
-    for (const b of this.boards) {
-      const s = this.store.latest(`${b.name}.${b.def.telemetry.items[0]}`);
-      if (!s || s === this.lastSeen.get(b.name)) continue;
-      this.lastSeen.set(b.name, s);
-      const f = latestFrame(this.store, b);
-      if (f) this.frames.push(f);
-    }
-  }
-
-  /** The frames since the last take, oldest first. */
-  take(): PageBoardFrame[] {
-    this.check();
-    const out = this.frames;
-    this.frames = [];
-    return out;
-  }
-
-  /** The last frame of each board (what a page gets on connecting). */
-  latest(): PageBoardFrame[] {
-    return this.boards.flatMap((b) => latestFrame(this.store, b) ?? []);
-  }
-
-  stop(): void {
-    this.unsub();
-  }
+/** The last frame of each board (what a page gets on connecting). */
+export function latestBoardFrames(store: TelemetryStore, boards: readonly Pick<BenchBoard, 'name' | 'def'>[]): PageBoardFrame[] {
+  return boards.flatMap((b) => latestFrame(store, b) ?? []);
 }
 
 /** One driver of bench time at a time (the server's BenchLock). */

@@ -4,8 +4,10 @@ import type { WebSocket } from 'ws';
 import { SimClock } from '../../boards/clock.ts';
 import { checkLimits, DICTIONARY, type FieldValues } from '../../protocols/dictionary/index.ts';
 import type { FieldDef } from '../../protocols/dictionary/types.ts';
-import { BoardTmCollector, registerBoardRoutes } from './boards.ts';
+import type { TelemetryStore } from '../bench/store.ts';
+import { boardFrameGroups, latestBoardFrames, registerBoardRoutes } from './boards.ts';
 import { CommandLineError, parseCommandWords } from './command-line.ts';
+import { GroupWatcher } from './group-watcher.ts';
 import { createConsoleApp, listenConsoleApp } from './http.ts';
 import { type ConsoleBench, sendCommand } from './operations.ts';
 import { registerScenarioRoutes } from './scenario.ts';
@@ -115,41 +117,30 @@ function packetOf(name: string, t: number, fields: Record<string, unknown>): Pag
 
 /** Watches the bench's store: the housekeeping packets and events that arrived since the last take. */
 class Collector {
-  private readonly lastSeen = new Map<string, unknown>();
+  private readonly packets: GroupWatcher<PagePacket>;
   private eventIndex: number;
-  private packets: PagePacket[] = [];
-  private readonly unsub: () => void;
 
-  constructor(private readonly cb: ConsoleBench) {
-    const store = cb.bench.store;
+  constructor(private readonly store: TelemetryStore) {
     this.eventIndex = store.events.length;
-    for (const h of DICTIONARY.housekeeping) this.lastSeen.set(h.name, store.latest(`${h.name}.${h.fields[0].name}`));
-    this.unsub = store.subscribe(() => this.check());
-  }
-
-  private check(): void {
-    const store = this.cb.bench.store;
-    for (const h of DICTIONARY.housekeeping) {
-      const s = store.latest(`${h.name}.${h.fields[0].name}`);
-      if (!s || s === this.lastSeen.get(h.name)) continue;
-      this.lastSeen.set(h.name, s);
-      const fields = Object.fromEntries(h.fields.map((f) => [f.name, store.latest(`${h.name}.${f.name}`)?.value]));
-      this.packets.push(packetOf(h.name, s.t, fields));
-    }
+    this.packets = new GroupWatcher(
+      store,
+      DICTIONARY.housekeeping.map((h) => ({
+        firstItem: `${h.name}.${h.fields[0].name}`,
+        build: (first) => packetOf(h.name, first.t, Object.fromEntries(h.fields.map((f) => [f.name, store.latest(`${h.name}.${f.name}`)?.value]))),
+      })),
+    );
   }
 
   take(): { tm: PagePacket[]; events: Record<string, unknown>[] } {
-    this.check();
-    const tm = this.packets;
-    this.packets = [];
-    const all = this.cb.bench.store.events;
+    const tm = this.packets.take();
+    const all = this.store.events;
     const events = all.slice(this.eventIndex).map(eventJson);
     this.eventIndex = all.length;
     return { tm, events };
   }
 
   stop(): void {
-    this.unsub();
+    this.packets.stop();
   }
 }
 
@@ -224,8 +215,8 @@ export async function startConsoleServer(cb: ConsoleBench, o: ConsoleServerOptio
 
   // One collector, one timer: every page gets the same batch.
   const sockets = new Set<WebSocket>();
-  const collector = new Collector(cb);
-  const boardCollector = new BoardTmCollector(cb.bench.store, cb.bench.boards);
+  const collector = new Collector(cb.bench.store);
+  const boardCollector = new GroupWatcher(cb.bench.store, boardFrameGroups(cb.bench.store, cb.bench.boards));
   const timer = setInterval(() => {
     const { tm, events } = collector.take();
     const boardTm = boardCollector.take();
@@ -236,7 +227,7 @@ export async function startConsoleServer(cb: ConsoleBench, o: ConsoleServerOptio
 
   app.get('/ws', { websocket: true }, (socket) => {
     sockets.add(socket);
-    socket.send(JSON.stringify({ ...snapshot(cb), boardTm: boardCollector.latest() }));
+    socket.send(JSON.stringify({ ...snapshot(cb), boardTm: latestBoardFrames(cb.bench.store, cb.bench.boards) }));
     socket.on('close', () => sockets.delete(socket));
   });
 
