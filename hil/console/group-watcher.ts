@@ -47,3 +47,17 @@ export class GroupWatcher<T> {
     this.unsub();
   }
 }
+
+/**
+ * The groups recorded in their items' histories (one history per item of the group; the
+ * bench stores a group's items at once, so the i-th from the end of each belong
+ * together): the last `max`, oldest first, each with its time and the items' values.
+ */
+export function groupsFromHistories(histories: readonly (readonly { t: number; value: unknown }[])[], max = Infinity): { t: number; values: unknown[] }[] {
+  const n = histories.length === 0 ? 0 : Math.min(...histories.map((h) => h.length));
+  const groups: { t: number; values: unknown[] }[] = [];
+  for (let i = Math.max(0, n - max); i < n; i++) {
+    groups.push({ t: histories[0][histories[0].length - n + i].t, values: histories.map((h) => h[h.length - n + i].value) });
+  }
+  return groups;
+}

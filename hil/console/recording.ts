@@ -4,6 +4,7 @@ import { type BoardDefinition, type BoardName, isBoardName, loadBoardDefinition 
 import type { SuiteData } from '../report/suite-data.ts';
 import { type RunInfo, readRunInfo, resolveRunFolder } from '../runs/archive.ts';
 import { frameOf, type PageBoardFrame, registerJson } from './boards.ts';
+import { groupsFromHistories } from './group-watcher.ts';
 import { eventJson, type PagePacket, packetsFromHistories } from './server.ts';
 
 /**
@@ -86,20 +87,20 @@ function boardDefs(data: SuiteData): [BoardName, BoardDefinition][] {
   return data.boards.flatMap((b) => (isBoardName(b.name) ? [[b.name, loadBoardDefinition(b.name)] as [BoardName, BoardDefinition]] : []));
 }
 
-/** Every telemetry frame of the recorded boards: a frame's items are stored at once, so the i-th from the end of each history belong together. */
+/** An archived item's history as the store keeps one. */
+const historyOf = (data: SuiteData, item: string) => (data.items[item] ?? []).map(([t, value]) => ({ t, value }));
+
+/** Every telemetry frame of the recorded boards, by time. */
 function boardFrames(data: SuiteData): PageBoardFrame[] {
   const frames: PageBoardFrame[] = [];
   for (const [name, def] of boardDefs(data)) {
     const names = def.telemetry.items;
-    const hist = names.map((item) => data.items[`${name}.${item}`] ?? []);
-    const n = Math.min(...hist.map((h) => h.length));
-    for (let i = 0; i < n; i++) {
+    for (const g of groupsFromHistories(names.map((item) => historyOf(data, `${name}.${item}`)))) {
       const values: Record<string, number> = {};
-      hist.forEach((h, j) => {
-        const v = h[h.length - n + i][1];
+      g.values.forEach((v, j) => {
         if (typeof v === 'number') values[names[j]] = v;
       });
-      frames.push(frameOf({ name, def }, hist[0][hist[0].length - n + i][0], values));
+      frames.push(frameOf({ name, def }, g.t, values));
     }
   }
   return frames.sort((a, b) => a.t - b.t);
@@ -128,7 +129,6 @@ export function replayBoards(rec: Recording): Record<string, unknown> {
 
 export function replayPayload(rec: Recording): ReplayPayload {
   const { data, info } = rec;
-  const items = data.items;
   const lastT = data.events.reduce((m, e) => Math.max(m, e.t), 0);
   return {
     run: {
@@ -144,7 +144,7 @@ export function replayPayload(rec: Recording): ReplayPayload {
     suite: rec.suite,
     suites: rec.suites,
     endMs: Math.max(data.endMs, lastT),
-    tm: packetsFromHistories((item) => (items[item] ?? []).map(([t, value]) => ({ t, value }))),
+    tm: packetsFromHistories((item) => historyOf(data, item)),
     events: data.events.map(eventJson).sort((a, b) => (a.t as number) - (b.t as number)),
     limits: data.limits ?? [],
     boards: data.boards,

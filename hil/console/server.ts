@@ -7,7 +7,7 @@ import type { FieldDef } from '../../protocols/dictionary/types.ts';
 import type { TelemetryStore } from '../bench/store.ts';
 import { boardFrameGroups, latestBoardFrames, registerBoardRoutes } from './boards.ts';
 import { CommandLineError, parseCommandWords } from './command-line.ts';
-import { GroupWatcher } from './group-watcher.ts';
+import { GroupWatcher, groupsFromHistories } from './group-watcher.ts';
 import { createConsoleApp, listenConsoleApp } from './http.ts';
 import { type ConsoleBench, sendCommand } from './operations.ts';
 import { registerScenarioRoutes } from './scenario.ts';
@@ -160,12 +160,8 @@ export function eventJson(e: { t: number; name: string; severity?: string; field
 export function packetsFromHistories(history: (item: string) => readonly { t: number; value: unknown }[], maxPackets = Infinity): PagePacket[] {
   const tm: PagePacket[] = [];
   for (const h of DICTIONARY.housekeeping) {
-    const hist = h.fields.map((f) => history(`${h.name}.${f.name}`));
-    const n = Math.min(...hist.map((x) => x.length));
-    for (let i = Math.max(0, n - maxPackets); i < n; i++) {
-      // Every field of a packet is stored at once: the i-th from the end of each history belong together.
-      const fields = Object.fromEntries(h.fields.map((f, j) => [f.name, hist[j][hist[j].length - n + i].value]));
-      tm.push(packetOf(h.name, hist[0][hist[0].length - n + i].t, fields));
+    for (const g of groupsFromHistories(h.fields.map((f) => history(`${h.name}.${f.name}`)), maxPackets)) {
+      tm.push(packetOf(h.name, g.t, Object.fromEntries(h.fields.map((f, j) => [f.name, g.values[j]]))));
     }
   }
   return tm.sort((a, b) => a.t - b.t);

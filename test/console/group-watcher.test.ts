@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TelemetryStore } from '../../hil/bench/store.ts';
-import { GroupWatcher } from '../../hil/console/group-watcher.ts';
+import { GroupWatcher, groupsFromHistories } from '../../hil/console/group-watcher.ts';
 
 /** The console's watcher of items stored together: every group stored and notified is taken once. */
 describe('GroupWatcher', () => {
@@ -40,5 +40,20 @@ describe('GroupWatcher', () => {
     put(s, 'P', 4, 7, 7);
     // Stopped: no notification reached it; take() itself still looks once, at the newest.
     expect(w.take()).toEqual([2, 4]);
+  });
+});
+
+describe('groupsFromHistories', () => {
+  it('pairs the i-th from the end of each history (a group stored at once), the last max, oldest first', () => {
+    // Item a has one sample more (stored before b existed): it is not part of a group.
+    const a = [0, 1, 2, 3].map((t) => ({ t, value: `a${t}` }));
+    const b = [1, 2, 3].map((t) => ({ t, value: `b${t}` }));
+    expect(groupsFromHistories([a, b])).toEqual([
+      { t: 1, values: ['a1', 'b1'] },
+      { t: 2, values: ['a2', 'b2'] },
+      { t: 3, values: ['a3', 'b3'] },
+    ]);
+    expect(groupsFromHistories([a, b], 2).map((g) => g.t)).toEqual([2, 3]);
+    expect(groupsFromHistories([])).toEqual([]);
   });
 });
