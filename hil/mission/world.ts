@@ -194,7 +194,7 @@ export class MissionWorld {
       if (loss.lossDb < this.lossMinDb) this.lossMinDb = loss.lossDb;
       if (loss.lossDb > this.lossMaxDb) this.lossMaxDb = loss.lossDb;
     }
-    if (nowMs % BATCH_MS === 0 && this.sampler.tags.length > 0) this.ground.receiveTimeTags(this.timePath.take(this.sampler.tags));
+    if (nowMs % BATCH_MS === 0 && this.sampler.tags.length > 0) this.flushTimeTags();
     if (nowMs % LINK_ENV_MS === 0) {
       const inView = nowMs >= timeline.passStartMs && nowMs < timeline.linkEndMs;
       const dropout = !inView || inWindow(this.o.linkDropout, (nowMs - timeline.passStartMs) / 1000);
@@ -203,9 +203,9 @@ export class MissionWorld {
     }
   }
 
-  /** Hands the ground the time tags still held (at the end of the pass). */
+  /** Hands the ground the time tags held (every batch, and what is left at the end of the pass). */
   flushTimeTags(): void {
-    this.ground.receiveTimeTags(this.timePath.take(this.sampler.tags));
+    this.ground.receiveDetections(this.timePath.resolveDetections(this.timePath.stamp(this.sampler.tags)));
   }
 
   /** RMS of the true residual while emitting, urad. */

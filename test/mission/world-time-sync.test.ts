@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SOURCE, type SliceConditions } from '../../boards/sim/detection.ts';
-import type { TimeTags } from '../../boards/sim/time-tags.ts';
+import type { DetectionBatch } from '../../boards/ground/bob.ts';
 import type { BoardEnvironment } from '../../hil/mission/board-environment.ts';
 import type { EmittedFrame } from '../../hil/mission/ports-qsrc.ts';
 import { MissionWorld, type MissionWorldOptions } from '../../hil/mission/world.ts';
@@ -48,15 +48,15 @@ function run(o: Partial<MissionWorldOptions>): { truth: number[]; got: number[];
     conditions.push({ ...c });
     sample(p0, p1, eta * 50, c); // a bright link: enough detections in 200 ms
   };
-  const take = world.timePath.take.bind(world.timePath);
-  world.timePath.take = (tags) => {
+  const stamp = world.timePath.stamp.bind(world.timePath);
+  world.timePath.stamp = (tags) => {
     for (let i = 0; i < tags.length; i++) truth.push(tags.pulseBuffer[i]);
-    return take(tags);
+    return stamp(tags);
   };
-  const receive = world.ground.receiveTimeTags.bind(world.ground);
-  world.ground.receiveTimeTags = (t: TimeTags) => {
-    for (let i = 0; i < t.frameNumber.length; i++) got.push(t.frameNumber[i] * t.pulsesPerFrame + t.offsetInFrame[i]);
-    receive(t);
+  const receive = world.ground.receiveDetections.bind(world.ground);
+  world.ground.receiveDetections = (batch: DetectionBatch) => {
+    for (let i = 0; i < batch.pulseIndex.length; i++) got.push(batch.pulseIndex[i]);
+    receive(batch);
   };
   for (let now = PASS_START_MS + 10; now <= PASS_START_MS + 200; now += 10) world.slice(now);
   world.flushTimeTags();
