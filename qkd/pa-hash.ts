@@ -14,7 +14,7 @@
  * multiply; the bits cross into and out of BigInt as hex strings made with lookup
  * tables (a nibble per 32-bit read), never bit by bit.
  */
-import { mix32, seedHalves } from './random.ts';
+import { hashIndexHalves, seedHalves } from './random.ts';
 
 /** ASCII codes of the hex digits. */
 const HEX_CODES = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));
@@ -118,12 +118,8 @@ export function paSeedStream(seed: number, count: number): bigint {
 /** Words hashIndex(lo, hs, i) as hex pairs, most significant word first after pairs[0]. */
 function seedHex(lo: number, hs: number, pairs: Uint16Array): void {
   const words = (pairs.length - 1) >>> 2;
-  // hashIndex(lo, hs, i) with the index's high half 0 (i < 2^31), its constant hoisted.
-  const hiMix = Math.imul(hs, 0x9e3779b9);
   for (let i = 0; i < words; i++) {
-    // `| 0` where hashIndex relies on mix32's own: int32 sums, no overflow deopts.
-    const a = mix32(((i ^ lo) + 0x632be5ab) | 0);
-    const h = mix32((a + Math.imul(mix32(hiMix ^ a), 0x7feb352d)) | 0);
+    const h = hashIndexHalves(lo, hs, i, 0); // i < 2^31: the index's high half is 0
     const o = 1 + 4 * (words - 1 - i);
     pairs[o] = HEX_PAIRS[h >>> 24];
     pairs[o + 1] = HEX_PAIRS[(h >>> 16) & 255];
