@@ -70,6 +70,14 @@ const TYPE_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([k, v]) => [v, k as
 
 // ---------- writer / reader: the shared ones (bytes.ts) plus this codec's packings ----------
 
+/** The error for a detection list that is not ascending integers below 2^53, naming the first bad entry. */
+function unordered(values: Float64Array): RangeError {
+  let prev = -1;
+  let i = 0;
+  while (i < values.length && values[i] > prev && Number.isSafeInteger(values[i])) prev = values[i++];
+  return new RangeError(`detections: pulse indices must ascend (at ${i})`);
+}
+
 class QkdWriter extends ByteWriter {
   /**
    * Ascending non-negative integers (< 2^53) as delta varints (gap - 1 after the first,
@@ -77,46 +85,48 @@ class QkdWriter extends ByteWriter {
    */
   ascendingDeltas(values: Float64Array): void {
     const count = values.length;
-    // Room for the usual three bytes a gap; grown (rarely) when long gaps eat it up.
+    // Room for three bytes a gap (and the fourth the fast case stores): only a long gap
+    // (the slow case) grows the buffer, so the loop checks no room.
     this.ensure(count * 3 + 8);
     let buf = this.buf;
+    let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let p = this.length;
     let prev = -1;
     for (let i = 0; i < count; i++) {
-      if (p + 8 > buf.length) {
+      const v = values[i];
+      const g = v - prev - 1;
+      const d = g | 0;
+      // An integer g in 0..2^21 - 1: v is an integer above the integer prev (the 2^53 bound is checked at the end).
+      if (d === g && d >>> 21 === 0) {
+        // Up to three bytes without branches (gaps are random) in one little-endian
+        // store (its zero top byte is overwritten next), advancing by the varint's length.
+        const more1 = (127 - d) >>> 31; // d >= 2^7
+        const more2 = (16383 - d) >>> 31; // d >= 2^14
+        view.setUint32(p, (d & 127) | (more1 << 7) | ((d & 0x3f80) << 1) | (more2 << 15) | ((d & 0x1fc000) << 2), true);
+        p += 1 + more1 + more2;
+      } else {
+        if (!(v > prev) || !Number.isSafeInteger(v)) throw unordered(values);
         this.length = p;
         this.ensure(8 + 3 * (count - i));
         buf = this.buf;
+        view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+        let x = g;
+        while (x >= 128) {
+          buf[p++] = (x % 128) | 128;
+          x = Math.floor(x / 128);
+        }
+        buf[p++] = x;
       }
-      const v = values[i];
-      // Same test as Number.isSafeInteger (v > prev >= -1 rules out negatives), inlined.
-      if (!(v > prev) || Math.floor(v) !== v || v > 9007199254740991) throw new RangeError(`detections: pulse indices must ascend (at ${i})`);
-      let d = v - prev - 1;
       prev = v;
-      if (d < 0x200000) {
-        // Up to three bytes without branches (gaps are random): write all three,
-        // advance by the varint's length.
-        const more1 = (127 - d) >>> 31; // d >= 2^7
-        const more2 = (16383 - d) >>> 31; // d >= 2^14
-        buf[p] = (d & 127) | (more1 << 7);
-        buf[p + 1] = ((d >>> 7) & 127) | (more2 << 7);
-        buf[p + 2] = d >>> 14;
-        p += 1 + more1 + more2;
-      } else if (d < 0x10000000) {
-        while (d >= 128) {
-          buf[p++] = (d & 127) | 128;
-          d >>>= 7;
-        }
-        buf[p++] = d;
-      } else {
-        while (d >= 128) {
-          buf[p++] = (d % 128) | 128;
-          d = Math.floor(d / 128);
-        }
-        buf[p++] = d;
-      }
     }
+    if (prev > Number.MAX_SAFE_INTEGER) throw unordered(values);
     this.length = p;
+  }
+  /** `n` zero bytes, to be filled in later (a frame's header and tag). */
+  skip(n: number): void {
+    this.ensure(n);
+    this.buf.fill(0, this.length, this.length + n);
+    this.length += n;
   }
   /** The bytes written, without done()'s copy: for a writer dropped at once (a detection report is megabytes a second). */
   written(): Uint8Array {
@@ -132,16 +142,18 @@ class QkdWriter extends ByteWriter {
     const base = this.length;
     buf.fill(0, base, base + n);
     // Whole bytes at once (8 one-bit or 4 two-bit values), then the tail.
-    const full = width === 1 ? values.length >>> 3 : values.length >>> 2;
-    if (width === 1) {
-      for (let j = 0, i = 0; j < full; j++, i += 8) {
-        buf[base + j] =
-          values[i] | (values[i + 1] << 1) | (values[i + 2] << 2) | (values[i + 3] << 3) |
-          (values[i + 4] << 4) | (values[i + 5] << 5) | (values[i + 6] << 6) | (values[i + 7] << 7);
-      }
-    } else {
-      for (let j = 0, i = 0; j < full; j++, i += 4) {
-        buf[base + j] = values[i] | (values[i + 1] << 2) | (values[i + 2] << 4) | (values[i + 3] << 6);
+    const full = values.length >>> shift;
+    if (!packWords(values, width, buf, base, full)) {
+      if (width === 1) {
+        for (let j = 0, i = 0; j < full; j++, i += 8) {
+          buf[base + j] =
+            values[i] | (values[i + 1] << 1) | (values[i + 2] << 2) | (values[i + 3] << 3) |
+            (values[i + 4] << 4) | (values[i + 5] << 5) | (values[i + 6] << 6) | (values[i + 7] << 7);
+        }
+      } else {
+        for (let j = 0, i = 0; j < full; j++, i += 4) {
+          buf[base + j] = values[i] | (values[i + 1] << 2) | (values[i + 2] << 4) | (values[i + 3] << 6);
+        }
       }
     }
     for (let i = full << shift; i < values.length; i++) buf[base + (i >>> shift)] |= values[i] << ((i & lane) * width);
@@ -149,36 +161,82 @@ class QkdWriter extends ByteWriter {
   }
 }
 
+/**
+ * QkdWriter.packed's whole bytes from 4 values a read: the little-endian word v of four
+ * values at bits 0, 8, 16, 24 times 0x204081 (bits) or 0x41041 (2-bit lanes) puts value
+ * i at bit 21 + i (18 + 2 i) with no carries (the terms land at 8 i + 7 j, 8 i + 6 j:
+ * all apart). False (and out unspecified) if a value is out of range: the caller then
+ * packs byte by byte as before.
+ */
+function packWords(values: Uint8Array, width: 1 | 2, out: Uint8Array, base: number, full: number): boolean {
+  // A DataView: the values may be any view (the held answers are), and the order is explicit.
+  const v = new DataView(values.buffer, values.byteOffset, values.byteLength);
+  let all = 0;
+  if (width === 1) {
+    for (let j = 0; j < full; j++) {
+      const a = v.getUint32(8 * j, true);
+      const b = v.getUint32(8 * j + 4, true);
+      all |= a | b;
+      out[base + j] = ((Math.imul(a, 0x204081) >>> 21) & 15) | ((Math.imul(b, 0x204081) >>> 17) & 0xf0);
+    }
+    return (all & 0xfefefefe) === 0;
+  }
+  for (let j = 0; j < full; j++) {
+    const a = v.getUint32(4 * j, true);
+    all |= a;
+    out[base + j] = (Math.imul(a, 0x41041) >>> 18) & 255;
+  }
+  return (all & 0xfcfcfcfc) === 0;
+}
+
+function beyond2to53(field: string): ProtocolError {
+  return new ProtocolError('FIELD_OUT_OF_RANGE', 'pulseIndex beyond 2^53', { field });
+}
+
 class QkdReader extends ByteReader {
   constructor(buf: Uint8Array, start: number, end: number) {
     super(buf, 'qkd message', start, end);
   }
-  /** The inverse of QkdWriter.ascendingDeltas: `count` values, each checked below 2^53. */
-  ascendingDeltas(count: number, field: string): Float64Array {
-    const out = new Float64Array(count);
+  /**
+   * The inverse of QkdWriter.ascendingDeltas: `count` values, each checked below 2^53,
+   * into `out` (a fresh array unless given; its first `count` entries are written).
+   */
+  ascendingDeltas(count: number, field: string, out: Float64Array = new Float64Array(count)): Float64Array {
     const buf = this.buf;
     const end = this.end;
     let p = this.pos;
     let prev = -1;
     for (let i = 0; i < count; i++) {
-      let v = 0;
       if (p + 2 < end) {
-        // Up to three bytes without branches (the length is a coin flip).
+        // Most gaps of a pass take two bytes (128..16383 pulses): that case first, with a
+        // branch (predicted, so p advances without waiting for the bytes; a branch-free
+        // length made every next read wait). One add on prev per value (its chain is the loop's).
         const b0 = buf[p];
         const b1 = buf[p + 1];
+        if ((b0 & ~b1 & 128) !== 0) {
+          prev += ((b0 & 127) | (b1 << 7)) + 1;
+          p += 2;
+          out[i] = prev;
+          continue;
+        }
+        if (b0 < 128) {
+          prev += b0 + 1;
+          p += 1;
+          out[i] = prev;
+          continue;
+        }
         const b2 = buf[p + 2];
-        const m1 = -(b0 >>> 7); // all ones when a second byte follows
-        const m2 = m1 & -(b1 >>> 7); // ... and a third
-        if ((m2 & b2) < 128) {
-          v = (b0 & 127) | (((b1 & 127) << 7) & m1) | (((b2 & 127) << 14) & m2);
-          p += 1 + (m1 & 1) + (m2 & 1);
-          prev = prev + 1 + v;
-          if (prev > Number.MAX_SAFE_INTEGER) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'pulseIndex beyond 2^53', { field });
+        if (b2 < 128) {
+          prev += ((b0 & 127) | ((b1 & 127) << 7) | (b2 << 14)) + 1;
+          p += 3;
           out[i] = prev;
           continue;
         }
       }
-      // General path: up to four bytes (values below 2^28) with 32-bit arithmetic.
+      // General path (long gaps, the last bytes): the 2^53 check the fast cases leave to the end comes first.
+      if (prev > Number.MAX_SAFE_INTEGER) throw beyond2to53(field);
+      // Up to four bytes (values below 2^28) with 32-bit arithmetic.
+      let v = 0;
       let shift = 0;
       let b = 128;
       for (let j = 0; j < 4 && b >= 128; j++) {
@@ -203,54 +261,48 @@ class QkdReader extends ByteReader {
         }
       }
       prev = prev + 1 + v;
-      if (prev > Number.MAX_SAFE_INTEGER) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'pulseIndex beyond 2^53', { field });
+      if (prev > Number.MAX_SAFE_INTEGER) throw beyond2to53(field);
       out[i] = prev;
     }
+    // Values ascend: the last is the largest.
+    if (prev > Number.MAX_SAFE_INTEGER) throw beyond2to53(field);
     this.pos = p;
     return out;
   }
-  packed(count: number, width: 1 | 2, field: string, max?: number): Uint8Array {
+  /**
+   * `count` values of `width` bits packed LSB first, into `out` (a fresh array unless
+   * given; at byte offset 0, as all of them are); with `max` 2 a 3 is FIELD_OUT_OF_RANGE.
+   */
+  packed(count: number, width: 1 | 2, field: string, max?: 2, out: Uint8Array = new Uint8Array(count)): Uint8Array {
     const shift = width === 1 ? 3 : 2;
     const lane = width === 1 ? 7 : 3;
     const n = (count + lane) >>> shift;
     this.need(n, field);
-    const out = new Uint8Array(count);
     const mask = (1 << width) - 1;
     const buf = this.buf;
     const base = this.pos;
     let bad = -1;
     let i0 = 0;
+    // Whole bytes a word at a time from a table (4 values a store instead of 1).
     if (width === 1) {
       const full = count >>> 3;
-      for (let j = 0, i = 0; j < full; j++, i += 8) {
+      const words = new Uint32Array(out.buffer, out.byteOffset, 2 * full);
+      for (let j = 0; j < full; j++) {
         const byte = buf[base + j];
-        out[i] = byte & 1;
-        out[i + 1] = (byte >>> 1) & 1;
-        out[i + 2] = (byte >>> 2) & 1;
-        out[i + 3] = (byte >>> 3) & 1;
-        out[i + 4] = (byte >>> 4) & 1;
-        out[i + 5] = (byte >>> 5) & 1;
-        out[i + 6] = (byte >>> 6) & 1;
-        out[i + 7] = byte >>> 7;
+        words[2 * j] = SPREAD_BITS[byte & 15];
+        words[2 * j + 1] = SPREAD_BITS[byte >>> 4];
       }
       i0 = full << 3;
-    } else if (max === 2) {
-      // Two-bit values with the value 3 refused (intensity classes).
+    } else {
       const full = count >>> 2;
-      for (let j = 0, i = 0; j < full; j++, i += 4) {
+      const words = new Uint32Array(out.buffer, out.byteOffset, full);
+      let threes = 0;
+      for (let j = 0; j < full; j++) {
         const byte = buf[base + j];
-        // A lane holding 3 has both its bits set.
-        if (byte & (byte >>> 1) & 0x55 && bad < 0) {
-          for (let q = 0; q < 4; q++) if (((byte >>> (2 * q)) & 3) === 3) {
-            bad = i + q;
-            break;
-          }
-        }
-        out[i] = byte & 3;
-        out[i + 1] = (byte >>> 2) & 3;
-        out[i + 2] = (byte >>> 4) & 3;
-        out[i + 3] = byte >>> 6;
+        threes |= byte & (byte >>> 1) & 0x55; // a lane holding 3 has both its bits set
+        words[j] = SPREAD_PAIRS[byte];
       }
+      if (threes !== 0 && max !== undefined) bad = out.subarray(0, full << 2).indexOf(3);
       i0 = full << 2;
     }
     for (let i = i0; i < count; i++) {
@@ -261,6 +313,44 @@ class QkdReader extends ByteReader {
     if (bad >= 0) throw new ProtocolError('FIELD_OUT_OF_RANGE', `${field}[${bad}] = ${out[bad]} exceeds ${max}`, { field, index: bad });
     this.pos += n;
     return out;
+  }
+}
+
+/**
+ * Entry n: the 4 bytes (as laid out in memory, whatever the platform's byte order) holding
+ * the 4 values of n: its bits (SPREAD_BITS, n < 16) or its 2-bit lanes (SPREAD_PAIRS), LSB first.
+ */
+const SPREAD_BITS = spreadTable(16, 1);
+const SPREAD_PAIRS = spreadTable(256, 2);
+function spreadTable(entries: number, width: number): Uint32Array {
+  const bytes = new Uint8Array(4 * entries);
+  for (let n = 0; n < entries; n++) for (let q = 0; q < 4; q++) bytes[4 * n + q] = (n >>> (q * width)) & ((1 << width) - 1);
+  return new Uint32Array(bytes.buffer);
+}
+
+/**
+ * Arrays reused for the bulk fields of the two big messages: a detection report's pulse
+ * indices and bases, a sift answer's bases and intensities. A message decoded with a
+ * scratch holds views of them, overwritten by the next decode with the same scratch: for
+ * a receiver done with each message (or holding copies) before the next arrives.
+ */
+export class DecodeScratch {
+  private indices = new Float64Array(0);
+  private bases = new Uint8Array(0);
+  private intensities = new Uint8Array(0);
+
+  // Each grows (doubling) to the largest message seen; a view of its first n entries.
+  pulseIndex(n: number): Float64Array {
+    if (this.indices.length < n) this.indices = new Float64Array(Math.max(n, 2 * this.indices.length));
+    return this.indices.subarray(0, n);
+  }
+  basis(n: number): Uint8Array {
+    if (this.bases.length < n) this.bases = new Uint8Array(Math.max(n, 2 * this.bases.length));
+    return this.bases.subarray(0, n);
+  }
+  intensity(n: number): Uint8Array {
+    if (this.intensities.length < n) this.intensities = new Uint8Array(Math.max(n, 2 * this.intensities.length));
+    return this.intensities.subarray(0, n);
   }
 }
 
@@ -299,6 +389,11 @@ function capacityOf(m: QkdMessage): number {
 /** The message's bytes: a view of the writer's buffer (nothing else holds it), not a copy. */
 export function encodeQkdMessage(m: QkdMessage): Uint8Array {
   const w = new QkdWriter(capacityOf(m));
+  writeQkdMessage(w, m);
+  return w.written();
+}
+
+function writeQkdMessage(w: QkdWriter, m: QkdMessage): void {
   w.u8(TYPE_CODES[m.type]);
   switch (m.type) {
     case 'detections': {
@@ -373,10 +468,13 @@ export function encodeQkdMessage(m: QkdMessage): Uint8Array {
       w.varint(m.blockId);
       break;
   }
-  return w.written();
 }
 
-export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): QkdMessage {
+/**
+ * Decode one message from buf[start, end). With a scratch, the bulk arrays of `detections`
+ * and `sift` are views of its arrays (see DecodeScratch); otherwise everything is fresh.
+ */
+export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length, scratch?: DecodeScratch): QkdMessage {
   const r = new QkdReader(buf, start, end);
   const code = r.u8('type');
   const type = TYPE_BY_CODE.get(code);
@@ -386,14 +484,15 @@ export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length): 
     case 'detections': {
       const batchId = r.varint('batchId');
       const count = r.varint('count', MAX_ITEMS);
-      const pulseIndex = r.ascendingDeltas(count, 'pulseIndex');
-      m = { type, batchId, pulseIndex, basis: r.packed(count, 1, 'basis') };
+      const pulseIndex = r.ascendingDeltas(count, 'pulseIndex', scratch?.pulseIndex(count));
+      m = { type, batchId, pulseIndex, basis: r.packed(count, 1, 'basis', undefined, scratch?.basis(count)) };
       break;
     }
     case 'sift': {
       const batchId = r.varint('batchId');
       const count = r.varint('count', MAX_ITEMS);
-      m = { type, batchId, basis: r.packed(count, 1, 'basis'), intensity: r.packed(count, 2, 'intensity', 2) };
+      const basis = r.packed(count, 1, 'basis', undefined, scratch?.basis(count));
+      m = { type, batchId, basis, intensity: r.packed(count, 2, 'intensity', 2, scratch?.intensity(count)) };
       break;
     }
     case 'blockStart': {
@@ -510,14 +609,34 @@ export interface AuthFrame {
 export function authFrameFor(direction: Direction, seq: number, body: Uint8Array, tagIndex: number | null = null): Uint8Array {
   const trailer = tagIndex === null ? 0 : AUTH_TAG_INDEX_BYTES + AUTH_TAG_BYTES;
   const out = new Uint8Array(AUTH_HEADER_BYTES + body.length + trailer);
-  const dv = new DataView(out.buffer);
+  out.set(body, AUTH_HEADER_BYTES);
+  writeAuthHeaderAndTrailer(out, direction, seq, tagIndex);
+  return out;
+}
+
+/**
+ * authFrameFor(direction, seq, encodeQkdMessage(m), tagIndex), the message written in
+ * place after the header (a detection report is megabytes a second: no copy).
+ */
+export function encodeAuthFrame(direction: Direction, seq: number, m: QkdMessage, tagIndex: number | null = null): Uint8Array {
+  const trailer = tagIndex === null ? 0 : AUTH_TAG_INDEX_BYTES + AUTH_TAG_BYTES;
+  const w = new QkdWriter(AUTH_HEADER_BYTES + capacityOf(m) + trailer);
+  w.skip(AUTH_HEADER_BYTES);
+  writeQkdMessage(w, m);
+  w.skip(trailer);
+  const out = w.written();
+  writeAuthHeaderAndTrailer(out, direction, seq, tagIndex);
+  return out;
+}
+
+/** The header (and a tagged frame's tag index; the tag is left zero) around a body already in place. */
+function writeAuthHeaderAndTrailer(out: Uint8Array, direction: Direction, seq: number, tagIndex: number | null): void {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = AUTH_FRAME_VERSION;
   out[1] = direction;
   dv.setUint32(2, seq >>> 0, false);
   out[6] = tagIndex === null ? 0 : 1;
-  out.set(body, AUTH_HEADER_BYTES);
-  if (tagIndex !== null) dv.setUint32(AUTH_HEADER_BYTES + body.length, tagIndex >>> 0, false);
-  return out;
+  if (tagIndex !== null) dv.setUint32(out.length - AUTH_TAG_BYTES - AUTH_TAG_INDEX_BYTES, tagIndex >>> 0, false);
 }
 
 /** The bytes of a frame a transcript absorbs (all but the tag of a tagged frame). */

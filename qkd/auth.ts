@@ -19,11 +19,11 @@
  * than we talk; a tag index may skip ahead by at most TAG_WINDOW (skipped pads burnt).
  */
 import {
+  DecodeScratch,
   authCoveredBytes,
-  authFrameFor,
   decodeAuthFrame,
   decodeQkdMessage,
-  encodeQkdMessage,
+  encodeAuthFrame,
   setAuthTag,
   type Direction,
   type QkdMessage,
@@ -49,6 +49,12 @@ export interface AuthOptions {
   direction: Direction;
   /** Pad bits drawn from the pool at a time (multiple of 64; default one pad). */
   chunkBits?: number;
+  /**
+   * Deliver `detections` and `sift` messages in arrays reused for the next one (no
+   * allocation per report; see DecodeScratch): only for a receiver that has copied what
+   * it keeps of a message when its handler returns.
+   */
+  lendArrays?: boolean;
 }
 
 export interface AuthStats {
@@ -72,6 +78,7 @@ export class AuthenticatedChannel {
   private readonly chunkBits: number;
   private readonly sent: TranscriptHash;
   private readonly received: TranscriptHash;
+  private readonly scratch: DecodeScratch | undefined;
   private sendSeq = 0;
   private expectSeq = 0;
   private sendTag = 0;
@@ -93,6 +100,7 @@ export class AuthenticatedChannel {
     this.hashKey = fe61FromWords(k[1], k[0]);
     this.sent = new TranscriptHash(this.hashKey);
     this.received = new TranscriptHash(this.hashKey);
+    this.scratch = opts.lendArrays ? new DecodeScratch() : undefined;
   }
 
   /** The pad of a slot as a field element; chunks are drawn strictly in order so both ends read the same bits. */
@@ -120,7 +128,7 @@ export class AuthenticatedChannel {
    */
   send(message: QkdMessage, options: { tag?: boolean } = {}): void {
     const tagIndex = options.tag ? this.sendTag++ : null;
-    const frame = authFrameFor(this.opts.direction, this.sendSeq++, encodeQkdMessage(message), tagIndex);
+    const frame = encodeAuthFrame(this.opts.direction, this.sendSeq++, message, tagIndex);
     this.sent.absorb(authCoveredBytes(frame));
     if (tagIndex !== null) {
       const [hi, lo] = this.tagOf(this.sent, this.opts.direction, tagIndex);
@@ -176,7 +184,7 @@ export class AuthenticatedChannel {
           if (skipped > 0) this.gap = true;
           this.received.absorb(f.covered);
         }
-        msg = decodeQkdMessage(f.body);
+        msg = decodeQkdMessage(f.body, 0, f.body.length, this.scratch);
       } catch (e) {
         if (!isProtocolError(e)) throw e;
         this.stats.rejected++;

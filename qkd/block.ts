@@ -87,39 +87,10 @@ export function privacyAmplify(bits: Uint8Array, lengthBits: number, paSeed: num
   return paHash(bits, lengthBits, paSeed);
 }
 
-/** Growable per-batch store of sifted entries (one side's view). */
-export interface SiftedBatch {
-  batchId: number;
-  keyIntensity: Uint8Array;
-  keyBit: Uint8Array;
-  testIntensity: Uint8Array;
-  testBit: Uint8Array;
-}
-
+/** Entries of each intensity class (the readable form of the sifted store's word-wise count, qkd/sift-scratch.ts). */
 export function countByIntensity(intensity: Uint8Array): Triple {
   // Classes are 0..2 (the codec refuses 3); count in a typed array, no branches.
   const c = new Float64Array(4);
   for (let i = 0; i < intensity.length; i++) c[intensity[i] & 3]++;
   return [c[0], c[1], c[2]];
-}
-
-/** Concatenate the batches of a block. */
-export function joinBatches(batches: SiftedBatch[]): SiftedBatch {
-  const cat = (f: (b: SiftedBatch) => Uint8Array) => {
-    const total = batches.reduce((s, b) => s + f(b).length, 0);
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const b of batches) {
-      out.set(f(b), o);
-      o += f(b).length;
-    }
-    return out;
-  };
-  return {
-    batchId: batches.length ? batches[batches.length - 1].batchId : -1,
-    keyIntensity: cat((b) => b.keyIntensity),
-    keyBit: cat((b) => b.keyBit),
-    testIntensity: cat((b) => b.testIntensity),
-    testBit: cat((b) => b.testBit),
-  };
 }

@@ -55,7 +55,7 @@ function carryOnce(hi: number, lo: number): void {
   R_LO = lo + t;
 }
 
-/** The same for hi < 2^31, lo < 2^33 (a sum of two field elements). */
+/** The same for hi < 2^31, lo < 2^52 (a sum of field elements and small carries). */
 function carryTwice(hi: number, lo: number): void {
   const c = Math.floor(lo / TWO32);
   lo -= c * TWO32;
@@ -138,55 +138,55 @@ function wordsOf(bytes: Uint8Array, count: number): Uint32Array {
 
 /**
  * h <- h k^C + S chunk after chunk over view[0, chunks CHUNK), h in and out in
- * (R_HI, R_LO), where S = sum_j m_j k^(C - j) over the chunk (L: keyPowers, q0..q3: k^C): only 32-by-61-bit products
- * (8 limb products per word, accumulated exactly below 2^39), one reduction per chunk.
- * Both loops in one function: V8 then compiles it during the first long message (a
- * separate per-chunk function left the outer loop interpreted for two or three calls).
+ * (R_HI, R_LO), where S = sum_j m_j k^(C - j) over the chunk (L: keyPowers, q0..q3: k^C).
+ * Each 32-bit word times each 16-bit limb of its power is below 2^48, so a limb's column
+ * sums CHUNK = 32 of them exactly below 2^53: 4 multiplies a word (the word is not split),
+ * one reduction per chunk. Both loops in one function: V8 then compiles it during the
+ * first long message (a separate per-chunk function left the outer loop interpreted for
+ * two or three calls).
  */
 function hashChunks(view: Uint32Array, chunks: number, L: Float64Array, q0: number, q1: number, q2: number, q3: number): void {
   let hi = 0;
   let lo = 0;
   for (let c = 0, w = 0; c < chunks; c++, w += CHUNK) {
+    // Two lanes (even and odd words) halve the chains of dependent adds.
     let W0 = 0;
     let W1 = 0;
     let W2 = 0;
     let W3 = 0;
-    let W4 = 0;
-    for (let j = 0; j < CHUNK; j++) {
+    let X0 = 0;
+    let X1 = 0;
+    let X2 = 0;
+    let X3 = 0;
+    for (let j = 0; j < CHUNK; j += 2) {
       const m = view[w + j];
-      const mL = m & 0xffff;
-      const mH = m >>> 16;
-      const K0 = L[4 * j];
-      const K1 = L[4 * j + 1];
-      const K2 = L[4 * j + 2];
-      const K3 = L[4 * j + 3];
-      W0 += mL * K0;
-      W1 += mL * K1 + mH * K0;
-      W2 += mL * K2 + mH * K1;
-      W3 += mL * K3 + mH * K2;
-      W4 += mH * K3;
+      const n = view[w + j + 1];
+      const b = 4 * j;
+      W0 += m * L[b];
+      W1 += m * L[b + 1];
+      W2 += m * L[b + 2];
+      W3 += m * L[b + 3]; // limb 3 < 2^13
+      X0 += n * L[b + 4];
+      X1 += n * L[b + 5];
+      X2 += n * L[b + 6];
+      X3 += n * L[b + 7];
     }
-    // S = W0 + W1 2^16 + W2 2^32 + W3 2^48 + W4 2^64, and 2^64 = 8 (mod p).
-    let x = W0 + 8 * W4;
-    let carry = Math.floor(x / 65536);
-    const d0 = x - carry * 65536;
-    x = W1 + carry;
-    carry = Math.floor(x / 65536);
-    const d1 = x - carry * 65536;
-    x = W2 + carry;
-    carry = Math.floor(x / 65536);
-    const d2 = x - carry * 65536;
-    x = W3 + carry;
-    carry = Math.floor(x / 65536); // < 2^23
-    const d3 = x - carry * 65536;
-    // S = d0 + d1 2^16 + (d2 + d3 2^16) 2^32 + 8 carry, bits 61.. fold down once.
-    const high = d2 + d3 * 65536;
-    const top = Math.floor(high / TWO29); // < 8
-    carryOnce(high - top * TWO29, d0 + d1 * 65536 + 8 * carry + top);
-    const sHi = R_HI;
-    const sLo = R_LO;
+    W0 += X0;
+    W1 += X1;
+    W2 += X2;
+    W3 += X3;
+    // S = W0 + W1 2^16 + W2 2^32 + W3 2^48 with 2^61 = 1 (mod p): cut each column where
+    // it crosses bit 32 or 61 and fold (S = sHi 2^32 + sLo, both < 2^38).
+    const a0 = Math.floor(W0 / TWO32);
+    const a1 = Math.floor(W1 / 65536);
+    const a2 = Math.floor(W2 / TWO29);
+    const a3 = Math.floor(W3 / 8192);
+    const sHi = a0 + a1 + (W2 - a2 * TWO29) + (W3 - a3 * 8192) * 65536;
+    const sLo = W0 - a0 * TWO32 + (W1 - a1 * 65536) * 65536 + a2 + a3;
     mulMod(hi, lo, q0, q1, q2, q3);
-    carryTwice(R_HI + sHi, R_LO + sLo);
+    // h k^C + S; sHi 2^32 = (sHi mod 2^29) 2^32 + t 2^61 = ... + t.
+    const t = Math.floor(sHi / TWO29);
+    carryTwice(R_HI + sHi - t * TWO29, R_LO + sLo + t);
     hi = R_HI;
     lo = R_LO;
   }

@@ -31,11 +31,19 @@ export function hashIndex(seedLo: number, seedHi: number, index: number): number
   return hashIndexHalves(seedLo, seedHi, index - hi * TWO32, hi);
 }
 
-/** hashIndex with the index given as its 32-bit halves: hot loops that step the high half themselves call this (V8 inlines it). */
+/** hashIndex with the index given as its 32-bit halves: hot loops that step the high half themselves call hashLowHalf with highHalfKey hoisted. */
 export function hashIndexHalves(seedLo: number, seedHi: number, lo: number, hi: number): number {
-  const a = mix32((lo ^ seedLo) + 0x632be5ab);
-  const b = mix32(Math.imul(hi ^ seedHi, 0x9e3779b9) ^ a);
-  return mix32(a + Math.imul(b, 0x7feb352d));
+  return hashLowHalf(seedLo, lo, highHalfKey(seedHi, hi));
+}
+
+/** The high half's part of hashIndex: it changes once every 2^32 indices, so hot loops compute it once per high half. */
+export function highHalfKey(seedHi: number, hi: number): number {
+  return mix32(Math.imul(hi ^ seedHi, 0x9e3779b9));
+}
+
+/** hashIndex from the low half and highHalfKey: two finaliser rounds, a bijection of the low half for each key. */
+export function hashLowHalf(seedLo: number, lo: number, key: number): number {
+  return mix32(mix32((lo ^ seedLo) + 0x632be5ab) ^ key);
 }
 
 /** The halves of a seed given as a number (< 2^53) or bigint. */

@@ -101,22 +101,32 @@ export interface SettingsRecord {
 /**
  * packedSettingsInto for ascending pulse indices, taking each one the record holds from
  * it (a merge of the two ascending lists) and hashing the rest: the same output, since
- * the record holds packedSettings values.
+ * the record holds packedSettings values. A loop that wants each setting as it goes
+ * (Alice's sifting) takes the same two steps, recordFrom and recordedOrHashed.
  */
 export function packedSettingsFrom(t: SettingsTable, pulseIndex: ArrayLike<number>, out: Uint8Array, record: SettingsRecord): void {
   const n = pulseIndex.length;
-  const seedLo = t.seedLo | 0;
-  const seedHi = t.seedHi | 0;
   const rp = record.pulseIndex;
   const rs = record.settings;
   const m = Math.min(rp.length, rs.length);
   let j = 0;
   for (let i = 0; i < n; i++) {
     const pos = pulseIndex[i];
-    while (j < m && rp[j] < pos) j++;
-    const s = j < m && rp[j] === pos ? rs[j] : NOT_RECORDED;
-    out[i] = s !== NOT_RECORDED ? s : packedAt(seedLo, seedHi, t.t0, t.t1, t.tKey, pos);
+    j = recordFrom(rp, m, j, pos);
+    out[i] = recordedOrHashed(t, rp, rs, m, j, pos);
   }
+}
+
+/** The first of the record's first m entries at or after pulse `pos`, searching on from entry j: a step of the merge. */
+export function recordFrom(rp: Float64Array, m: number, j: number, pos: number): number {
+  while (j < m && rp[j] < pos) j++;
+  return j;
+}
+
+/** Pulse `pos`'s packed settings: the record's entry j (from recordFrom) if it holds them, else hashed. */
+export function recordedOrHashed(t: SettingsTable, rp: Float64Array, rs: Uint8Array, m: number, j: number, pos: number): number {
+  const s = j < m && rp[j] === pos ? rs[j] : NOT_RECORDED;
+  return s !== NOT_RECORDED ? s : packedAt(t.seedLo | 0, t.seedHi | 0, t.t0, t.t1, t.tKey, pos);
 }
 
 /** packedSettings from the pulse index (hot loops). */

@@ -16,13 +16,10 @@ import { AuthenticatedChannel, type Delivery } from '../../qkd/auth.ts';
 import { packBits } from '../../qkd/bits.ts';
 import {
   assessBlock,
-  countByIntensity,
-  joinBatches,
   predictedLeak,
   privacyAmplify,
   verificationHash,
   verifyHashBits,
-  type SiftedBatch,
 } from '../../qkd/block.ts';
 import { cascadeBlockSizes, cascadeBob, ecEfficiency, type CascadeOutcome, type CascadeRequest } from '../../qkd/cascade.ts';
 import type { ClassicalChannel } from '../../qkd/channel.ts';
@@ -30,7 +27,7 @@ import { checkDistillConfig, type DistillConfig } from '../../qkd/config.ts';
 import type { Triple } from '../../qkd/keyrate.ts';
 import type { KeyPool } from '../../qkd/pool.ts';
 import { Rng } from '../../qkd/random.ts';
-import { SiftScratch } from '../../qkd/sift-scratch.ts';
+import { SiftStore, siftEntry } from '../../qkd/sift-scratch.ts';
 import { keyIdOf, newRecord, type BlockRecord } from '../../qkd/records.ts';
 
 export interface BobOptions {
@@ -50,6 +47,7 @@ export interface BobOptions {
  */
 export interface DetectionBatch {
   pulseIndex: Float64Array;
+  /** Bob's basis (0 or 1) and bit (0 or 1) per detection. */
   basis: Uint8Array;
   bit: Uint8Array;
 }
@@ -57,7 +55,8 @@ export interface DetectionBatch {
 interface BobBlock {
   record: BlockRecord;
   keyBits: Uint8Array;
-  keyIntensity: Uint8Array;
+  /** Key entries (qkd/sift-scratch.ts): the intensity class of each key bit. */
+  keyEntries: Uint8Array;
   gen: Generator<CascadeRequest, CascadeOutcome, Uint8Array> | null;
   pass: number;
   outcome: CascadeOutcome | null;
@@ -70,10 +69,10 @@ export class BobDistiller {
   private readonly rng: Rng;
   /** Reports awaiting Alice's sift answer: his bases and bits. */
   private readonly pending = new Map<number, { basis: Uint8Array; bit: Uint8Array }>();
-  private readonly sifted: SiftedBatch[] = [];
+  /** Sifted batches not yet in a block. */
+  private readonly sifted = new SiftStore();
   private readonly active = new Map<number, BobBlock>();
   private nextBatchId = 0;
-  private readonly scratch = new SiftScratch();
   private authFailedSinceBlock = false;
   /** A detection report went out since our last tag: a checkpoint asked by Alice is worth a pad. */
   private reportsSinceTag = false;
@@ -81,7 +80,7 @@ export class BobDistiller {
   constructor(private readonly opts: BobOptions) {
     checkDistillConfig(opts.config);
     this.rng = new Rng(opts.rngSeed, 0xb0b);
-    this.auth = new AuthenticatedChannel(opts.channel, { pool: opts.pool, sessionId: opts.sessionId, direction: 1 });
+    this.auth = new AuthenticatedChannel(opts.channel, { pool: opts.pool, sessionId: opts.sessionId, direction: 1, lendArrays: true }); // onSift copies what it keeps
     this.auth.listen(
       (m, d) => this.onMessage(m, d),
       (e) => this.onReject(e),
@@ -115,7 +114,8 @@ export class BobDistiller {
     this.rejected.push(e);
     this.authFailedSinceBlock = true;
     for (const b of this.active.values()) this.abort(b, 'AUTH_FAILED');
-    for (const s of this.sifted.splice(0)) this.auth.send({ type: 'abort', blockId: s.batchId, batch: true, reason: 'AUTH_FAILED' });
+    for (let i = 0; i < this.sifted.batches; i++) this.auth.send({ type: 'abort', blockId: this.sifted.batchId(i), batch: true, reason: 'AUTH_FAILED' });
+    this.sifted.truncate(0);
   }
 
   private onMessage(m: QkdMessage, d: Delivery): void {
@@ -155,43 +155,33 @@ export class BobDistiller {
     const aliceIntensity = m.intensity;
     const myBasis = d.basis;
     const myBit = d.bit;
-    // Branch-free compaction, as on Alice's side.
-    const { keyIntensity, keyBit, testIntensity, testBit } = this.scratch.ensure(n);
-    let k = 0;
-    let t = 0;
+    // Branch-free compaction, as on Alice's side, at the store's tail.
+    const { key, test } = this.sifted.reserve(n);
+    let k = this.sifted.keyLen;
+    let t = this.sifted.testLen;
     for (let i = 0; i < n; i++) {
       const b = myBasis[i];
-      const same = ((b ^ aliceBasis[i]) - 1) >>> 31; // 1 iff the bases agree
-      const isKey = same & ((b - 1) >>> 31); // agree on basis 0
-      const c = aliceIntensity[i];
-      const bit = myBit[i];
-      keyIntensity[k] = c;
-      keyBit[k] = bit;
-      k += isKey;
-      testIntensity[t] = c;
-      testBit[t] = bit;
-      t += same ^ isKey;
+      const a = aliceBasis[i];
+      const e = siftEntry(myBit[i], aliceIntensity[i]);
+      key[k] = e;
+      k += ((b | a) - 1) >>> 31; // 1 iff both bases are 0
+      test[t] = e;
+      t += b & a; // 1 iff both are 1 (bases are 0 or 1)
     }
-    this.sifted.push({
-      batchId: m.batchId,
-      keyIntensity: keyIntensity.slice(0, k),
-      keyBit: keyBit.slice(0, k),
-      testIntensity: testIntensity.slice(0, t),
-      testBit: testBit.slice(0, t),
-    });
+    this.sifted.commit(m.batchId, k, t);
   }
 
   private onBlockStart(m: Extract<QkdMessage, { type: 'blockStart' }>): void {
     let cut = 0;
-    while (cut < this.sifted.length && this.sifted[cut].batchId <= m.lastBatch) cut++;
-    const joined = joinBatches(this.sifted.splice(0, cut));
+    while (cut < this.sifted.batches && this.sifted.batchId(cut) <= m.lastBatch) cut++;
+    const joined = this.sifted.take(cut);
     const record = newRecord(m.blockId, m.lastBatch);
     this.blocks.push(record);
-    const block: BobBlock = { record, keyBits: joined.keyBit, keyIntensity: joined.keyIntensity, gen: null, pass: 0, outcome: null };
+    const block: BobBlock = { record, keyBits: joined.keyBit, keyEntries: joined.key, gen: null, pass: 0, outcome: null };
     this.active.set(m.blockId, block);
     record.keyBits = joined.keyBit.length;
-    record.keyN = countByIntensity(joined.keyIntensity);
-    record.testN = countByIntensity(joined.testIntensity);
+    record.keyN = joined.keyN;
+    record.testN = joined.testN;
     if (joined.keyBit.length !== m.keyCount || joined.testBit.length !== m.testCount || m.testBits.length !== m.testCount) {
       // Our sifted views differ: a batch was lost (e.g. a rejected forged sift message).
       const reason = this.authFailedSinceBlock ? 'AUTH_FAILED' : 'PROTOCOL_ERROR';
@@ -200,7 +190,9 @@ export class BobDistiller {
     }
     this.authFailedSinceBlock = false;
     const testM: Triple = [0, 0, 0];
-    for (let i = 0; i < m.testCount; i++) if (joined.testBit[i] !== m.testBits[i]) testM[joined.testIntensity[i]]++;
+    const { testBit, test } = joined;
+    const theirs = m.testBits;
+    for (let i = 0; i < theirs.length; i++) if (testBit[i] !== theirs[i]) testM[test[i] >>> 2]++;
     record.testM = testM;
     this.auth.send({ type: 'peReport', blockId: m.blockId, testErrors: testM });
     const cfg = this.opts.config;
@@ -236,7 +228,7 @@ export class BobDistiller {
     r.leakedBits = out.leakedBits;
     r.roundTrips = out.roundTrips;
     const errs: Triple = [0, 0, 0];
-    for (const j of out.flipped) errs[b.keyIntensity[j]]++;
+    for (const j of out.flipped) errs[b.keyEntries[j] >>> 2]++;
     r.keyErrors = errs;
     r.ecEfficiency = ecEfficiency(out.leakedBits, r.keyBits, out.corrected);
     const hashSeed = this.rng.u53();

@@ -65,8 +65,11 @@ export class TimeSync {
   /** Pulse index of the last tag handed on (indices must ascend, across batches too). */
   private lastIndex = -1;
   private readonly out: TimeTagBuffer;
-  /** resolveUniform's state in and out: tags out, last index, outside the window, same slot. */
-  private readonly io = new Float64Array(4);
+  /** resolveDetections' basis and bit of each tag out (fresh each batch: Bob keeps them). */
+  private basis = new Uint8Array(0);
+  private bit = new Uint8Array(0);
+  /** resolveUniform's state in and out (the IO_ layout). */
+  private readonly io = new Float64Array(IO_SIZE);
 
   constructor(
     private readonly schedule: PulseSchedule,
@@ -88,18 +91,27 @@ export class TimeSync {
 
   /** One batch of the tagger's stamps → time tags by pulse index (ascending), for the ground station. */
   resolve(a: ArrivalTags): TimeTags {
-    this.resolveIntoBuffer(a);
+    this.resolveIntoBuffer(a, false);
     return this.out.take();
   }
 
-  /** resolve for Bob directly: the same tags as pulse indices, basis and bit (TimeTagBuffer.takeDetections). */
+  /**
+   * resolve for Bob directly: the same tags as pulse indices, basis and bit, the last two
+   * written by the resolving loop itself (no second pass over the tags). basis and bit are
+   * fresh; pulseIndex is a view of the output buffer, valid until the next resolve.
+   */
   resolveDetections(a: ArrivalTags): { pulseIndex: Float64Array; basis: Uint8Array; bit: Uint8Array } {
-    this.resolveIntoBuffer(a);
-    return this.out.takeDetections();
+    this.resolveIntoBuffer(a, true);
+    const k = this.out.length;
+    this.out.length = 0;
+    return { pulseIndex: this.out.pulseBuffer.subarray(0, k), basis: this.basis.subarray(0, k), bit: this.bit.subarray(0, k) };
   }
 
-  /** resolve's work: the batch's tags into the output buffer. */
-  private resolveIntoBuffer(a: ArrivalTags): void {
+  /**
+   * resolve's work: the batch's tags into the output buffer: pulse indices, and the
+   * detector ids, or (split) their basis and bit into this.basis / this.bit.
+   */
+  private resolveIntoBuffer(a: ArrivalTags, split: boolean): void {
     const { arrivalPs, detector, syncArrivalPs } = a;
     const out = this.out;
     const schedule = this.schedule;
@@ -117,6 +129,12 @@ export class TimeSync {
     const outPulse = out.pulseBuffer;
     const outDet = out.detectorBuffer;
     let k = out.length;
+    if (split) {
+      this.basis = new Uint8Array(k + n);
+      this.bit = new Uint8Array(k + n);
+    }
+    const basis = this.basis;
+    const bit = this.bit;
     let outside = 0;
     let before = 0;
     let same = 0;
@@ -143,15 +161,22 @@ export class TimeSync {
       }
       if (uniform && acquired) {
         // The common case: the tags up to the next sync pulse due, in a tight loop.
-        io[0] = k;
-        io[1] = lastIndex;
-        io[2] = outside;
-        io[3] = same;
-        i = resolveUniform(arrivalPs, detector, i, n, nextSync, horizonPs, lastSync, this.fitCount < 2, shift, invSlope, period, half, outPulse, outDet, io) - 1;
-        k = io[0];
-        lastIndex = io[1];
-        outside = io[2];
-        same = io[3];
+        io[IO_K] = k;
+        io[IO_LAST_INDEX] = lastIndex;
+        io[IO_OUTSIDE] = outside;
+        io[IO_SAME] = same;
+        io[IO_NEXT_SYNC] = nextSync;
+        io[IO_HORIZON] = horizonPs;
+        io[IO_LAST_SYNC] = lastSync;
+        io[IO_SHIFT] = shift;
+        io[IO_INV_SLOPE] = invSlope;
+        io[IO_PERIOD] = period;
+        io[IO_HALF] = half;
+        i = resolveUniform(arrivalPs, detector, i, n, this.fitCount < 2, outPulse, outDet, split, basis, bit, io) - 1;
+        k = io[IO_K];
+        lastIndex = io[IO_LAST_INDEX];
+        outside = io[IO_OUTSIDE];
+        same = io[IO_SAME];
         continue;
       }
       let tEmit: number;
@@ -171,7 +196,12 @@ export class TimeSync {
       }
       lastIndex = index;
       outPulse[k] = index;
-      outDet[k++] = detector[i];
+      const d = detector[i];
+      if (split) {
+        basis[k] = d >>> 1;
+        bit[k] = d & 1;
+      } else outDet[k] = d;
+      k++;
     }
     while (si < nSync) this.ingest(syncArrivalPs[si++]);
     this.stats.resolved += k - out.length;
@@ -267,37 +297,69 @@ export function roundHalfUp(x: number): number {
 }
 
 /**
+ * A time below which no tag t has nextSync <= t + horizonPs (the sync pulse due): the
+ * difference less a margin far above the add's rounding (a test checks).
+ */
+export function syncDueBound(nextSync: number, horizonPs: number): number {
+  return nextSync === Infinity ? Infinity : nextSync - horizonPs - ((Math.abs(nextSync) + Math.abs(horizonPs)) * 2 ** -40 + 1);
+}
+
+/**
+ * resolveUniform's numbers, in a Float64Array rather than as arguments (V8 would box each
+ * double argument, at every sync pulse): in and out the tags out, the last index, the
+ * counts outside the window and in a taken slot; in the next sync arrival, the horizon,
+ * the last sync arrival, the line (shift, inverse slope), the slot period and half window.
+ */
+const IO_K = 0;
+const IO_LAST_INDEX = 1;
+const IO_OUTSIDE = 2;
+const IO_SAME = 3;
+const IO_NEXT_SYNC = 4;
+const IO_HORIZON = 5;
+const IO_LAST_SYNC = 6;
+const IO_SHIFT = 7;
+const IO_INV_SLOPE = 8;
+const IO_PERIOD = 9;
+const IO_HALF = 10;
+const IO_SIZE = 11;
+
+/**
  * resolve's hot loop for a uniform schedule (pulse i at i * period) and an acquired line:
  * tags i0.. up to the first one for which a sync pulse is due (resolve's condition), each
- * to its nearest slot exactly as nearestPulse / emitPs would. io = [tags out, last index,
- * outside, same slot], updated; returns where it stopped.
+ * to its nearest slot exactly as nearestPulse / emitPs would. io: the IO_ numbers, the
+ * first four updated; returns where it stopped.
  */
 function resolveUniform(
   arrivalPs: Float64Array,
   detector: Uint8Array,
   i0: number,
   n: number,
-  nextSync: number,
-  horizonPs: number,
-  lastSync: number,
   fitLow: boolean,
-  shift: number,
-  invSlope: number,
-  period: number,
-  half: number,
   outPulse: Float64Array,
   outDet: Uint8Array,
+  split: boolean,
+  basis: Uint8Array,
+  bit: Uint8Array,
   io: Float64Array,
 ): number {
-  let k = io[0];
-  let lastIndex = io[1];
-  let outside = io[2];
-  let same = io[3];
+  let k = io[IO_K] | 0;
+  let lastIndex = io[IO_LAST_INDEX];
+  let outside = io[IO_OUTSIDE];
+  let same = io[IO_SAME];
+  const nextSync = io[IO_NEXT_SYNC];
+  const horizonPs = io[IO_HORIZON];
+  const lastSync = io[IO_LAST_SYNC];
+  const shift = io[IO_SHIFT];
+  const invSlope = io[IO_INV_SLOPE];
+  const period = io[IO_PERIOD];
+  const half = io[IO_HALF];
   const low = -period / 2;
+  // Most tags are well before the next sync pulse is due: one comparison for them.
+  const nearSync = syncDueBound(nextSync, horizonPs);
   let i = i0;
   for (; i < n; i++) {
     const t = arrivalPs[i];
-    if (nextSync <= t + horizonPs && (lastSync <= t || fitLow) && i > i0) break;
+    if (t >= nearSync && nextSync <= t + horizonPs && (lastSync <= t || fitLow) && i > i0) break;
     const tEmit = (t - shift) * invSlope;
     const index = roundHalfUp(tEmit / period);
     if (!(tEmit > low) || !(Math.abs(tEmit - index * period) <= half)) {
@@ -310,11 +372,17 @@ function resolveUniform(
     }
     lastIndex = index;
     outPulse[k] = index;
-    outDet[k++] = detector[i];
+    // (split is the same for the whole loop: a branch the CPU always predicts.)
+    const d = detector[i];
+    if (split) {
+      basis[k] = d >>> 1;
+      bit[k] = d & 1;
+    } else outDet[k] = d;
+    k++;
   }
-  io[0] = k;
-  io[1] = lastIndex;
-  io[2] = outside;
-  io[3] = same;
+  io[IO_K] = k;
+  io[IO_LAST_INDEX] = lastIndex;
+  io[IO_OUTSIDE] = outside;
+  io[IO_SAME] = same;
   return i;
 }

@@ -20,7 +20,7 @@
  * bit in a later slot, whatever Alice sent there (so it adds errors).
  */
 import type { Triple } from '../../qkd/keyrate.ts';
-import { Rng } from '../../qkd/random.ts';
+import { Rng, highHalfKey } from '../../qkd/random.ts';
 import { NOT_RECORDED, settingsTable, type SettingsTable } from '../../qkd/settings.ts';
 import { TimeTagBuffer } from './time-tags.ts';
 
@@ -112,43 +112,48 @@ export interface ClickTables {
 }
 
 /** The click probabilities of the model above for pulses of the given intensities at channel transmittance `eta`. */
-export function clickTables(mu: Triple, eta: number, det: DetectorConfig, rateHz: number, conditions: SliceConditions = {}): ClickTables {
+export function clickTables(mu: Triple, eta: number, det: DetectorConfig, rateHz: number, conditions: SliceConditions = {}, out?: ClickTables): ClickTables {
   const bg = conditions.backgroundCountsPerS ?? det.backgroundCountsPerS;
   const ed0 = det.misalignment;
   const ed = ed0 + (1 - 2 * ed0) * (conditions.polarisationErrorProb ?? 0);
-  const yields = new Float64Array(12);
-  const detectorShare = new Float64Array(48);
-  const pd = [0, 0, 0, 0];
+  // `out`: the sampler's own tables, refilled every slice (a pass has 30 000 slices).
+  const yields = out?.yields ?? new Float64Array(12);
+  const detectorShare = out?.detectorShare ?? new Float64Array(48);
+  const rel = det.relativeEfficiency;
+  const dark = det.darkCountsPerS;
   for (let k = 0; k < 3; k++) {
+    const meanPhotons = eta * mu[k] * det.efficiency;
     for (let s = 0; s < 4; s++) {
       let none = 1;
       let sum = 0;
+      const row = k * 4 + s;
       for (let d = 0; d < 4; d++) {
         const share = d >> 1 !== s >> 1 ? 0.25 : (d & 1) === (s & 1) ? 0.5 * (1 - ed) : 0.5 * ed;
-        const noise = Math.min(1, (det.darkCountsPerS[d] + bg / 4) / rateHz);
-        pd[d] = 1 - (1 - noise) * Math.exp(-eta * mu[k] * det.efficiency * det.relativeEfficiency[d] * share);
-        none *= 1 - pd[d];
-        sum += pd[d];
+        const noise = Math.min(1, (dark[d] + bg / 4) / rateHz);
+        const pd = 1 - (1 - noise) * Math.exp(-meanPhotons * rel[d] * share);
+        detectorShare[row * 4 + d] = pd;
+        none *= 1 - pd;
+        sum += pd;
       }
-      const row = k * 4 + s;
       yields[row] = 1 - none;
-      for (let d = 0; d < 4; d++) detectorShare[row * 4 + d] = sum > 0 ? pd[d] / sum : 0.25;
+      for (let d = 0; d < 4; d++) detectorShare[row * 4 + d] = sum > 0 ? detectorShare[row * 4 + d] / sum : 0.25;
     }
   }
-  return { yields, detectorShare };
+  return out ?? { yields, detectorShare };
 }
 
 export class DetectionSampler {
   private readonly table: SettingsTable;
   private readonly rng: Rng;
   private readonly deadPulses: number;
-  private readonly apThreshold: number;
+  private readonly apProb: number;
   private readonly apMeanPulses: number;
   /** Per detector: first pulse it is live again (0..3), its pending afterpulse or Infinity (4..7). */
   private readonly detState = new Float64Array([0, 0, 0, 0, Infinity, Infinity, Infinity, Infinity]);
   /** Scratch of sample(): yields and detector thresholds per row, generator state, loop io. */
+  private readonly clicks: ClickTables = { yields: new Float64Array(12), detectorShare: new Float64Array(48) };
   private readonly ytab = new Float64Array(12);
-  private readonly ctab = new Float64Array(36);
+  private readonly ctab = new Float64Array(60);
   private readonly state = new Int32Array(4);
   private readonly io = new Float64Array(7);
   readonly stats: DetectionStats = { candidates: 0, detections: 0, afterpulses: 0, deadDropped: 0 };
@@ -163,7 +168,7 @@ export class DetectionSampler {
     this.table = settingsTable(sourceSeed, { p: source.p, pKeyBasis: source.pKeyBasis });
     this.rng = new Rng(channelSeed, 0xc4a);
     this.deadPulses = Math.ceil(detector.deadTimeNs * 1e-9 * source.rateHz);
-    this.apThreshold = Math.max(0, Math.min(1, detector.afterpulseProb)) * 4294967296;
+    this.apProb = Math.max(0, Math.min(1, detector.afterpulseProb));
     this.apMeanPulses = detector.afterpulseDelayNs * 1e-9 * source.rateHz;
     this.tags = new TimeTagBuffer(source.pulsesPerFrame);
   }
@@ -182,20 +187,23 @@ export class DetectionSampler {
    * afterpulse that would fall before p0 (outside the pulses emitted) is dropped.
    */
   sample(p0: number, p1: number, eta: number, conditions: SliceConditions = {}): void {
-    const { yields, detectorShare } = clickTables(conditions.emittedMu ?? this.source.mu, eta, this.detector, this.source.rateHz, conditions);
+    const { yields, detectorShare } = clickTables(conditions.emittedMu ?? this.source.mu, eta, this.detector, this.source.rateHz, conditions, this.clicks);
     const Y = this.ytab;
     const C = this.ctab;
     let yMax = 0;
     for (let r = 0; r < 12; r++) if (yields[r] > yMax) yMax = yields[r];
     for (let r = 0; r < 12; r++) {
-      Y[r] = clickThreshold(yields[r], yMax / 4294967296);
-      // Cumulative thresholds on a 32-bit draw: detector = how many it reaches (u >= c
-      // for an integer u is u >= ceil(c)).
+      const y = clickThreshold(yields[r], yMax / 4294967296);
+      Y[r] = y;
+      // A click's draw u is uniform on [0, y): detector d takes [C[5r + d], C[5r + d + 1]),
+      // its cumulative share of y (u >= c for an integer u is u >= ceil(c)).
       let acc = 0;
+      C[r * 5] = 0;
       for (let d = 0; d < 3; d++) {
         acc += detectorShare[r * 4 + d];
-        C[r * 3 + d] = Math.ceil(acc * 4294967296);
+        C[r * 5 + d + 1] = Math.min(y, Math.ceil(acc * y));
       }
+      C[r * 5 + 4] = y;
     }
     const det = this.detState;
     for (let d = 4; d < 8; d++) if (det[d] < p0) det[d] = Infinity;
@@ -226,7 +234,7 @@ export class DetectionSampler {
     const tol = 1e-13 / -logQ;
     for (;;) {
       const tags = this.tags;
-      tags.length = sampleCore(state, io, det, p1, logQ, 1 / logQ, tol, yMax, Y, C, seedLo | 0, seedHi | 0, t0, t1, tKey, this.deadPulses, this.apThreshold, this.apMeanPulses, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length);
+      tags.length = sampleCore(state, io, det, p1, logQ, 1 / logQ, tol, Y, C, seedLo | 0, seedHi | 0, t0, t1, tKey, this.deadPulses, this.apProb, this.apMeanPulses, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length);
       const stop = io[6];
       if (stop === STOP_DONE) break;
       if (stop === STOP_FULL) tags.grow();
@@ -299,12 +307,14 @@ const minAfterpulse = (det: Float64Array) => Math.min(det[4], det[5], det[6], de
 const dueIn = (at: number, p1: number) => (at < p1 ? at : Infinity);
 
 /**
- * After a click of detector d (live again at `live`): with u < apThreshold an afterpulse
- * at live + an exponential delay (u / apThreshold is uniform), else none; either way it
- * replaces d's pending one. Returns the earliest pending afterpulse.
+ * After a click of detector d (live again at `live`) whose draw lay `w` into d's share
+ * `width` of the draw range: with w < apProb * width an afterpulse at live + an
+ * exponential delay ((w + 0.5) / (apProb * width) is uniform on (0, 1]), else none;
+ * either way it replaces d's pending one. Returns the earliest pending afterpulse.
  */
-function armAfterpulse(det: Float64Array, d: number, live: number, u: number, apThreshold: number, apMeanPulses: number): number {
-  det[4 + d] = u < apThreshold ? live + Math.floor(-apMeanPulses * Math.log((u + 0.5) / apThreshold)) : Infinity;
+export function armAfterpulse(det: Float64Array, d: number, live: number, w: number, width: number, apProb: number, apMeanPulses: number): number {
+  const limit = apProb * width;
+  det[4 + d] = w < limit ? live + Math.floor(-apMeanPulses * Math.log((w + 0.5) / limit)) : Infinity;
   return minAfterpulse(det);
 }
 
@@ -348,17 +358,17 @@ function gapOf(v: number, logQ: number, invLogQ: number, tol: number): number {
  * says why it stopped: the span done, the buffer (less TAG_HEADROOM) full, or a pending
  * afterpulse due before the next candidate (state and io then say where to resume).
  *
- * Generator outputs are consumed exactly as one draw per candidate for the gap, one
- * for the thinning test and, when it passes, one for the detector, one for the
- * afterpulse (u < afterpulseProb; u / afterpulseProb then sets its delay) and one for
- * the next gap. Both possible next gaps and generator states are computed before the
- * thinning test resolves and selected by it without a branch (thresholds as integers:
- * clickThreshold; the detector's ceil'd cumulative shares).
+ * Two generator outputs per candidate, always: the gap to it, and one draw u that
+ * decides the rest (u uniform on [0, 2^32); a click when u < Y[row]; then u is
+ * uniform on [0, Y[row]), so the sub-range it falls in picks the detector (C: the
+ * cumulative shares of Y[row]) and its place w in that sub-range, uniform too, the
+ * afterpulse). The click, a coin flip that waits on the hash, is applied by masks, not
+ * a branch.
  *
  * The gap floor(ln(u) / ln(1 - yMax)) uses the table log above and falls back to
  * Math.log whenever the quotient lies within `tol` of an integer, so every gap equals
- * the Math.log one exactly. The settings hash is hashIndex + packedSettings inlined
- * (a test checks they agree).
+ * the Math.log one exactly. The settings hash is hashLowHalf + packedFromHash
+ * inlined (a test checks they agree).
  */
 function sampleCore(
   state: Int32Array,
@@ -368,7 +378,6 @@ function sampleCore(
   logQ: number,
   invLogQ: number,
   tol: number,
-  yMax: number,
   ytab: Float64Array,
   ctab: Float64Array,
   seedLo: number,
@@ -377,7 +386,7 @@ function sampleCore(
   t1: number,
   tKey: number,
   dead: number,
-  apThreshold: number,
+  apProb: number,
   apMeanPulses: number,
   tagPos: Float64Array,
   tagDet: Uint8Array,
@@ -399,6 +408,7 @@ function sampleCore(
   let hiWord = Math.floor(pos / 4294967296);
   let hiBase = hiWord * 4294967296;
   let hiNext = hiBase + 4294967296;
+  let hiKey = highHalfKey(seedHi, hiWord) | 0;
   let stop = STOP_DONE;
   let g: number;
   if (io[3] === io[3]) {
@@ -431,65 +441,47 @@ function sampleCore(
       hiWord++;
       hiBase = hiNext;
       hiNext += 4294967296;
+      hiKey = highHalfKey(seedHi, hiWord) | 0;
     }
-    // The pulse's settings as Alice derives them: packedFromHash(hashIndexHalves(seedLo,
-    // seedHi, pos - hiBase, hiWord), t0, t1, tKey) written out by hand. Calling the two
-    // makes the 300 s pass 20 % slower (4.0 s -> 4.9 s wall); fast-paths.test.ts holds
-    // this loop to the functions (the sampler against the plain reference sampler).
+    // The pulse's settings as Alice derives them: packedFromHash(hashLowHalf(seedLo,
+    // pos - hiBase, highHalfKey(seedHi, hiWord)), t0, t1, tKey) written out by hand
+    // (calling the functions measured 20 % slower for the whole pass); fast-paths.test.ts
+    // holds this loop to them (the sampler against the plain reference sampler).
     let h = (((pos - hiBase) ^ seedLo) + 0x632be5ab) | 0;
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
-    const ha = h;
-    h = Math.imul(hiWord ^ seedHi, 0x9e3779b9) ^ ha;
+    h ^= hiKey;
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
-    h = (ha + Math.imul(h, 0x7feb352d)) | 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    const u = h >>> 16;
-    const k = ((t0 - 1 - u) >>> 31) + ((t1 - 1 - u) >>> 31);
+    const hu = h >>> 16;
+    const k = ((t0 - 1 - hu) >>> 31) + ((t1 - 1 - hu) >>> 31);
     const aliceBasis = (tKey - 1 - ((h >>> 1) & 0x7fff)) >>> 31;
     const row = (k << 2) | (aliceBasis << 1) | (h & 1);
-    // Draw 2 (thinning test); draws 3-5 and both next gaps computed ahead: draw 3 is the
-    // detector on a click or else the next gap; draw 4 the afterpulse, draw 5 the next
-    // gap after a click.
+    // The candidate's draw, then the next gap's.
     const t2 = (((a + b) | 0) + d) | 0;
-    const d2 = (d + 1) | 0;
-    const a2 = b ^ (b >>> 9);
-    const b2 = (c + (c << 3)) | 0;
-    const c2 = (((c << 21) | (c >>> 11)) + t2) | 0;
-    const t3 = (((a2 + b2) | 0) + d2) | 0;
-    const d3 = (d2 + 1) | 0;
-    const a3 = b2 ^ (b2 >>> 9);
-    const b3 = (c2 + (c2 << 3)) | 0;
-    const c3 = (((c2 << 21) | (c2 >>> 11)) + t3) | 0;
-    const t4 = (((a3 + b3) | 0) + d3) | 0;
-    const d4 = (d3 + 1) | 0;
-    const a4 = b3 ^ (b3 >>> 9);
-    const b4 = (c3 + (c3 << 3)) | 0;
-    const c4 = (((c3 << 21) | (c3 >>> 11)) + t4) | 0;
-    const t5 = (((a4 + b4) | 0) + d4) | 0;
-    const gNoClick = gapOf(t3 >>> 0, logQ, invLogQ, tol);
-    const gClick = gapOf(t5 >>> 0, logQ, invLogQ, tol);
-    // The thinning test is a coin flip that waits on the hash: rather than a branch
-    // mispredicted half the time, both outcomes are computed and selected by masks (a few
-    // % faster). Draw 3 picks the detector, which records the click if it is live (the
-    // tag is written always, counted only then).
-    const click = 1 - geq(t2 >>> 0, ytab[row]);
-    const u3 = t3 >>> 0;
-    const r3 = row * 3;
-    const dd = geq(u3, ctab[r3]) + geq(u3, ctab[r3 + 1]) + geq(u3, ctab[r3 + 2]);
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (((c << 21) | (c >>> 11)) + t2) | 0;
+    const t3 = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (((c << 21) | (c >>> 11)) + t3) | 0;
+    const gNext = gapOf(t3 >>> 0, logQ, invLogQ, tol);
+    const u = t2 >>> 0;
+    const click = 1 - geq(u, ytab[row]);
+    const r5 = row * 5;
+    const dd = geq(u, ctab[r5 + 1]) + geq(u, ctab[r5 + 2]) + geq(u, ctab[r5 + 3]);
     const was = det[dd];
     const ok = click & geq(pos, was);
+    // The tag is written always, counted only for a click on a live detector.
     tagPos[nTag] = pos;
     tagDet[nTag] = dd;
     tagSet[nTag] = row; // = packedSettings of the pulse: the source's record
@@ -499,19 +491,11 @@ function sampleCore(
     const live = pos + dead + 1;
     det[dd] = was + (live - was) * ok;
     // A new click arms an afterpulse or replaces its detector's pending one (rare).
-    const u4 = t4 >>> 0;
-    if ((u4 < apThreshold || det[4 + dd] !== Infinity) && ok === 1) apDue = dueIn(armAfterpulse(det, dd, live, u4, apThreshold, apMeanPulses), p1);
+    const lo = ctab[r5 + dd];
+    const width = ctab[r5 + dd + 1] - lo;
+    if ((u - lo < apProb * width || det[4 + dd] !== Infinity) && ok === 1) apDue = dueIn(armAfterpulse(det, dd, live, u - lo, width, apProb, apMeanPulses), p1);
     pos += 1;
-    const m = -click;
-    const a5 = b4 ^ (b4 >>> 9);
-    const b5 = (c4 + (c4 << 3)) | 0;
-    const c5 = (((c4 << 21) | (c4 >>> 11)) + t5) | 0;
-    const d5 = (d4 + 1) | 0;
-    a = a3 ^ ((a3 ^ a5) & m);
-    b = b3 ^ ((b3 ^ b5) & m);
-    c = c3 ^ ((c3 ^ c5) & m);
-    d = d3 ^ ((d3 ^ d5) & m);
-    g = gNoClick + (gClick - gNoClick) * click;
+    g = gNext;
   }
   state[0] = a;
   state[1] = b;

@@ -8,6 +8,16 @@
 export const C_KM_PER_S = 299_792.458;
 const PS_PER_KM = 1e12 / C_KM_PER_S;
 
+/** The light time over one whole second of the table: a + u (b + u (c + u d)) ps, u the fraction of that second. */
+export interface LightSegment {
+  /** The table's second the cubic starts at: u = (tPs - originPs) * 1e-12 - second. */
+  second: number;
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+}
+
 export class LightTime {
   /** The whole second whose segment the coefficients below describe (NaN: none yet). */
   private segS = NaN;
@@ -22,7 +32,7 @@ export class LightTime {
    */
   constructor(
     private readonly rangeKmAtS: (tS: number) => number,
-    private readonly originPs = 0,
+    readonly originPs = 0,
   ) {}
 
   /** Light time of a pulse sent at satellite time `tPs`, ps. */
@@ -35,6 +45,15 @@ export class LightTime {
   rate(tPs: number): number {
     const u = this.seek(tPs);
     return (this.b + u * (2 * this.c + u * 3 * this.d)) * 1e-12;
+  }
+
+  /**
+   * The cubic ps() evaluates at `tPs` (the same coefficients, so the same values): loops
+   * over many times in one second (the tagger's batches) evaluate it themselves.
+   */
+  segment(tPs: number): LightSegment {
+    this.seek(tPs);
+    return { second: this.segS, a: this.a, b: this.b, c: this.c, d: this.d };
   }
 
   /** Loads the segment holding `tPs`; returns the fraction of its second. */

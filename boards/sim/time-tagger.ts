@@ -11,6 +11,7 @@
  */
 import { Rng } from '../../qkd/random.ts';
 import type { LightTime } from './light-time.ts';
+import { normals } from './normal.ts';
 import type { PulseSchedule } from './pulse-schedule.ts';
 import type { TimeTagBuffer } from './time-tags.ts';
 
@@ -52,11 +53,13 @@ export interface ArrivalTags {
 
 export class GroundTimeTagger {
   private readonly rng: Rng;
+  /** The jitter's second stream: the draws the ziggurat's rare slow cases take (normal.ts). */
+  private readonly slowRng: Rng;
   /** Pulse indices of the sync pulses fired since the last take. */
   private syncIndex = new Float64Array(256);
   private syncCount = 0;
-  /** Second Gaussian deviate of the last Box-Muller pair (NaN: none). */
-  private spare = NaN;
+  /** gaussian's deviate. */
+  private readonly one = new Float64Array(1);
   /** take's detection arrays, reused. */
   private arrivalScratch = new Float64Array(0);
   private detectorScratch = new Uint8Array(0);
@@ -72,6 +75,7 @@ export class GroundTimeTagger {
     if (!(l >= 0 && l < 1)) throw new RangeError(`syncLossProb must be in [0, 1), got ${l}`);
     if (!(config.jitterPs >= 0) || !(config.syncJitterPs >= 0)) throw new RangeError('jitterPs and syncJitterPs must be >= 0');
     this.rng = new Rng(seed, 0x7a6);
+    this.slowRng = new Rng(seed, 0x7a7);
   }
 
   /** The source emitted pulses [p0, p1): the sync laser fired at the multiples of syncEveryPulses among them. */
@@ -102,11 +106,10 @@ export class GroundTimeTagger {
     const arrivalPs = this.arrivalScratch.subarray(0, n);
     const pulse = tags.pulseBuffer;
     const jitter = this.config.jitterPs;
-    if (jitter > 0) {
-      // The deviates first (one tight loop), then the times: the same draws in the same order.
-      this.gaussians(arrivalPs, n);
-      for (let i = 0; i < n; i++) arrivalPs[i] = this.groundTimePs(pulse[i]) + jitter * arrivalPs[i];
-    } else for (let i = 0; i < n; i++) arrivalPs[i] = this.groundTimePs(pulse[i]) + 0;
+    // The deviates first (one tight loop), then the times.
+    if (jitter > 0) this.gaussians(arrivalPs, n);
+    else arrivalPs.fill(0);
+    this.groundTimes(pulse, arrivalPs, n, jitter);
     const detector = this.detectorScratch.subarray(0, n);
     detector.set(tags.detectorBuffer.subarray(0, n));
     tags.length = 0;
@@ -126,62 +129,57 @@ export class GroundTimeTagger {
   }
 
   /**
-   * out[0..n) = the next n deviates of gaussian(), with the generator step inlined (the
-   * detections' jitter: millions a pass). A test checks it against gaussian().
+   * out[i] = groundTimePs(pulse[i]) + scale * out[i] for i < n: a batch's times, jitter
+   * added. A uniform schedule (pulse i at i * period) has it inlined: a batch lies in one
+   * or two seconds of the light-time table, so the cubic's coefficients are loaded once
+   * per second and each detection costs a few multiply-adds, the very operations of
+   * groundTimePs (a test holds the two bit-equal).
    */
-  gaussians(out: Float64Array, n: number): void {
-    let i = 0;
-    let spare = this.spare;
-    if (n > 0 && spare === spare) {
-      out[i++] = spare;
-      spare = NaN;
+  groundTimes(pulse: Float64Array, out: Float64Array, n: number, scale: number): void {
+    if (this.schedule.uniform !== true) {
+      for (let i = 0; i < n; i++) out[i] = this.groundTimePs(pulse[i]) + scale * out[i];
+      return;
     }
-    const st = this.rng.state();
-    let a = st[0];
-    let b = st[1];
-    let c = st[2];
-    let d = st[3];
-    while (i < n) {
-      let t = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (((c << 21) | (c >>> 11)) + t) | 0;
-      const u = 2 * ((t >>> 0) / 4294967296) - 1;
-      t = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (((c << 21) | (c >>> 11)) + t) | 0;
-      const v = 2 * ((t >>> 0) / 4294967296) - 1;
-      const q = u * u + v * v;
-      if (q >= 1 || q === 0) continue;
-      const k = Math.sqrt((-2 * Math.log(q)) / q);
-      out[i++] = u * k;
-      if (i < n) out[i++] = v * k;
-      else spare = v * k;
+    const off = this.config.clockOffsetPs;
+    const drift = this.config.clockDrift;
+    const period = this.schedule.periodPs;
+    const origin = this.light.originPs;
+    for (let i = 0; i < n; ) {
+      const start = i;
+      if (pulse[i] >= 0) {
+        // The run of pulses in pulse[i]'s second of the table, its cubic's coefficients
+        // constants of the inner loop (V8 keeps them in registers).
+        const seg = this.light.segment(pulse[i] * period);
+        const lo = seg.second;
+        const hi = lo + 1;
+        const { a, b, c, d } = seg;
+        for (; i < n; i++) {
+          const p = pulse[i];
+          const tEmit = p * period;
+          const tS = (tEmit - origin) * 1e-12;
+          if (tS < lo || tS >= hi || p < 0) break;
+          const u = tS - lo;
+          const tArrive = tEmit + (a + u * (b + u * (c + u * d)));
+          out[i] = off + tArrive + drift * tArrive + scale * out[i];
+        }
+      }
+      // A pulse never emitted (emitPs is NaN below 0) or out of all range: the general way.
+      if (i === start) {
+        out[i] = this.groundTimePs(pulse[i]) + scale * out[i];
+        i++;
+      }
     }
-    this.rng.setState(a, b, c, d);
-    this.spare = spare;
   }
 
-  /** Standard normal deviate (Marsaglia's polar method: no trigonometry, both halves used). */
+  /** out[0..n) = the next n standard normal deviates of the tagger's generator (boards/sim/normal.ts). */
+  gaussians(out: Float64Array, n: number): void {
+    normals(this.rng, this.slowRng, out, n);
+  }
+
+  /** One standard normal deviate: gaussians for one. */
   gaussian(): number {
-    const s = this.spare;
-    if (s === s) {
-      this.spare = NaN;
-      return s;
-    }
-    const rng = this.rng;
-    for (;;) {
-      const u = 2 * rng.next() - 1;
-      const v = 2 * rng.next() - 1;
-      const q = u * u + v * v;
-      if (q >= 1 || q === 0) continue;
-      const k = Math.sqrt((-2 * Math.log(q)) / q);
-      this.spare = v * k;
-      return u * k;
-    }
+    this.gaussians(this.one, 1);
+    return this.one[0];
   }
 }
 

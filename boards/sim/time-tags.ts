@@ -72,27 +72,6 @@ export class TimeTagBuffer {
     return { pulseIndex: this.pulseBuffer.slice(0, this.length), settings: this.settingsBuffer.slice(0, this.length) };
   }
 
-  /**
-   * take's fast path for Bob: the tags as pulse indices with basis and bit split out
-   * (the frame/offset form would only be undone again). basis and bit are fresh (Bob
-   * keeps them until Alice's sift answer); pulseIndex is a view of this buffer, valid
-   * until it is written again (Bob encodes it at once).
-   */
-  takeDetections(): { pulseIndex: Float64Array; basis: Uint8Array; bit: Uint8Array } {
-    const n = this.length;
-    const det = this.detectorBuffer;
-    const basis = new Uint8Array(n);
-    const bit = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      const d = det[i];
-      basis[i] = d >>> 1;
-      bit[i] = d & 1;
-    }
-    const pulseIndex = this.pulseBuffer.subarray(0, n);
-    this.length = 0;
-    return { pulseIndex, basis, bit };
-  }
-
   take(): TimeTags {
     const n = this.length;
     const ppf = this.pulsesPerFrame;

@@ -17,22 +17,19 @@ import { AuthenticatedChannel, type Delivery } from '../../qkd/auth.ts';
 import { packBits } from '../../qkd/bits.ts';
 import {
   assessBlock,
-  countByIntensity,
-  joinBatches,
   predictedLeak,
   privacyAmplify,
   verificationHash,
   verifyHashBits,
-  type SiftedBatch,
 } from '../../qkd/block.ts';
 import { CascadeOracle } from '../../qkd/cascade.ts';
 import type { ClassicalChannel } from '../../qkd/channel.ts';
 import { checkDistillConfig, type DistillConfig } from '../../qkd/config.ts';
 import type { KeyPool } from '../../qkd/pool.ts';
 import { Rng } from '../../qkd/random.ts';
-import { SiftScratch } from '../../qkd/sift-scratch.ts';
+import { SiftStore, grown } from '../../qkd/sift-scratch.ts';
 import { keyIdOf, newRecord, type BlockRecord } from '../../qkd/records.ts';
-import { packedSettingsFrom, packedSettingsInto, settingsTable, type SettingsRecord, type SettingsTable } from '../../qkd/settings.ts';
+import { recordFrom, recordedOrHashed, settingsTable, type SettingsRecord, type SettingsTable } from '../../qkd/settings.ts';
 
 export interface AliceOptions {
   config: DistillConfig;
@@ -60,6 +57,9 @@ export interface AliceOptions {
  */
 export const CHECKPOINTS_PER_BLOCK = 4;
 
+/** No record: every pulse's settings are hashed. */
+const NO_RECORD: SettingsRecord = { pulseIndex: new Float64Array(0), settings: new Uint8Array(0) };
+
 interface AliceBlock {
   record: BlockRecord;
   keyBits: Uint8Array;
@@ -69,35 +69,35 @@ interface AliceBlock {
   pendingKey: Uint32Array | null;
 }
 
-/** A detection report sifted locally, its answer not yet sent (Bob's report not yet authenticated). */
-interface HeldBatch {
-  batch: SiftedBatch;
-  sift: Extract<QkdMessage, { type: 'sift' }>;
-}
-
 export class AliceDistiller {
   readonly auth: AuthenticatedChannel;
   readonly blocks: BlockRecord[] = [];
   readonly rejected: ProtocolError[] = [];
   private readonly table: SettingsTable;
   private readonly rng: Rng;
-  private readonly unused: SiftedBatch[] = [];
-  private unusedKeyBits = 0;
-  private readonly held: HeldBatch[] = [];
-  private heldKeyBits = 0;
+  /**
+   * Sifted batches: the first `released` were answered and wait for a block; the rest
+   * are held, their answer not yet sent (Bob's report not yet authenticated).
+   */
+  private readonly sifted = new SiftStore();
+  private released = 0;
+  /** The held batches' answers (the sift messages' basis and intensity), one after another. */
+  private heldBasis = new Uint8Array(0);
+  private heldIntensity = new Uint8Array(0);
+  /** Where each held batch's answer ends in heldBasis and heldIntensity. */
+  private readonly heldEnds: number[] = [];
   /** A checkpoint asked of Bob and not yet answered; cut what is there once it comes (end of pass). */
   private checkpointPending = false;
   private checkpointRound = 0;
   private cutAll = false;
   private readonly active = new Map<number, AliceBlock>();
   private nextBlockId = 0;
-  private readonly scratch = new SiftScratch();
 
   constructor(private readonly opts: AliceOptions) {
     const c = checkDistillConfig(opts.config);
     this.table = settingsTable(opts.sourceSeed, { p: c.p, pKeyBasis: c.pKeyBasis });
     this.rng = new Rng(opts.rngSeed, 0xa11ce);
-    this.auth = new AuthenticatedChannel(opts.channel, { pool: opts.pool, sessionId: opts.sessionId, direction: 0 });
+    this.auth = new AuthenticatedChannel(opts.channel, { pool: opts.pool, sessionId: opts.sessionId, direction: 0, lendArrays: true }); // onDetections copies what it keeps
     this.auth.listen(
       (m, d) => this.onMessage(m, d),
       (e) => this.onReject(e),
@@ -116,9 +116,9 @@ export class AliceDistiller {
       this.auth.send({ type: 'abort', blockId: b.record.blockId, batch: false, reason: 'AUTH_FAILED' });
     }
     // Reports never answered: Bob forgets them.
-    for (const h of this.held) this.auth.send({ type: 'abort', blockId: h.batch.batchId, batch: true, reason: 'AUTH_FAILED' });
-    this.held.length = 0;
-    this.heldKeyBits = 0;
+    for (let i = this.released; i < this.sifted.batches; i++) this.auth.send({ type: 'abort', blockId: this.sifted.batchId(i), batch: true, reason: 'AUTH_FAILED' });
+    this.sifted.truncate(this.released);
+    this.heldEnds.length = 0;
     this.checkpointPending = false;
   }
 
@@ -128,7 +128,7 @@ export class AliceDistiller {
     this.dispatch(m, d);
     if (d.verified) {
       this.checkpointPending = false;
-      if (this.unusedKeyBits >= this.opts.config.blockBits || (this.cutAll && this.unused.length > 0)) this.cutBlock();
+      if (this.unusedKeyBits() >= this.opts.config.blockBits || (this.cutAll && this.released > 0)) this.cutBlock();
     }
   }
 
@@ -166,47 +166,55 @@ export class AliceDistiller {
     for (const b of this.active.values()) this.abort(b, reason);
   }
 
+  /** Key entries of the answered batches (a block is cut from them). */
+  private unusedKeyBits(): number {
+    return this.sifted.keyEnd(this.released);
+  }
+
+  /** Key entries of the held batches. */
+  private heldKeyBits(): number {
+    return this.sifted.keyLen - this.sifted.keyEnd(this.released);
+  }
+
   private onDetections(m: Extract<QkdMessage, { type: 'detections' }>): void {
-    const n = m.pulseIndex.length;
-    const bobBasis = m.basis;
-    const scratch = this.scratch.ensure(n);
-    const settings = scratch.extra;
-    const record = this.opts.settingsRecord?.();
-    if (record) packedSettingsFrom(this.table, m.pulseIndex, settings, record);
-    else packedSettingsInto(this.table, m.pulseIndex, settings);
-    const basis = new Uint8Array(n);
-    const intensity = new Uint8Array(n);
+    const { pulseIndex, basis: bobBasis } = m;
+    const n = pulseIndex.length;
+    const table = this.table;
+    const record = this.opts.settingsRecord?.() ?? NO_RECORD;
+    const rp = record.pulseIndex;
+    const rs = record.settings;
+    const rn = Math.min(rp.length, rs.length);
+    // The answer goes at the end of the held answers, the sifted entries at the store's tail.
+    const h = this.heldEnds.length === 0 ? 0 : this.heldEnds[this.heldEnds.length - 1];
+    this.heldBasis = grown(this.heldBasis, h, h + n);
+    this.heldIntensity = grown(this.heldIntensity, h, h + n);
+    const basis = this.heldBasis;
+    const intensity = this.heldIntensity;
+    const { key, test } = this.sifted.reserve(n);
     // Sifted entries are compacted without branches (basis agreement is a coin flip):
     // every entry is written at the next free slot, which advances only on a match.
-    const { keyIntensity, keyBit, testIntensity, testBit } = scratch;
-    let k = 0;
-    let t = 0;
+    // A packed setting is already a sift entry (bit 0 the bit, bits 2-3 the class).
+    let k = this.sifted.keyLen;
+    let t = this.sifted.testLen;
+    let j = 0;
     for (let i = 0; i < n; i++) {
-      const s = settings[i];
+      // The pulse's settings as packedSettingsFrom takes them, in the same loop (a pass
+      // over the batch less): from the source's record, else hashed.
+      const pos = pulseIndex[i];
+      j = recordFrom(rp, rn, j, pos);
+      const s = recordedOrHashed(table, rp, rs, rn, j, pos);
       const a = (s >>> 1) & 1;
-      const c = s >>> 2;
-      const bit = s & 1;
-      basis[i] = a;
-      intensity[i] = c;
-      const same = ((a ^ bobBasis[i]) - 1) >>> 31; // 1 iff the bases agree
-      const isKey = same & ((a - 1) >>> 31); // agree on basis 0
-      keyIntensity[k] = c;
-      keyBit[k] = bit;
-      k += isKey;
-      testIntensity[t] = c;
-      testBit[t] = bit;
-      t += same ^ isKey;
+      basis[h + i] = a;
+      intensity[h + i] = s >>> 2;
+      const b = bobBasis[i];
+      key[k] = s;
+      k += ((a | b) - 1) >>> 31; // 1 iff both bases are 0
+      test[t] = s;
+      t += a & b; // 1 iff both are 1 (bases are 0 or 1)
     }
-    const batch: SiftedBatch = {
-      batchId: m.batchId,
-      keyIntensity: keyIntensity.slice(0, k),
-      keyBit: keyBit.slice(0, k),
-      testIntensity: testIntensity.slice(0, t),
-      testBit: testBit.slice(0, t),
-    };
-    this.held.push({ batch, sift: { type: 'sift', batchId: m.batchId, basis, intensity } });
-    this.heldKeyBits += k;
-    if (this.heldKeyBits >= this.opts.config.blockBits / CHECKPOINTS_PER_BLOCK || this.unusedKeyBits + this.heldKeyBits >= this.opts.config.blockBits) this.askCheckpoint();
+    this.sifted.commit(m.batchId, k, t);
+    this.heldEnds.push(h + n);
+    if (this.heldKeyBits() >= this.opts.config.blockBits / CHECKPOINTS_PER_BLOCK || this.sifted.keyLen >= this.opts.config.blockBits) this.askCheckpoint();
   }
 
   /** Ask Bob to tag his transcript: the reports it covers can then be answered and a block cut. */
@@ -218,38 +226,42 @@ export class AliceDistiller {
 
   /** Answer the reports a verified tag covers; they join the batches a block is cut from. */
   private releaseHeld(): void {
-    for (const h of this.held) {
-      this.auth.send(h.sift);
-      this.unused.push(h.batch);
-      this.unusedKeyBits += h.batch.keyBit.length;
+    // The answers are views of the held buffers: send encodes them at once, so the
+    // buffers are free again once all are sent.
+    for (let j = 0, i = this.released; i < this.sifted.batches; i++, j++) {
+      const start = j === 0 ? 0 : this.heldEnds[j - 1];
+      const end = this.heldEnds[j];
+      this.auth.send({ type: 'sift', batchId: this.sifted.batchId(i), basis: this.heldBasis.subarray(start, end), intensity: this.heldIntensity.subarray(start, end) });
     }
-    this.held.length = 0;
-    this.heldKeyBits = 0;
+    this.released = this.sifted.batches;
+    this.heldEnds.length = 0;
   }
 
   /** Bob could not sift a batch (its answer arrived in a transcript that failed): leave it out of blocks. */
   private dropBatch(batchId: number): void {
-    const i = this.unused.findIndex((b) => b.batchId === batchId);
-    if (i < 0) return;
-    this.unusedKeyBits -= this.unused[i].keyBit.length;
-    this.unused.splice(i, 1);
+    for (let i = 0; i < this.released; i++) {
+      if (this.sifted.batchId(i) !== batchId) continue;
+      this.sifted.remove(i);
+      this.released--;
+      return;
+    }
   }
 
   /** End of the pass: whatever is left becomes a last (possibly too small) block, once authenticated. */
   endOfPass(): void {
     this.cutAll = true;
-    if (this.held.length > 0) this.askCheckpoint();
-    else if (this.unused.length > 0) this.cutBlock();
+    if (this.sifted.batches > this.released) this.askCheckpoint();
+    else if (this.released > 0) this.cutBlock();
   }
 
   private cutBlock(): void {
-    const joined = joinBatches(this.unused.splice(0));
-    this.unusedKeyBits = 0;
+    const joined = this.sifted.take(this.released);
+    this.released = 0;
     const blockId = this.nextBlockId++;
     const record = newRecord(blockId, joined.batchId);
     record.keyBits = joined.keyBit.length;
-    record.keyN = countByIntensity(joined.keyIntensity);
-    record.testN = countByIntensity(joined.testIntensity);
+    record.keyN = joined.keyN;
+    record.testN = joined.testN;
     this.blocks.push(record);
     const block: AliceBlock = { record, keyBits: joined.keyBit, oracle: null, qberTest: 0, pendingKey: null };
     this.active.set(blockId, block);

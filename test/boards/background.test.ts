@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DARK_ZENITH_COUNTS_PER_S, backgroundCountsPerS, moonAt, moonBrightness, separationDeg, vanRhijn } from '../../boards/sim/background.ts';
+import { DARK_ZENITH_COUNTS_PER_S, backgroundCountsPerS, backgroundProfile, moonAt, moonTrack, moonBrightness, separationDeg, vanRhijn } from '../../boards/sim/background.ts';
 import { STATIONS } from '../../boards/sim/stations.ts';
 
 /** The Moon is below the horizon at every Chinese station then (a day before new Moon). */
@@ -47,4 +47,24 @@ describe('sky background', () => {
     expect(moonBrightness({ altitudeDeg: 50, phaseAngleDeg: 170, separationDeg: 20 }, 30, 0.12)).toBeLessThan(full / 100);
     expect(moonBrightness({ altitudeDeg: -1, phaseAngleDeg: 0, separationDeg: 20 }, 30, 0.12)).toBe(0);
   });
+
+  it('the pass profile interpolates the Moon between places 30 s apart: within 1e-3 deg and 1e-4 of the background computed each second', () => {
+    // Over a pass with the Moon up (and one across north, where azimuth wraps).
+    for (const [station, start] of [[STATIONS.beijing, FULL_MOON], [STATIONS.stellenbosch, new Date('2026-11-25T22:00:00Z')]] as const) {
+      const track = moonTrack(station, start, 600);
+      const samples = Array.from({ length: 601 }, (_, tS) => ({ tS, elevationDeg: 20 + tS / 10, azimuthDeg: (350 + tS / 5) % 360 }));
+      const profile = backgroundProfile(station, start, samples);
+      for (const tS of [0, 7, 29.5, 30, 311, 599, 600]) {
+        const exact = moonAt(station, new Date(start.getTime() + tS * 1000));
+        const m = track(tS);
+        expect(Math.abs(m.altitudeDeg - exact.altitudeDeg)).toBeLessThan(1e-3);
+        expect(Math.abs(((m.azimuthDeg - exact.azimuthDeg + 540) % 360) - 180)).toBeLessThan(1e-3);
+        expect(Math.abs(m.phaseAngleDeg - exact.phaseAngleDeg)).toBeLessThan(1e-3);
+        const s = samples[Math.floor(tS)];
+        const want = backgroundCountsPerS(station, new Date(start.getTime() + s.tS * 1000), s);
+        expect(Math.abs(profile(tS) / want - 1)).toBeLessThan(1e-4);
+      }
+    }
+  });
 });
+

@@ -19,7 +19,9 @@ function plan(over: Partial<DetectionPlan> = {}): DetectionPlan {
     slices,
     slicesPerBatch: 50,
     eta: Float64Array.from({ length: slices }, (_, s) => 2e-4 * (1 + Math.sin(s / 30))),
-    conditions: Array.from({ length: slices }, (_, s) => ({ backgroundCountsPerS: 25 + s, polarisationErrorProb: 0.001 })),
+    backgroundCountsPerS: Float64Array.from({ length: slices }, (_, s) => 25 + s),
+    polarisationErrorProb: new Float64Array(slices).fill(0.001),
+    emittedMu: DEFAULT_SOURCE.mu,
     rangeKm: Float64Array.from({ length: 10 }, (_, t) => 900 - 7 * t),
     trackingOff: false,
     ...over,
@@ -63,9 +65,9 @@ describe('detection stream', () => {
     worker.close();
   });
 
-  it('packBatch copies a batch into a handed-back buffer big enough, else a new one', () => {
+  it('packBatch copies a batch into a handed-back buffer big enough, else a new one; basis and bit stay the batch\'s own', () => {
     const b = {
-      arrivals: { arrivalPs: Float64Array.of(10, 20, 30), detector: Uint8Array.of(0, 3, 1), syncArrivalPs: Float64Array.of(5) },
+      tags: { pulseIndex: Float64Array.of(1, 3, 8), basis: Uint8Array.of(0, 1, 1), bit: Uint8Array.of(1, 0, 1) },
       record: { pulseIndex: Float64Array.of(1, 2, 3), settings: Uint8Array.of(7, 255, 4) },
       detections: 3,
       endSlice: 9,
@@ -75,12 +77,13 @@ describe('detection stream', () => {
     const free = [small, big];
     const packed = packBatch(b, free);
     expect(packed).toEqual(b);
-    expect(packed.arrivals.arrivalPs.buffer).toBe(big);
+    expect(packed.tags.pulseIndex.buffer).toBe(big);
     expect(packed.record.settings.buffer).toBe(big);
+    expect(packed.tags.basis).toBe(b.tags.basis);
     expect(free).toEqual([small]);
     const fresh = packBatch(b, free);
     expect(fresh).toEqual(b);
-    expect(fresh.arrivals.arrivalPs.buffer).not.toBe(small);
+    expect(fresh.record.pulseIndex.buffer).not.toBe(small);
     expect(free).toEqual([]);
   });
 

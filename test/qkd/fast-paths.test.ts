@@ -68,7 +68,13 @@ describe('batched settings', () => {
   });
 });
 
-/** The sampler written plainly (Math.log, the shared settings hash, one draw at a time, afterpulses in a list). */
+/**
+ * The sampler written plainly (Math.log, the shared settings hash, one draw at a time,
+ * afterpulses in a list): per candidate the gap draw, then one draw u that decides
+ * whether it clicks (u below the row's threshold), on which detector (the sub-range
+ * of [0, threshold) u falls in, by cumulative share) and whether it arms an afterpulse
+ * (u in the first apProb of that sub-range; its place there sets the delay).
+ */
 function referenceSample(seed: number, channelSeed: number, spans: [number, number, number][]) {
   const source = DEFAULT_SOURCE;
   const det = DEFAULT_DETECTOR;
@@ -76,7 +82,7 @@ function referenceSample(seed: number, channelSeed: number, spans: [number, numb
   const rng = new Rng(channelSeed, 0xc4a);
   const dead = Math.ceil(det.deadTimeNs * 1e-9 * source.rateHz);
   const apMean = det.afterpulseDelayNs * 1e-9 * source.rateHz;
-  const apThreshold = det.afterpulseProb * 4294967296;
+  const apProb = det.afterpulseProb;
   const tags: [number, number][] = [];
   const liveFrom = [0, 0, 0, 0];
   const pending: (number | null)[] = [null, null, null, null];
@@ -105,16 +111,22 @@ function referenceSample(seed: number, channelSeed: number, spans: [number, numb
       candidates++;
       const s = packedSettings(table, pos);
       const row = (s >>> 2) * 4 + (s & 3);
-      if ((rng.nextU32() * yMax) / 4294967296 < yields[row]) {
-        const u = rng.nextU32() / 4294967296;
+      const u = rng.nextU32();
+      // u * yMax / 2^32 < yields[row], as an integer threshold (clickThreshold's property test).
+      const y = clickThreshold(yields[row], yMax / 4294967296);
+      if (u < y) {
+        const bounds = [0];
+        let acc = 0;
+        for (let d = 0; d < 3; d++) bounds.push(Math.min(y, Math.ceil((acc += detectorShare[row * 4 + d]) * y)));
+        bounds.push(y);
         let d = 0;
-        let acc = detectorShare[row * 4];
-        while (d < 3 && u >= acc) acc += detectorShare[row * 4 + ++d];
-        const ap = rng.nextU32();
+        while (d < 3 && u >= bounds[d + 1]) d++;
+        const w = u - bounds[d];
+        const limit = apProb * (bounds[d + 1] - bounds[d]);
         if (pos >= liveFrom[d]) {
           tags.push([pos, d]);
           liveFrom[d] = pos + dead + 1;
-          pending[d] = ap < apThreshold ? liveFrom[d] + Math.floor(-apMean * Math.log((ap + 0.5) / apThreshold)) : null;
+          pending[d] = w < limit ? liveFrom[d] + Math.floor(-apMean * Math.log((w + 0.5) / limit)) : null;
         }
       }
       pos += 1;

@@ -31,3 +31,25 @@ describe('polynomial hash over GF(2^61 - 1)', () => {
     expect(a).not.toEqual(b);
   });
 });
+
+describe('chunked polynomial hash (4 multiplies a word, two lanes)', () => {
+  // Chunks of 32 words start at 128 whole words (512 bytes): lengths around those bounds,
+  // all-ones words (the largest column sums) and keys next to the modulus.
+  const lengths = [0, 1, 3, 4, 5, 127, 128, 129, 508, 511, 512, 513, 515, 516, 639, 640, 641, 644, 2048, 2051, 4096 + 130];
+  const keyArb = fc.oneof(
+    fc.tuple(fc.nat(), fc.nat()).map(([hi, lo]) => fe61FromWords(hi, lo)),
+    fc.constantFrom({ hi: 2 ** 29 - 1, lo: 2 ** 32 - 2 }, { hi: 2 ** 29 - 1, lo: 2 ** 32 - 1 }, { hi: 2 ** 29 - 1, lo: 0 }, { hi: 0, lo: 1 }, { hi: 0, lo: 0 }),
+  );
+  it('equals the BigInt reference at chunk-boundary lengths, random or all-ones, aligned or not (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...lengths), fc.boolean(), fc.nat({ max: 3 }), keyArb, fc.nat(), (n, ones, skip, key, seed) => {
+        const raw = new Uint8Array(n + skip);
+        for (let i = 0; i < raw.length; i++) raw[i] = ones ? 255 : (Math.imul(seed + i, 2654435761) >>> 24) & 255;
+        const bytes = raw.subarray(skip);
+        const h = polyHash61(bytes, key);
+        expect((BigInt(h.hi) << 32n) + BigInt(h.lo)).toBe(polyReference(bytes, (BigInt(key.hi) << 32n) + BigInt(key.lo)));
+      }),
+      { numRuns: 200, seed: 14 },
+    );
+  });
+});
