@@ -87,10 +87,3 @@ export function privacyAmplify(bits: Uint8Array, lengthBits: number, paSeed: num
   return paHash(bits, lengthBits, paSeed);
 }
 
-/** Entries of each intensity class (the readable form of the sifted store's word-wise count, qkd/sift-scratch.ts). */
-export function countByIntensity(intensity: Uint8Array): Triple {
-  // Classes are 0..2 (the codec refuses 3); count in a typed array, no branches.
-  const c = new Float64Array(4);
-  for (let i = 0; i < intensity.length; i++) c[intensity[i] & 3]++;
-  return [c[0], c[1], c[2]];
-}

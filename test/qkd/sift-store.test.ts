@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AliceDistiller } from '../../firmware/qkd/alice.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
-import { countByIntensity } from '../../qkd/block.ts';
 import { memoryChannelPair } from '../../qkd/channel.ts';
 import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../qkd/config.ts';
 import type { Triple } from '../../qkd/keyrate.ts';
@@ -15,6 +14,13 @@ import { NOT_RECORDED, packedSettings, settingsTable, unpackSettings } from '../
 import { SiftStore, siftEntry, splitEntries } from '../../qkd/sift-scratch.ts';
 import { decodeAuthFrame, decodeQkdMessage } from '../../protocols/qkd-messages.ts';
 import { pskPools } from './psk-pools.ts';
+
+/** Entries of each intensity class 0..2 (of the low two bits; 3 is not a class), plainly: the reference for the store's word-wise count. */
+function countByIntensity(intensity: Uint8Array): Triple {
+  const c = [0, 0, 0, 0];
+  for (const x of intensity) c[x & 3]++;
+  return [c[0], c[1], c[2]];
+}
 
 /** Plain split: each entry's bit and class, one by one. */
 function plainSplit(entries: number[]): { bit: number[]; intensity: number[] } {
