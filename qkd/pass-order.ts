@@ -241,19 +241,11 @@ export class SubsetMap {
 
   /** Original index of pass position j. */
   at(j: number): number {
-    const inS = j < this.m;
-    const r = inS ? j : j - this.m;
-    // Last word w whose members (of S, or of the rest) before it are at most r.
-    const before = (w: number) => (inS ? this.rank[w] : 32 * w - this.rank[w]);
-    let lo = 0;
-    let hi = this.mask.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (before(mid) <= r) lo = mid;
-      else hi = mid - 1;
-    }
-    const x = inS ? this.mask[lo] : ~this.mask[lo];
-    return 32 * lo + selectBit(x, r - before(lo));
+    const rest = j >= this.m;
+    const r = rest ? j - this.m : j;
+    const w = lastWordWithCountAtMost(this.rank, r, rest);
+    const x = rest ? ~this.mask[w] : this.mask[w];
+    return 32 * w + selectBit(x, r - countBefore(this.rank, w, rest));
   }
 
   /** Parity of pass positions [0, j): the first j members of S, then the first j - m others. */
@@ -262,8 +254,8 @@ export class SubsetMap {
     if (j === m) return parity32(xorMasked(src, mask, mask.length)); // all of S: no rank needed
     if (j === 0) return 0;
     const rank = this.rank;
-    if (j < m) return subsetPrefixParity(src, mask, rank, j);
-    return parity32(xorMasked(src, mask, mask.length)) ^ restPrefixParity(src, mask, rank, j - m);
+    if (j < m) return firstParity(src, mask, rank, j, false);
+    return parity32(xorMasked(src, mask, mask.length)) ^ firstParity(src, mask, rank, j - m, true);
   }
 
   /** Parity of pass positions [j0, j1) from packed bits in original order. */
@@ -351,25 +343,18 @@ function wordRanks(mask: Uint32Array): Int32Array {
   return rank;
 }
 
-/** Largest w in 0..words with rank[w] <= r (rank non-decreasing). */
-function lastWordWithRankAtMost(rank: Int32Array, r: number): number {
-  let lo = 0;
-  let hi = rank.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (rank[mid] <= r) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+/** Members of the subset (`rest`: its non-members) in the words before w. */
+function countBefore(rank: Int32Array, w: number, rest: boolean): number {
+  return rest ? 32 * w - rank[w] : rank[w];
 }
 
-/** Largest w in 0..words with 32 w - rank[w] <= r (the non-members before w: non-decreasing). */
-function lastWordWithRestAtMost(rank: Int32Array, r: number): number {
+/** Largest w in 0..words with countBefore(rank, w, rest) <= r (non-decreasing in w). */
+function lastWordWithCountAtMost(rank: Int32Array, r: number, rest: boolean): number {
   let lo = 0;
   let hi = rank.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
-    if (32 * mid - rank[mid] <= r) lo = mid;
+    if (countBefore(rank, mid, rest) <= r) lo = mid;
     else hi = mid - 1;
   }
   return lo;
@@ -389,25 +374,14 @@ function xorUnmasked(src: Uint32Array, mask: Uint32Array, end: number): number {
   return acc;
 }
 
-/** Parity of the first r members of the subset (bits of mask) in src. */
-function subsetPrefixParity(src: Uint32Array, mask: Uint32Array, rank: Int32Array, r: number): number {
-  const w = lastWordWithRankAtMost(rank, r); // whole words [0, w)
-  let acc = xorMasked(src, mask, w);
-  if (w < mask.length && rank[w] < r) {
-    const x = mask[w];
-    acc ^= src[w] & x & ((1 << selectBit(x, r - rank[w])) - 1); // members before the (r - rank[w])-th
-  }
-  return parity32(acc);
-}
-
-/** Parity of the first r non-members of the subset in src. */
-function restPrefixParity(src: Uint32Array, mask: Uint32Array, rank: Int32Array, r: number): number {
-  const w = lastWordWithRestAtMost(rank, r);
-  let acc = xorUnmasked(src, mask, w);
-  const before = 32 * w - rank[w];
+/** Parity of the first r members of the subset (bits of mask; `rest`: of its non-members) in src. */
+function firstParity(src: Uint32Array, mask: Uint32Array, rank: Int32Array, r: number, rest: boolean): number {
+  const w = lastWordWithCountAtMost(rank, r, rest); // whole words [0, w)
+  let acc = rest ? xorUnmasked(src, mask, w) : xorMasked(src, mask, w);
+  const before = countBefore(rank, w, rest);
   if (w < mask.length && before < r) {
-    const x = ~mask[w];
-    acc ^= src[w] & x & ((1 << selectBit(x, r - before)) - 1);
+    const x = rest ? ~mask[w] : mask[w];
+    acc ^= src[w] & x & ((1 << selectBit(x, r - before)) - 1); // those before the (r - before)-th
   }
   return parity32(acc);
 }
