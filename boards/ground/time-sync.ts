@@ -65,9 +65,6 @@ export class TimeSync {
   /** Pulse index of the last tag handed on (indices must ascend, across batches too). */
   private lastIndex = -1;
   private readonly out: TimeTagBuffer;
-  /** resolveDetections' basis and bit of each tag out (fresh each batch: Bob keeps them). */
-  private basis = new Uint8Array(0);
-  private bit = new Uint8Array(0);
   /** resolveUniform's state in and out (the IO_ layout). */
   private readonly io = new Float64Array(IO_SIZE);
 
@@ -91,7 +88,7 @@ export class TimeSync {
 
   /** One batch of the tagger's stamps → time tags by pulse index (ascending), for the ground station. */
   resolve(a: ArrivalTags): TimeTags {
-    this.resolveIntoBuffer(a, false);
+    this.resolveIntoBuffer(a, false, NO_BYTES, NO_BYTES);
     return this.out.take();
   }
 
@@ -101,17 +98,20 @@ export class TimeSync {
    * fresh; pulseIndex is a view of the output buffer, valid until the next resolve.
    */
   resolveDetections(a: ArrivalTags): { pulseIndex: Float64Array; basis: Uint8Array; bit: Uint8Array } {
-    this.resolveIntoBuffer(a, true);
+    // Room for every stamp (fresh each batch: Bob keeps them).
+    const basis = new Uint8Array(this.out.length + a.arrivalPs.length);
+    const bit = new Uint8Array(basis.length);
+    this.resolveIntoBuffer(a, true, basis, bit);
     const k = this.out.length;
     this.out.length = 0;
-    return { pulseIndex: this.out.pulseBuffer.subarray(0, k), basis: this.basis.subarray(0, k), bit: this.bit.subarray(0, k) };
+    return { pulseIndex: this.out.pulseBuffer.subarray(0, k), basis: basis.subarray(0, k), bit: bit.subarray(0, k) };
   }
 
   /**
    * resolve's work: the batch's tags into the output buffer: pulse indices, and the
-   * detector ids, or (split) their basis and bit into this.basis / this.bit.
+   * detector ids, or (split) their basis and bit into `basis` / `bit`.
    */
-  private resolveIntoBuffer(a: ArrivalTags, split: boolean): void {
+  private resolveIntoBuffer(a: ArrivalTags, split: boolean, basis: Uint8Array, bit: Uint8Array): void {
     const { arrivalPs, detector, syncArrivalPs } = a;
     const out = this.out;
     const schedule = this.schedule;
@@ -129,12 +129,6 @@ export class TimeSync {
     const outPulse = out.pulseBuffer;
     const outDet = out.detectorBuffer;
     let k = out.length;
-    if (split) {
-      this.basis = new Uint8Array(k + n);
-      this.bit = new Uint8Array(k + n);
-    }
-    const basis = this.basis;
-    const bit = this.bit;
     let outside = 0;
     let before = 0;
     let same = 0;
@@ -287,6 +281,9 @@ export class TimeSync {
   }
 }
 
+/** Bytes for resolve's basis and bit, which it does not write. */
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * Math.max(0, Math.round(x)) for -0.5 <= x < 2^52, exactly, at half its cost: x + 0.5 is
  * exact there except just below 0.5, which the correction catches (a test checks).
@@ -372,7 +369,9 @@ function resolveUniform(
     }
     lastIndex = index;
     outPulse[k] = index;
-    // (split is the same for the whole loop: a branch the CPU always predicts.)
+    // (split is the same for the whole loop: a branch the CPU always predicts. The
+    // general loop above writes a tag the same way; a shared function for the five
+    // lines measured 20 % slower here.)
     const d = detector[i];
     if (split) {
       basis[k] = d >>> 1;
