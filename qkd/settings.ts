@@ -74,9 +74,8 @@ export function unpackSettings(packed: number): PulseSettings {
 }
 
 /**
- * Packed settings (as `packedSettings`) of many pulses at once into `out`: the hash is
- * inlined (the same three finaliser rounds as `hashIndex`; a test checks they agree),
- * which is what makes sifting millions of detections per pass cheap.
+ * Packed settings (as `packedSettings`) of many pulses at once into `out`, by the same
+ * hash as `hashIndex` from the index's halves (a test checks they agree).
  */
 export function packedSettingsInto(t: SettingsTable, pulseIndex: ArrayLike<number>, out: Uint8Array): void {
   const n = pulseIndex.length;

@@ -45,9 +45,8 @@ function byteSum(x: number): number {
 }
 
 /**
- * The bits of `entries` (bit 0 of each) and the entries per intensity class, as
- * countByIntensity of the classes (a class 3 is not counted). `entries` must start on
- * a word boundary of its buffer.
+ * The bits of `entries` (bit 0 of each) and the entries of each intensity class 0..2
+ * (a class 3 is not counted). `entries` must start on a word boundary of its buffer.
  */
 export function splitEntries(entries: Uint8Array): { bit: Uint8Array; counts: Triple } {
   const n = entries.length;

@@ -312,7 +312,7 @@ const dueIn = (at: number, p1: number) => (at < p1 ? at : Infinity);
  * exponential delay ((w + 0.5) / (apProb * width) is uniform on (0, 1]), else none;
  * either way it replaces d's pending one. Returns the earliest pending afterpulse.
  */
-export function armAfterpulse(det: Float64Array, d: number, live: number, w: number, width: number, apProb: number, apMeanPulses: number): number {
+function armAfterpulse(det: Float64Array, d: number, live: number, w: number, width: number, apProb: number, apMeanPulses: number): number {
   const limit = apProb * width;
   det[4 + d] = w < limit ? live + Math.floor(-apMeanPulses * Math.log((w + 0.5) / limit)) : Infinity;
   return minAfterpulse(det);
