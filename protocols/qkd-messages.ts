@@ -66,7 +66,6 @@ const TYPE_CODES: Record<QkdMessageType, number> = {
   checkpoint: 11,
   confirm: 12,
 };
-const TYPE_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([k, v]) => [v, k as QkdMessageType]));
 
 // ---------- writer / reader: the shared ones (bytes.ts) plus this codec's packings ----------
 
@@ -85,15 +84,33 @@ class QkdWriter extends ByteWriter {
    */
   ascendingDeltas(values: Float64Array): void {
     const count = values.length;
+    if (count === 0) return;
+    // The first value, written + 1 from -1 (a long gap in every report), then the gaps.
+    const first = values[0];
+    if (!(first >= 0) || !Number.isSafeInteger(first)) throw unordered(values);
     // Room for three bytes a gap (and the fourth the fast case stores): only a long gap
     // (the slow case) grows the buffer, so the loop checks no room.
-    this.ensure(count * 3 + 8);
-    let buf = this.buf;
-    let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    let p = this.length;
-    let prev = -1;
-    for (let i = 0; i < count; i++) {
+    this.ensure(count * 3 + 16);
+    this.varint(first);
+    const buf = this.buf;
+    this.length = this.gaps(values, count, buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), this.length);
+    // The gaps ascend (the loop checked), so the last value is the largest.
+    if (values[count - 1] > Number.MAX_SAFE_INTEGER) throw unordered(values);
+  }
+  /**
+   * ascendingDeltas' loop over the gaps before values[1, count), from byte p; returns
+   * where it ended. Alone, with nothing before it but its arguments and nothing after it
+   * but the return: V8 compiles a long loop while it runs (OSR) and keeps that code, so
+   * code after the loop ran without type feedback and deoptimised on every call; and on
+   * the first call it gathers feedback only from inside the loop on, so code before the
+   * loop (or a slow case taken on the first value) threw its first compiled code away.
+   * Each gap reads its two values (no value carried from one step to the next: a carried
+   * value that starts as an argument is boxed, a heap number a step).
+   */
+  private gaps(values: Float64Array, count: number, buf: Uint8Array, view: DataView, p: number): number {
+    for (let i = 1; i < count; i++) {
       const v = values[i];
+      const prev = values[i - 1];
       const g = v - prev - 1;
       const d = g | 0;
       // An integer g in 0..2^21 - 1: v is an integer above the integer prev (the 2^53 bound is checked at the end).
@@ -105,6 +122,7 @@ class QkdWriter extends ByteWriter {
         view.setUint32(p, (d & 127) | (more1 << 7) | ((d & 0x3f80) << 1) | (more2 << 15) | ((d & 0x1fc000) << 2), true);
         p += 1 + more1 + more2;
       } else {
+        // A long gap (2^21 pulses or more: rare after the first value) or a bad value.
         if (!(v > prev) || !Number.isSafeInteger(v)) throw unordered(values);
         this.length = p;
         this.ensure(8 + 3 * (count - i));
@@ -117,10 +135,8 @@ class QkdWriter extends ByteWriter {
         }
         buf[p++] = x;
       }
-      prev = v;
     }
-    if (prev > Number.MAX_SAFE_INTEGER) throw unordered(values);
-    this.length = p;
+    return p;
   }
   /** `n` zero bytes, to be filled in later (a frame's header and tag). */
   skip(n: number): void {
@@ -143,7 +159,10 @@ class QkdWriter extends ByteWriter {
     buf.fill(0, base, base + n);
     // Whole bytes at once (8 one-bit or 4 two-bit values), then the tail.
     const full = values.length >>> shift;
-    if (!packWords(values, width, buf, base, full)) {
+    // A DataView: the values may be any view (the held answers are), and the order is explicit.
+    const v = new DataView(values.buffer, values.byteOffset, values.byteLength);
+    const inRange = width === 1 ? (packBitWords(v, buf, base, full) & 0xfefefefe) === 0 : (packPairWords(v, buf, base, full) & 0xfcfcfcfc) === 0;
+    if (!inRange) {
       if (width === 1) {
         for (let j = 0, i = 0; j < full; j++, i += 8) {
           buf[base + j] =
@@ -161,32 +180,37 @@ class QkdWriter extends ByteWriter {
   }
 }
 
-/**
+/*
  * QkdWriter.packed's whole bytes from 4 values a read: the little-endian word v of four
  * values at bits 0, 8, 16, 24 times 0x204081 (bits) or 0x41041 (2-bit lanes) puts value
  * i at bit 21 + i (18 + 2 i) with no carries (the terms land at 8 i + 7 j, 8 i + 6 j:
- * all apart). False (and out unspecified) if a value is out of range: the caller then
- * packs byte by byte as before.
+ * all apart). Each returns the OR of the words it read: a bit set beyond a value's width
+ * means a value out of range (out is then unspecified and the caller packs byte by byte
+ * as before). Each loop alone, its arguments ready, the OR checked by the caller: see
+ * QkdWriter.gaps.
  */
-function packWords(values: Uint8Array, width: 1 | 2, out: Uint8Array, base: number, full: number): boolean {
-  // A DataView: the values may be any view (the held answers are), and the order is explicit.
-  const v = new DataView(values.buffer, values.byteOffset, values.byteLength);
+
+/** One-bit values, 8 a byte. */
+function packBitWords(v: DataView, out: Uint8Array, base: number, full: number): number {
   let all = 0;
-  if (width === 1) {
-    for (let j = 0; j < full; j++) {
-      const a = v.getUint32(8 * j, true);
-      const b = v.getUint32(8 * j + 4, true);
-      all |= a | b;
-      out[base + j] = ((Math.imul(a, 0x204081) >>> 21) & 15) | ((Math.imul(b, 0x204081) >>> 17) & 0xf0);
-    }
-    return (all & 0xfefefefe) === 0;
+  for (let j = 0; j < full; j++) {
+    const a = v.getUint32(8 * j, true);
+    const b = v.getUint32(8 * j + 4, true);
+    all |= a | b;
+    out[base + j] = ((Math.imul(a, 0x204081) >>> 21) & 15) | ((Math.imul(b, 0x204081) >>> 17) & 0xf0);
   }
+  return all;
+}
+
+/** Two-bit values, 4 a byte. */
+function packPairWords(v: DataView, out: Uint8Array, base: number, full: number): number {
+  let all = 0;
   for (let j = 0; j < full; j++) {
     const a = v.getUint32(4 * j, true);
     all |= a;
     out[base + j] = (Math.imul(a, 0x41041) >>> 18) & 255;
   }
-  return (all & 0xfcfcfcfc) === 0;
+  return all;
 }
 
 function beyond2to53(field: string): ProtocolError {
@@ -202,39 +226,52 @@ class QkdReader extends ByteReader {
    * into `out` (a fresh array unless given; its first `count` entries are written).
    */
   ascendingDeltas(count: number, field: string, out: Float64Array = new Float64Array(count)): Float64Array {
-    const buf = this.buf;
-    const end = this.end;
-    let p = this.pos;
-    let prev = -1;
-    for (let i = 0; i < count; i++) {
+    if (count === 0) return out;
+    // The first value (+ 1 from -1: the varint is the value), a long one in every report.
+    const first = this.varint(field);
+    out[0] = first;
+    this.pos = this.gaps(count, field, out, first, this.buf, this.pos, this.end);
+    // Values ascend: the last is the largest.
+    if (out[count - 1] > Number.MAX_SAFE_INTEGER) throw beyond2to53(field);
+    return out;
+  }
+  /**
+   * ascendingDeltas' loop: values [1, count) into `out`, from byte p; returns where it
+   * ended. Alone, its arguments ready, nothing after it but the return (see
+   * QkdWriter.gaps); the values are `first` plus a running sum that starts at 0 (a
+   * carried value that starts as an argument is boxed, a heap number a step).
+   */
+  private gaps(count: number, field: string, out: Float64Array, first: number, buf: Uint8Array, p: number, end: number): number {
+    let sum = 0;
+    for (let i = 1; i < count; i++) {
       if (p + 2 < end) {
         // Most gaps of a pass take two bytes (128..16383 pulses): that case first, with a
         // branch (predicted, so p advances without waiting for the bytes; a branch-free
-        // length made every next read wait). One add on prev per value (its chain is the loop's).
+        // length made every next read wait). One add on the sum per value (its chain is the loop's).
         const b0 = buf[p];
         const b1 = buf[p + 1];
         if ((b0 & ~b1 & 128) !== 0) {
-          prev += ((b0 & 127) | (b1 << 7)) + 1;
+          sum += ((b0 & 127) | (b1 << 7)) + 1;
           p += 2;
-          out[i] = prev;
+          out[i] = first + sum;
           continue;
         }
         if (b0 < 128) {
-          prev += b0 + 1;
+          sum += b0 + 1;
           p += 1;
-          out[i] = prev;
+          out[i] = first + sum;
           continue;
         }
         const b2 = buf[p + 2];
         if (b2 < 128) {
-          prev += ((b0 & 127) | ((b1 & 127) << 7) | (b2 << 14)) + 1;
+          sum += ((b0 & 127) | ((b1 & 127) << 7) | (b2 << 14)) + 1;
           p += 3;
-          out[i] = prev;
+          out[i] = first + sum;
           continue;
         }
       }
       // General path (long gaps, the last bytes): the 2^53 check the fast cases leave to the end comes first.
-      if (prev > Number.MAX_SAFE_INTEGER) throw beyond2to53(field);
+      if (first + sum > Number.MAX_SAFE_INTEGER) throw beyond2to53(field);
       // Up to four bytes (values below 2^28) with 32-bit arithmetic.
       let v = 0;
       let shift = 0;
@@ -260,14 +297,11 @@ class QkdReader extends ByteReader {
           throw new ProtocolError('FIELD_OUT_OF_RANGE', `${field} = ${v} exceeds ${Number.MAX_SAFE_INTEGER}`, { field, value: v, max: Number.MAX_SAFE_INTEGER });
         }
       }
-      prev = prev + 1 + v;
-      if (prev > Number.MAX_SAFE_INTEGER) throw beyond2to53(field);
-      out[i] = prev;
+      sum = sum + 1 + v;
+      if (first + sum > Number.MAX_SAFE_INTEGER) throw beyond2to53(field);
+      out[i] = first + sum;
     }
-    // Values ascend: the last is the largest.
-    if (prev > Number.MAX_SAFE_INTEGER) throw beyond2to53(field);
-    this.pos = p;
-    return out;
+    return p;
   }
   /**
    * `count` values of `width` bits packed LSB first, into `out` (a fresh array unless
@@ -393,82 +427,173 @@ export function encodeQkdMessage(m: QkdMessage): Uint8Array {
   return w.written();
 }
 
+/**
+ * A message's fields after its type code, by type. Per type, not one switch: a function
+ * holding every type's encoder (bulk loops inlined) was recompiled by V8 each time a type
+ * or message shape it had not yet seen came along (four 15-30 ms compiles a pass); the
+ * dispatch below is one call site that goes megamorphic at once (no inlining), and each
+ * encoder is optimised on its own.
+ */
+type Writers = { [K in QkdMessageType]: (w: QkdWriter, m: Extract<QkdMessage, { type: K }>) => void };
+const WRITERS: Writers = {
+  detections(w, m) {
+    w.varint(m.batchId);
+    w.varint(m.pulseIndex.length);
+    w.ascendingDeltas(m.pulseIndex);
+    w.packed(m.basis, 1);
+  },
+  sift(w, m) {
+    w.varint(m.batchId);
+    w.varint(m.basis.length);
+    w.packed(m.basis, 1);
+    w.packed(m.intensity, 2);
+  },
+  blockStart(w, m) {
+    w.varint(m.blockId);
+    w.varint(m.lastBatch);
+    w.varint(m.keyCount);
+    w.varint(m.testCount);
+    w.varint(m.testBits.length);
+    w.packed(m.testBits, 1);
+  },
+  peReport(w, m) {
+    w.varint(m.blockId);
+    for (const e of m.testErrors) w.varint(e);
+  },
+  ecTop(w, m) {
+    w.varint(m.blockId);
+    w.varint(m.pass);
+    w.varint(m.blockSize);
+    w.varint(m.permSeed);
+  },
+  ecRanges(w, m) {
+    w.varint(m.blockId);
+    w.varint(m.starts.length);
+    for (let i = 0; i < m.starts.length; i++) {
+      w.u8(m.passes[i]);
+      w.varint(m.starts[i]);
+      w.varint(m.ends[i] - m.starts[i]);
+    }
+  },
+  ecParities(w, m) {
+    w.varint(m.blockId);
+    w.varint(m.pass);
+    w.varint(m.parities.length);
+    w.packed(m.parities, 1);
+  },
+  verify(w, m) {
+    w.varint(m.blockId);
+    w.varint(m.hashSeed);
+    w.varint(m.hash.length);
+    for (const x of m.hash) w.varint(x);
+    w.varint(m.leakedBits);
+  },
+  blockResult(w, m) {
+    w.varint(m.blockId);
+    w.u8(reasonCode(m.reason));
+    w.varint(m.keyId);
+    w.varint(m.lengthBits);
+    w.varint(m.paSeed);
+  },
+  abort(w, m) {
+    w.varint(m.blockId);
+    w.u8(m.batch ? 1 : 0);
+    w.u8(reasonCode(m.reason));
+  },
+  checkpoint(w, m) {
+    w.varint(m.round);
+  },
+  confirm(w, m) {
+    w.varint(m.blockId);
+  },
+};
+
 function writeQkdMessage(w: QkdWriter, m: QkdMessage): void {
   w.u8(TYPE_CODES[m.type]);
-  switch (m.type) {
-    case 'detections': {
-      w.varint(m.batchId);
-      w.varint(m.pulseIndex.length);
-      w.ascendingDeltas(m.pulseIndex);
-      w.packed(m.basis, 1);
-      break;
-    }
-    case 'sift':
-      w.varint(m.batchId);
-      w.varint(m.basis.length);
-      w.packed(m.basis, 1);
-      w.packed(m.intensity, 2);
-      break;
-    case 'blockStart':
-      w.varint(m.blockId);
-      w.varint(m.lastBatch);
-      w.varint(m.keyCount);
-      w.varint(m.testCount);
-      w.varint(m.testBits.length);
-      w.packed(m.testBits, 1);
-      break;
-    case 'peReport':
-      w.varint(m.blockId);
-      for (const e of m.testErrors) w.varint(e);
-      break;
-    case 'ecTop':
-      w.varint(m.blockId);
-      w.varint(m.pass);
-      w.varint(m.blockSize);
-      w.varint(m.permSeed);
-      break;
-    case 'ecRanges':
-      w.varint(m.blockId);
-      w.varint(m.starts.length);
-      for (let i = 0; i < m.starts.length; i++) {
-        w.u8(m.passes[i]);
-        w.varint(m.starts[i]);
-        w.varint(m.ends[i] - m.starts[i]);
-      }
-      break;
-    case 'ecParities':
-      w.varint(m.blockId);
-      w.varint(m.pass);
-      w.varint(m.parities.length);
-      w.packed(m.parities, 1);
-      break;
-    case 'verify':
-      w.varint(m.blockId);
-      w.varint(m.hashSeed);
-      w.varint(m.hash.length);
-      for (const x of m.hash) w.varint(x);
-      w.varint(m.leakedBits);
-      break;
-    case 'blockResult':
-      w.varint(m.blockId);
-      w.u8(reasonCode(m.reason));
-      w.varint(m.keyId);
-      w.varint(m.lengthBits);
-      w.varint(m.paSeed);
-      break;
-    case 'abort':
-      w.varint(m.blockId);
-      w.u8(m.batch ? 1 : 0);
-      w.u8(reasonCode(m.reason));
-      break;
-    case 'checkpoint':
-      w.varint(m.round);
-      break;
-    case 'confirm':
-      w.varint(m.blockId);
-      break;
+  (WRITERS[m.type] as (w: QkdWriter, m: QkdMessage) => void)(w, m);
+}
+
+/** A message's fields after its type code, by type code (per type: see WRITERS). */
+type Reader = (r: QkdReader, scratch: DecodeScratch | undefined) => QkdMessage;
+const READERS: (Reader | undefined)[] = [];
+function reader<K extends QkdMessageType>(type: K, read: (r: QkdReader, scratch: DecodeScratch | undefined) => Extract<QkdMessage, { type: K }>): void {
+  READERS[TYPE_CODES[type]] = read;
+}
+reader('detections', (r, scratch) => {
+  const batchId = r.varint('batchId');
+  const count = r.varint('count', MAX_ITEMS);
+  const pulseIndex = r.ascendingDeltas(count, 'pulseIndex', scratch?.pulseIndex(count));
+  return { type: 'detections', batchId, pulseIndex, basis: r.packed(count, 1, 'basis', undefined, scratch?.basis(count)) };
+});
+reader('sift', (r, scratch) => {
+  const batchId = r.varint('batchId');
+  const count = r.varint('count', MAX_ITEMS);
+  const basis = r.packed(count, 1, 'basis', undefined, scratch?.basis(count));
+  return { type: 'sift', batchId, basis, intensity: r.packed(count, 2, 'intensity', 2, scratch?.intensity(count)) };
+});
+reader('blockStart', (r) => {
+  const blockId = r.varint('blockId');
+  const lastBatch = r.varint('lastBatch');
+  const keyCount = r.varint('keyCount', MAX_ITEMS);
+  const testCount = r.varint('testCount', MAX_ITEMS);
+  const nBits = r.varint('testBits.length', MAX_ITEMS);
+  return { type: 'blockStart', blockId, lastBatch, keyCount, testCount, testBits: r.packed(nBits, 1, 'testBits') };
+});
+reader('peReport', (r) => ({ type: 'peReport', blockId: r.varint('blockId'), testErrors: [r.varint('testErrors[0]'), r.varint('testErrors[1]'), r.varint('testErrors[2]')] }));
+reader('ecTop', (r) => {
+  const m = { type: 'ecTop' as const, blockId: r.varint('blockId'), pass: r.varint('pass', 255), blockSize: r.varint('blockSize', MAX_ITEMS), permSeed: r.varint('permSeed') };
+  if (m.blockSize < 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'blockSize must be >= 1', { field: 'blockSize' });
+  return m;
+});
+reader('ecRanges', (r) => {
+  const blockId = r.varint('blockId');
+  const count = r.varint('count', MAX_ITEMS);
+  const passes = new Uint8Array(count);
+  const starts = new Int32Array(count);
+  const ends = new Int32Array(count);
+  readRanges(r, passes, starts, ends);
+  return { type: 'ecRanges', blockId, passes, starts, ends };
+});
+/** The ranges of an ecRanges message. The loop alone: see QkdWriter.gaps. */
+function readRanges(r: QkdReader, passes: Uint8Array, starts: Int32Array, ends: Int32Array): void {
+  for (let i = 0; i < passes.length; i++) {
+    passes[i] = r.u8('pass');
+    starts[i] = r.varint('start', MAX_ITEMS * 4);
+    const len = r.varint('length', MAX_ITEMS * 4);
+    if (len < 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', `range ${i} is empty`, { field: 'length', index: i });
+    ends[i] = starts[i] + len;
   }
 }
+reader('ecParities', (r) => {
+  const blockId = r.varint('blockId');
+  const pass = r.varint('pass', 255);
+  const count = r.varint('count', MAX_ITEMS);
+  return { type: 'ecParities', blockId, pass, parities: r.packed(count, 1, 'parities') };
+});
+reader('verify', (r) => {
+  const blockId = r.varint('blockId');
+  const hashSeed = r.varint('hashSeed');
+  const n = r.varint('hash.length', 64);
+  const hash = new Uint32Array(n);
+  for (let i = 0; i < n; i++) hash[i] = r.varint('hash', 0xffffffff);
+  return { type: 'verify', blockId, hashSeed, hash, leakedBits: r.varint('leakedBits') };
+});
+reader('blockResult', (r) => ({
+  type: 'blockResult',
+  blockId: r.varint('blockId'),
+  reason: reasonOf(r.u8('reason')),
+  keyId: r.varint('keyId'),
+  lengthBits: r.varint('lengthBits', MAX_ITEMS * 4),
+  paSeed: r.varint('paSeed'),
+}));
+reader('abort', (r) => {
+  const blockId = r.varint('blockId');
+  const batch = r.u8('batch');
+  if (batch > 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'batch flag must be 0 or 1', { field: 'batch' });
+  return { type: 'abort', blockId, batch: batch === 1, reason: reasonOf(r.u8('reason')) };
+});
+reader('checkpoint', (r) => ({ type: 'checkpoint', round: r.varint('round') }));
+reader('confirm', (r) => ({ type: 'confirm', blockId: r.varint('blockId') }));
 
 /**
  * Decode one message from buf[start, end). With a scratch, the bulk arrays of `detections`
@@ -477,96 +602,9 @@ function writeQkdMessage(w: QkdWriter, m: QkdMessage): void {
 export function decodeQkdMessage(buf: Uint8Array, start = 0, end = buf.length, scratch?: DecodeScratch): QkdMessage {
   const r = new QkdReader(buf, start, end);
   const code = r.u8('type');
-  const type = TYPE_BY_CODE.get(code);
-  if (!type) throw new ProtocolError('UNKNOWN_PACKET', `qkd message type ${code} unknown`, { field: 'type', value: code });
-  let m: QkdMessage;
-  switch (type) {
-    case 'detections': {
-      const batchId = r.varint('batchId');
-      const count = r.varint('count', MAX_ITEMS);
-      const pulseIndex = r.ascendingDeltas(count, 'pulseIndex', scratch?.pulseIndex(count));
-      m = { type, batchId, pulseIndex, basis: r.packed(count, 1, 'basis', undefined, scratch?.basis(count)) };
-      break;
-    }
-    case 'sift': {
-      const batchId = r.varint('batchId');
-      const count = r.varint('count', MAX_ITEMS);
-      const basis = r.packed(count, 1, 'basis', undefined, scratch?.basis(count));
-      m = { type, batchId, basis, intensity: r.packed(count, 2, 'intensity', 2, scratch?.intensity(count)) };
-      break;
-    }
-    case 'blockStart': {
-      const blockId = r.varint('blockId');
-      const lastBatch = r.varint('lastBatch');
-      const keyCount = r.varint('keyCount', MAX_ITEMS);
-      const testCount = r.varint('testCount', MAX_ITEMS);
-      const nBits = r.varint('testBits.length', MAX_ITEMS);
-      m = { type, blockId, lastBatch, keyCount, testCount, testBits: r.packed(nBits, 1, 'testBits') };
-      break;
-    }
-    case 'peReport':
-      m = { type, blockId: r.varint('blockId'), testErrors: [r.varint('testErrors[0]'), r.varint('testErrors[1]'), r.varint('testErrors[2]')] };
-      break;
-    case 'ecTop':
-      m = { type, blockId: r.varint('blockId'), pass: r.varint('pass', 255), blockSize: r.varint('blockSize', MAX_ITEMS), permSeed: r.varint('permSeed') };
-      if (m.blockSize < 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'blockSize must be >= 1', { field: 'blockSize' });
-      break;
-    case 'ecRanges': {
-      const blockId = r.varint('blockId');
-      const count = r.varint('count', MAX_ITEMS);
-      const passes = new Uint8Array(count);
-      const starts = new Int32Array(count);
-      const ends = new Int32Array(count);
-      for (let i = 0; i < count; i++) {
-        passes[i] = r.u8('pass');
-        starts[i] = r.varint('start', MAX_ITEMS * 4);
-        const len = r.varint('length', MAX_ITEMS * 4);
-        if (len < 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', `range ${i} is empty`, { field: 'length', index: i });
-        ends[i] = starts[i] + len;
-      }
-      m = { type, blockId, passes, starts, ends };
-      break;
-    }
-    case 'ecParities': {
-      const blockId = r.varint('blockId');
-      const pass = r.varint('pass', 255);
-      const count = r.varint('count', MAX_ITEMS);
-      m = { type, blockId, pass, parities: r.packed(count, 1, 'parities') };
-      break;
-    }
-    case 'verify': {
-      const blockId = r.varint('blockId');
-      const hashSeed = r.varint('hashSeed');
-      const n = r.varint('hash.length', 64);
-      const hash = new Uint32Array(n);
-      for (let i = 0; i < n; i++) hash[i] = r.varint('hash', 0xffffffff);
-      m = { type, blockId, hashSeed, hash, leakedBits: r.varint('leakedBits') };
-      break;
-    }
-    case 'blockResult':
-      m = {
-        type,
-        blockId: r.varint('blockId'),
-        reason: reasonOf(r.u8('reason')),
-        keyId: r.varint('keyId'),
-        lengthBits: r.varint('lengthBits', MAX_ITEMS * 4),
-        paSeed: r.varint('paSeed'),
-      };
-      break;
-    case 'abort': {
-      const blockId = r.varint('blockId');
-      const batch = r.u8('batch');
-      if (batch > 1) throw new ProtocolError('FIELD_OUT_OF_RANGE', 'batch flag must be 0 or 1', { field: 'batch' });
-      m = { type, blockId, batch: batch === 1, reason: reasonOf(r.u8('reason')) };
-      break;
-    }
-    case 'checkpoint':
-      m = { type, round: r.varint('round') };
-      break;
-    case 'confirm':
-      m = { type, blockId: r.varint('blockId') };
-      break;
-  }
+  const read = READERS[code];
+  if (!read) throw new ProtocolError('UNKNOWN_PACKET', `qkd message type ${code} unknown`, { field: 'type', value: code });
+  const m = read(r, scratch);
   r.finish();
   return m;
 }

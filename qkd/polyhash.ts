@@ -27,9 +27,15 @@ export function fe61FromWords(hi: number, lo: number): Fe61 {
   return { hi: h, lo: l };
 }
 
-/** Result registers of mulMod and the hash steps (no allocation in the hot loops). */
-let R_HI = 0;
-let R_LO = 0;
+/**
+ * Result registers of mulMod and the hash steps: R[HI], R[LO] (no allocation in the
+ * hot loops). A typed array, not module variables: lo is often above V8's small-integer
+ * range, and a module variable holds such a number boxed, a fresh heap number at every
+ * store (tens of MB a pass, hashing the transcripts).
+ */
+const R = new Float64Array(2);
+const HI = 0;
+const LO = 1;
 
 /*
  * Why the code below is cut into small functions with no rare branches: V8 optimises
@@ -51,8 +57,8 @@ function carryOnce(hi: number, lo: number): void {
   lo -= c * TWO32;
   hi += c;
   const t = Math.floor(hi / TWO29); // 1 only if hi was 2^29 - 1 and c 1: lo is then < 2^32 - 1
-  R_HI = hi - t * TWO29;
-  R_LO = lo + t;
+  R[HI] = hi - t * TWO29;
+  R[LO] = lo + t;
 }
 
 /** The same for hi < 2^31, lo < 2^52 (a sum of field elements and small carries). */
@@ -115,8 +121,8 @@ function keyPowers(key: Fe61): Float64Array {
     limbs[4 * j + 3] = hi >>> 16;
     if (j > 0) {
       mulMod(hi, lo, k0, k1, k2, k3);
-      hi = R_HI;
-      lo = R_LO;
+      hi = R[HI];
+      lo = R[LO];
     }
   }
   powersCache.set(key, limbs);
@@ -137,8 +143,8 @@ function wordsOf(bytes: Uint8Array, count: number): Uint32Array {
 }
 
 /**
- * h <- h k^C + S chunk after chunk over view[0, chunks CHUNK), h in and out in
- * (R_HI, R_LO), where S = sum_j m_j k^(C - j) over the chunk (L: keyPowers, q0..q3: k^C).
+ * h <- h k^C + S chunk after chunk over view[0, chunks CHUNK) from h = 0, h out in R,
+ * where S = sum_j m_j k^(C - j) over the chunk (L: keyPowers, q0..q3: k^C).
  * Each 32-bit word times each 16-bit limb of its power is below 2^48, so a limb's column
  * sums CHUNK = 32 of them exactly below 2^53: 4 multiplies a word (the word is not split),
  * one reduction per chunk. Both loops in one function: V8 then compiles it during the
@@ -186,16 +192,16 @@ function hashChunks(view: Uint32Array, chunks: number, L: Float64Array, q0: numb
     mulMod(hi, lo, q0, q1, q2, q3);
     // h k^C + S; sHi 2^32 = (sHi mod 2^29) 2^32 + t 2^61 = ... + t.
     const t = Math.floor(sHi / TWO29);
-    carryTwice(R_HI + sHi - t * TWO29, R_LO + sLo + t);
-    hi = R_HI;
-    lo = R_LO;
+    carryTwice(R[HI] + sHi - t * TWO29, R[LO] + sLo + t);
+    hi = R[HI];
+    lo = R[LO];
   }
 }
 
-/** h <- (h + m) k mod p, h in and out in (R_HI, R_LO). */
+/** h <- (h + m) k mod p, h in and out in R. */
 function hornerStep(m: number, k0: number, k1: number, k2: number, k3: number): void {
-  carryOnce(R_HI, R_LO + m);
-  mulMod(R_HI, R_LO, k0, k1, k2, k3);
+  carryOnce(R[HI], R[LO] + m);
+  mulMod(R[HI], R[LO], k0, k1, k2, k3);
 }
 
 /** Horner's rule, one whole word at a time, over words [w, end) of `bytes`. */
@@ -228,8 +234,8 @@ export function polyHash61(bytes: Uint8Array, key: Fe61): Fe61 {
   const n = bytes.length;
   const fullWords = n >>> 2;
   const chunks = fullWords >= 4 * CHUNK ? Math.floor(fullWords / CHUNK) : 0;
-  R_HI = 0;
-  R_LO = 0;
+  R[HI] = 0;
+  R[LO] = 0;
   if (chunks > 0) {
     // The limbs of k^CHUNK (limbs[0..3]) read here, not in hashChunks: on its first call
     // V8 gathers type feedback only from inside the loop on, and code before the loop
@@ -240,8 +246,8 @@ export function polyHash61(bytes: Uint8Array, key: Fe61): Fe61 {
   hashWords(bytes, chunks * CHUNK, fullWords, k0, k1, k2, k3);
   if (n & 3) hornerStep(partialWord(bytes, 4 * fullWords), k0, k1, k2, k3);
   hornerStep(n, k0, k1, k2, k3); // length coefficient: makes the hash prefix-free
-  const hi = R_HI;
-  const lo = R_LO;
+  const hi = R[HI];
+  const lo = R[LO];
   if (hi === TWO29 - 1 && lo === TWO32 - 1) return { hi: 0, lo: 0 };
   return { hi, lo };
 }

@@ -189,10 +189,7 @@ export class BobDistiller {
       return this.abort(block, reason);
     }
     this.authFailedSinceBlock = false;
-    const testM: Triple = [0, 0, 0];
-    const { testBit, test } = joined;
-    const theirs = m.testBits;
-    for (let i = 0; i < theirs.length; i++) if (testBit[i] !== theirs[i]) testM[test[i] >>> 2]++;
+    const testM = testErrorsByClass(joined.testBit, m.testBits, joined.test);
     record.testM = testM;
     this.auth.send({ type: 'peReport', blockId: m.blockId, testErrors: testM });
     const cfg = this.opts.config;
@@ -227,9 +224,7 @@ export class BobDistiller {
     const r = b.record;
     r.leakedBits = out.leakedBits;
     r.roundTrips = out.roundTrips;
-    const errs: Triple = [0, 0, 0];
-    for (const j of out.flipped) errs[b.keyEntries[j] >>> 2]++;
-    r.keyErrors = errs;
+    r.keyErrors = entriesByClass(out.flipped, b.keyEntries);
     r.ecEfficiency = ecEfficiency(out.leakedBits, r.keyBits, out.corrected);
     const hashSeed = this.rng.u53();
     const hash = verificationHash(b.keyBits, hashSeed, this.opts.config.verifyLanes);
@@ -273,4 +268,25 @@ export class BobDistiller {
     b.record.settledAtS = this.now();
     this.active.delete(b.record.blockId);
   }
+}
+
+/*
+ * The per-block loops, each alone in its function with nothing after it but the return:
+ * V8 compiles a long loop while it runs (OSR) and keeps that code for later calls, so
+ * code after the loop ran without type feedback and deoptimised (and was recompiled)
+ * block after block.
+ */
+
+/** Test entries (sift entries: class in bits 2-3) whose bit differs from Alice's, per intensity class. */
+function testErrorsByClass(mine: Uint8Array, theirs: Uint8Array, entries: Uint8Array): Triple {
+  const errors: Triple = [0, 0, 0];
+  for (let i = 0; i < theirs.length; i++) if (mine[i] !== theirs[i]) errors[entries[i] >>> 2]++;
+  return errors;
+}
+
+/** The entries at `positions` per intensity class (the key errors Cascade corrected). */
+function entriesByClass(positions: Int32Array, entries: Uint8Array): Triple {
+  const counts: Triple = [0, 0, 0];
+  for (let i = 0; i < positions.length; i++) counts[entries[positions[i]] >>> 2]++;
+  return counts;
 }

@@ -150,12 +150,12 @@ export class DetectionSampler {
   private readonly apMeanPulses: number;
   /** Per detector: first pulse it is live again (0..3), its pending afterpulse or Infinity (4..7). */
   private readonly detState = new Float64Array([0, 0, 0, 0, Infinity, Infinity, Infinity, Infinity]);
-  /** Scratch of sample(): yields and detector thresholds per row, generator state, loop io. */
+  /** Scratch of sample(): click tables, draw thresholds per row, generator state, sampleCore's io and parameters. */
   private readonly clicks: ClickTables = { yields: new Float64Array(12), detectorShare: new Float64Array(48) };
-  private readonly ytab = new Float64Array(12);
   private readonly ctab = new Float64Array(60);
   private readonly state = new Int32Array(4);
-  private readonly io = new Float64Array(7);
+  private readonly io = new Float64Array(12);
+  private readonly par = new Float64Array(11);
   readonly stats: DetectionStats = { candidates: 0, detections: 0, afterpulses: 0, deadDropped: 0 };
   readonly tags: TimeTagBuffer;
 
@@ -188,15 +188,14 @@ export class DetectionSampler {
    */
   sample(p0: number, p1: number, eta: number, conditions: SliceConditions = {}): void {
     const { yields, detectorShare } = clickTables(conditions.emittedMu ?? this.source.mu, eta, this.detector, this.source.rateHz, conditions, this.clicks);
-    const Y = this.ytab;
     const C = this.ctab;
     let yMax = 0;
     for (let r = 0; r < 12; r++) if (yields[r] > yMax) yMax = yields[r];
     for (let r = 0; r < 12; r++) {
+      // A candidate clicks when its draw u < y = C[5r + 4]; u is then uniform on [0, y):
+      // detector d takes [C[5r + d], C[5r + d + 1]), its cumulative share of y (u >= c
+      // for an integer u is u >= ceil(c)).
       const y = clickThreshold(yields[r], yMax / 4294967296);
-      Y[r] = y;
-      // A click's draw u is uniform on [0, y): detector d takes [C[5r + d], C[5r + d + 1]),
-      // its cumulative share of y (u >= c for an integer u is u >= ceil(c)).
       let acc = 0;
       C[r * 5] = 0;
       for (let d = 0; d < 3; d++) {
@@ -207,11 +206,11 @@ export class DetectionSampler {
     }
     const det = this.detState;
     for (let d = 4; d < 8; d++) if (det[d] < p0) det[d] = Infinity;
+    const tags = this.tags;
+    const io = this.io.fill(0);
     if (!(yMax > 0)) {
       // No clicks can come from these pulses, but afterpulses still fall in them.
-      const tags = this.tags;
       if (tags.length + TAG_HEADROOM > tags.pulseBuffer.length) tags.grow();
-      const io = this.io.fill(0);
       tags.length = flushAfterpulses(det, p1, this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length, io);
       this.stats.detections += io[2];
       this.stats.afterpulses += io[4];
@@ -224,22 +223,30 @@ export class DetectionSampler {
     state[1] = st[1];
     state[2] = st[2];
     state[3] = st[3];
-    const io = this.io;
-    io.fill(0);
     io[0] = p0;
     io[3] = NaN; // no gap drawn yet
     const { seedLo, seedHi, t0, t1, tKey } = this.table;
-    // Fast-log tolerance: both logs are within ~1.5e-14 / |log q| of the true gap
-    // (see sampleCore); ten times that keeps floors identical to Math.log's.
-    const tol = 1e-13 / -logQ;
+    const par = this.par;
+    par[0] = p1;
+    par[1] = logQ;
+    par[2] = 1 / logQ;
+    par[3] = gapTolerance(logQ);
+    par[4] = seedLo | 0;
+    par[5] = seedHi | 0;
+    par[6] = t0;
+    par[7] = t1;
+    par[8] = tKey;
+    par[9] = this.deadPulses;
+    par[10] = this.apProb;
     for (;;) {
-      const tags = this.tags;
-      tags.length = sampleCore(state, io, det, p1, logQ, 1 / logQ, tol, Y, C, seedLo | 0, seedHi | 0, t0, t1, tKey, this.deadPulses, this.apProb, this.apMeanPulses, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length);
+      tags.length = sampleCore(state, io, par, det, C, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length);
       const stop = io[6];
       if (stop === STOP_DONE) break;
       if (stop === STOP_FULL) tags.grow();
-      // STOP_AFTERPULSE: afterpulses due before the next candidate (or the span's end) go first.
-      else tags.length = flushAfterpulses(det, Math.min(io[0] + io[3], p1), this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length, io);
+      // Afterpulses due before the next candidate (or the span's end) go first.
+      else if (stop === STOP_AFTERPULSE) tags.length = flushAfterpulses(det, Math.min(io[0] + io[3], p1), this.deadPulses, tags.pulseBuffer, tags.detectorBuffer, tags.settingsBuffer, tags.length, io);
+      else if (stop === STOP_ARM) armAfterpulse(det, io[8], io[9], io[10], io[11], this.apProb, this.apMeanPulses);
+      // STOP_GAP, STOP_HIWORD: sampleCore's entry computes the gap with Math.log, or the new high word's key.
     }
     this.rng.setState(state[0], state[1], state[2], state[3]);
     this.stats.candidates += io[1];
@@ -261,17 +268,28 @@ export function clickThreshold(y: number, yScale: number): number {
   return t;
 }
 
-/** 1 when a >= b, else 0, without a branch: for integers with |a - b| < 2^52 (the difference scaled into (0.5, 1.5) and truncated). */
+/**
+ * 1 when a >= b, else 0, without a branch: V8 turns the comparison's flag into the
+ * number (setcc); a ternary would be a branch, and these outcomes are coin flips.
+ */
 function geq(a: number, b: number): number {
-  return ((a - b) * 1.1102230246251565e-16 + 1) | 0;
+  return +(a >= b);
 }
 
 /** Tags one loop iteration or one afterpulse flush may append at most (four afterpulses, or a click). */
 const TAG_HEADROOM = 5;
-/** Why sampleCore returned (io[6]): the span is done, the tag buffer is full, afterpulses are due. */
+/**
+ * Why sampleCore returned (io[6]): the span is done, the tag buffer is full,
+ * afterpulses are due, a click arms an afterpulse, the table log was unsure of a gap,
+ * the next candidate lies in the next 2^32 pulses. The last three need calls (Math.log,
+ * highHalfKey), which sampleCore's loop leaves to its caller and its own entry.
+ */
 const STOP_DONE = 0;
 const STOP_FULL = 1;
 const STOP_AFTERPULSE = 2;
+const STOP_ARM = 3;
+const STOP_GAP = 4;
+const STOP_HIWORD = 5;
 
 /**
  * Emits, in pulse order, the pending afterpulses (det[4..7]) before pulse `until`
@@ -310,19 +328,19 @@ const dueIn = (at: number, p1: number) => (at < p1 ? at : Infinity);
  * After a click of detector d (live again at `live`) whose draw lay `w` into d's share
  * `width` of the draw range: with w < apProb * width an afterpulse at live + an
  * exponential delay ((w + 0.5) / (apProb * width) is uniform on (0, 1]), else none;
- * either way it replaces d's pending one. Returns the earliest pending afterpulse.
+ * either way it replaces d's pending one.
  */
-function armAfterpulse(det: Float64Array, d: number, live: number, w: number, width: number, apProb: number, apMeanPulses: number): number {
+function armAfterpulse(det: Float64Array, d: number, live: number, w: number, width: number, apProb: number, apMeanPulses: number): void {
   const limit = apProb * width;
   det[4 + d] = w < limit ? live + Math.floor(-apMeanPulses * Math.log((w + 0.5) / limit)) : Infinity;
-  return minAfterpulse(det);
 }
 
 /**
  * Natural log of (v + 1) / 2^32 for 256 <= v < 2^32 from tables: v + 1 = 2^e m, m near
- * c_j = 1 + j/256 + 1/512 (j = the 8 bits after the leading one), ln(m / c_j) by its
- * series to the fifth power (|r| <= 1/512: truncation below 1e-17). Absolute error
- * below 4e-15 (table rounding, the product v * (1 / c_j 2^e) and the sum).
+ * c_j = 1 + j/256 + 1/512 (j = the 8 bits after the leading one), ln(m / c_j) = ln(1 + r)
+ * by r - r^2 / 2 (|r| <= 1/512: truncation below |r|^3 / 3 / (1 - |r|) < 2.5e-9; a longer
+ * series measured slower, its latency is on the loop's critical path). Rounding (tables,
+ * the product v * (1 / c_j 2^e), the sum) adds below 4e-15.
  */
 const LN_TABLE = new Float64Array(32 * 256);
 const MUL_TABLE = new Float64Array(32 * 256);
@@ -334,65 +352,72 @@ for (let e = 0; e < 32; e++) {
   }
 }
 
-/** Gap to the next candidate: floor(ln((v + 1) / 2^32) / logQ), exactly as with Math.log. */
-function gapOf(v: number, logQ: number, invLogQ: number, tol: number): number {
-  if (v >= 256) {
-    const z = Math.clz32(v);
-    const idx = ((31 - z) << 8) | (((v << z) >>> 23) & 255);
-    const r = (v + 1) * MUL_TABLE[idx] - 1;
-    const ln = LN_TABLE[idx] + r * (1 + r * (-0.5 + r * (0.3333333333333333 + r * (-0.25 + r * 0.2))));
-    const x = ln * invLogQ;
-    const g = Math.floor(x);
-    const f = x - g;
-    if (f >= tol && f <= 1 - tol) return g;
-  }
-  return Math.floor(Math.log((v + 1) / 4294967296) / logQ);
+/**
+ * How close to an integer the table log's quotient ln / logQ may lie before gapFast
+ * gives up: its ln is within 2.5e-9 of the true one (above), Math.log's and both
+ * quotients' rounding add below 2e-14 / |logQ|; 4e-9 / |logQ| covers both. In a pass
+ * (|logQ| ~ 1e-4) that sends ~1e-4 of the gaps to Math.log.
+ */
+export function gapTolerance(logQ: number): number {
+  return 4e-9 / -logQ;
+}
+
+/** Gap to the next candidate, floor(ln((v + 1) / 2^32) / logQ), by the table log; Infinity when that may differ from Math.log's. */
+export function gapFast(v: number, invLogQ: number, tol: number): number {
+  if (v < 256) return Infinity;
+  const z = Math.clz32(v);
+  const idx = ((31 - z) << 8) | (((v << z) >>> 23) & 255);
+  const r = (v + 1) * MUL_TABLE[idx] - 1;
+  const ln = LN_TABLE[idx] + r * (1 - 0.5 * r);
+  const x = ln * invLogQ;
+  const g = Math.floor(x);
+  const f = x - g;
+  return f >= tol && f <= 1 - tol ? g : Infinity;
+}
+
+/** Gap to the next candidate: floor(ln((v + 1) / 2^32) / logQ), exactly as with Math.log (tol = gapTolerance(logQ)). */
+export function gapOf(v: number, logQ: number, invLogQ: number, tol: number): number {
+  const g = gapFast(v, invLogQ, tol);
+  return g !== Infinity ? g : Math.floor(Math.log((v + 1) / 4294967296) / logQ);
 }
 
 /**
- * The hot loop, kept monomorphic and free of `this`: one iteration per candidate click.
- * state = sfc32 (a, b, c, d); io = [pos, candidates, detections, pending gap or NaN,
- * afterpulses, dead drops, stop reason]; det = per-detector live-from and pending afterpulse.
+ * The hot loop, kept monomorphic, free of `this` and free of calls (V8 treats a call as
+ * clobbering every register, and spills the loop's values around it on every
+ * iteration): one iteration per candidate click. state = sfc32 (a, b, c, d);
+ * io = [pos, candidates, detections, pending gap (NaN: none drawn, Infinity: its draw
+ * io[7] still needs Math.log), afterpulses, dead drops, stop reason, that draw, and for
+ * STOP_ARM the click's detector, live-from, w and width]; par = [p1, logQ, 1 / logQ,
+ * gap tolerance, seedLo, seedHi, t0, t1, tKey, dead pulses, apProb] (read once into
+ * untagged locals: as arguments, V8 re-checked their tags in the loop); det = per-detector live-from and pending afterpulse.
  * Appends tags to (tagPos, tagDet, tagSet: the pulse's packed settings, the source's
- * record for Alice) from index nTag and returns the new count; io[6]
- * says why it stopped: the span done, the buffer (less TAG_HEADROOM) full, or a pending
- * afterpulse due before the next candidate (state and io then say where to resume).
+ * record for Alice) from index nTag and returns the new count; io[6] says why it
+ * stopped (STOP_*; state and io then say where to resume).
  *
  * Two generator outputs per candidate, always: the gap to it, and one draw u that
- * decides the rest (u uniform on [0, 2^32); a click when u < Y[row]; then u is
- * uniform on [0, Y[row]), so the sub-range it falls in picks the detector (C: the
- * cumulative shares of Y[row]) and its place w in that sub-range, uniform too, the
+ * decides the rest (u uniform on [0, 2^32); a click when u < y = C[5 row + 4]; then u
+ * is uniform on [0, y), so the sub-range it falls in picks the detector (C: the
+ * cumulative shares of y) and its place w in that sub-range, uniform too, the
  * afterpulse). The click, a coin flip that waits on the hash, is applied by masks, not
  * a branch.
  *
- * The gap floor(ln(u) / ln(1 - yMax)) uses the table log above and falls back to
- * Math.log whenever the quotient lies within `tol` of an integer, so every gap equals
- * the Math.log one exactly. The settings hash is hashLowHalf + packedFromHash
- * inlined (a test checks they agree).
+ * The gap floor(ln(u) / ln(1 - yMax)) uses the table log above; whenever the quotient
+ * lies within the tolerance of an integer the loop stops and the entry takes Math.log,
+ * so every gap equals the Math.log one exactly. The settings hash is hashLowHalf +
+ * packedFromHash inlined (a test checks they agree).
  */
-function sampleCore(
-  state: Int32Array,
-  io: Float64Array,
-  det: Float64Array,
-  p1: number,
-  logQ: number,
-  invLogQ: number,
-  tol: number,
-  ytab: Float64Array,
-  ctab: Float64Array,
-  seedLo: number,
-  seedHi: number,
-  t0: number,
-  t1: number,
-  tKey: number,
-  dead: number,
-  apProb: number,
-  apMeanPulses: number,
-  tagPos: Float64Array,
-  tagDet: Uint8Array,
-  tagSet: Uint8Array,
-  nTag: number,
-): number {
+function sampleCore(state: Int32Array, io: Float64Array, par: Float64Array, det: Float64Array, ctab: Float64Array, tagPos: Float64Array, tagDet: Uint8Array, tagSet: Uint8Array, nTag: number): number {
+  const p1 = par[0];
+  const logQ = par[1];
+  const invLogQ = par[2];
+  const tol = par[3];
+  const seedLo = par[4] | 0;
+  const seedHi = par[5] | 0;
+  const t0 = par[6] | 0;
+  const t1 = par[7] | 0;
+  const tKey = par[8] | 0;
+  const dead = par[9];
+  const apProb = par[10];
   let a = state[0];
   let b = state[1];
   let c = state[2];
@@ -402,47 +427,45 @@ function sampleCore(
   let detections = 0;
   let dropped = 0;
   const cap = tagPos.length - TAG_HEADROOM;
-  // The earliest pending afterpulse inside this span (later ones wait for their span).
-  let apDue = dueIn(minAfterpulse(det), p1);
-  // The pulse index's high word changes a few dozen times a pass: track it.
-  let hiWord = Math.floor(pos / 4294967296);
-  let hiBase = hiWord * 4294967296;
-  let hiNext = hiBase + 4294967296;
-  let hiKey = highHalfKey(seedHi, hiWord) | 0;
-  let stop = STOP_DONE;
-  let g: number;
-  if (io[3] === io[3]) {
-    g = io[3]; // resumed (buffer grown, afterpulses inserted): the gap was already drawn
-    io[3] = NaN;
-  } else {
+  let g = io[3];
+  if (g !== g) {
+    // A fresh span: draw the first gap.
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
     c = (((c << 21) | (c >>> 11)) + t) | 0;
     g = gapOf(t >>> 0, logQ, invLogQ, tol);
-  }
+  } else if (g === Infinity) g = gapOf(io[7], logQ, invLogQ, tol); // the table log was unsure of it
+  // The calls happen here, before the loop. The next candidate's pulse index's high
+  // word (it changes a few dozen times a pass).
+  const hiWord = Math.floor((pos + g) / 4294967296);
+  const hiBase = hiWord * 4294967296;
+  const hiKey = highHalfKey(seedHi, hiWord) | 0;
+  // The earliest pending afterpulse inside this span (later ones wait for their span).
+  const apDue = dueIn(minAfterpulse(det), p1);
+  // One compare per candidate for all of: an afterpulse due, the span's end, the next high word.
+  const lim = Math.min(apDue, p1 - 1, hiBase + 4294967295);
+  let stop = STOP_DONE;
+  let vNext = 0;
   for (;;) {
     if (nTag >= cap) {
-      io[3] = g;
       stop = STOP_FULL;
       break;
     }
-    if (pos + g > apDue) {
+    if (!(pos + g <= lim)) {
+      if (g === Infinity) stop = STOP_GAP;
       // Afterpulses are due in this span before the next candidate: the caller inserts them (rare).
-      io[3] = g;
-      stop = STOP_AFTERPULSE;
+      else if (pos + g > apDue) stop = STOP_AFTERPULSE;
+      else if (pos + g >= p1) {
+        pos += g;
+        g = NaN;
+        stop = STOP_DONE;
+      } else stop = STOP_HIWORD;
       break;
     }
     pos += g;
-    if (pos >= p1) break;
     candidates++;
-    while (pos >= hiNext) {
-      hiWord++;
-      hiBase = hiNext;
-      hiNext += 4294967296;
-      hiKey = highHalfKey(seedHi, hiWord) | 0;
-    }
     // The pulse's settings as Alice derives them: packedFromHash(hashLowHalf(seedLo,
     // pos - hiBase, highHalfKey(seedHi, hiWord)), t0, t1, tKey) written out by hand
     // (calling the functions measured 20 % slower for the whole pass); fast-paths.test.ts
@@ -474,10 +497,11 @@ function sampleCore(
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
     c = (((c << 21) | (c >>> 11)) + t3) | 0;
-    const gNext = gapOf(t3 >>> 0, logQ, invLogQ, tol);
+    vNext = t3 >>> 0;
+    const gNext = gapFast(vNext, invLogQ, tol);
     const u = t2 >>> 0;
-    const click = 1 - geq(u, ytab[row]);
     const r5 = row * 5;
+    const click = 1 - geq(u, ctab[r5 + 4]);
     const dd = geq(u, ctab[r5 + 1]) + geq(u, ctab[r5 + 2]) + geq(u, ctab[r5 + 3]);
     const was = det[dd];
     const ok = click & geq(pos, was);
@@ -490,12 +514,19 @@ function sampleCore(
     dropped += click - ok;
     const live = pos + dead + 1;
     det[dd] = was + (live - was) * ok;
-    // A new click arms an afterpulse or replaces its detector's pending one (rare).
-    const lo = ctab[r5 + dd];
-    const width = ctab[r5 + dd + 1] - lo;
-    if ((u - lo < apProb * width || det[4 + dd] !== Infinity) && ok === 1) apDue = dueIn(armAfterpulse(det, dd, live, u - lo, width, apProb, apMeanPulses), p1);
     pos += 1;
     g = gNext;
+    // A new click arms an afterpulse or replaces its detector's pending one (rare): the caller does it.
+    const lo = ctab[r5 + dd];
+    const width = ctab[r5 + dd + 1] - lo;
+    if ((u - lo < apProb * width || det[4 + dd] !== Infinity) && ok === 1) {
+      io[8] = dd;
+      io[9] = live;
+      io[10] = u - lo;
+      io[11] = width;
+      stop = STOP_ARM;
+      break;
+    }
   }
   state[0] = a;
   state[1] = b;
@@ -504,7 +535,9 @@ function sampleCore(
   io[0] = pos;
   io[1] += candidates;
   io[2] += detections;
+  io[3] = g;
   io[5] += dropped;
   io[6] = stop;
+  io[7] = vNext;
   return nTag;
 }

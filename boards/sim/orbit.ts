@@ -82,9 +82,13 @@ export function findPasses(orbit: Orbit, station: Station, start: Date, spanH = 
   const stepS = 20;
   const passes: PassWindow[] = [];
   let cur: PassWindow | null = null;
-  for (let t = 0; t <= spanH * 3600; t += stepS) {
+  const climb = climbBound(orbit, station, minElevationDeg);
+  for (let t = 0; t <= spanH * 3600; ) {
     const d = new Date(start.getTime() + t * 1000);
-    const { elevationDeg } = orbit.look(station, d);
+    const { elevationDeg, rangeKm } = orbit.look(station, d);
+    // Most of the time the satellite is far below the horizon: skip the 20 s grid points
+    // it cannot have climbed above the minimum by (the passes are those of the full grid).
+    t += elevationDeg >= minElevationDeg ? stepS : stepS * Math.max(1, Math.floor(climb(elevationDeg, rangeKm) / stepS));
     if (elevationDeg >= minElevationDeg) {
       if (!cur) cur = { tca: d, maxElevationDeg: elevationDeg, rise: d, set: d };
       if (elevationDeg > cur.maxElevationDeg) {
@@ -114,6 +118,35 @@ export function findPasses(orbit: Orbit, station: Station, start: Date, spanH = 
     p.maxElevationDeg = bestEl;
   }
   return passes;
+}
+
+/** Earth's rotation rate, rad/s, and SGP4's (WGS72) Earth radius, km. */
+const EARTH_RATE_RAD_S = 7.292115e-5;
+const SGP4_EARTH_RADIUS_KM = 6378.135;
+
+/**
+ * A lower bound on the seconds before a satellite seen at (elevationDeg, rangeKm) can
+ * reach `minElevationDeg`. Seen from the Earth's centre the station-satellite angle is
+ * gamma = acos((R / r) cos el) - el (R the station's geocentric radius, r the
+ * satellite's); at the minimum elevation it is at most its value at the orbit's apogee
+ * radius (gamma grows with r), and it closes no faster than the satellite's angular rate
+ * at perigee plus the Earth's rotation. Margins: 1 deg for geodetic against geocentric
+ * vertical, 50 km on the apogee (SGP4's short-period terms), 25 % on the rate.
+ */
+export function climbBound(orbit: Orbit, station: Station, minElevationDeg: number): (elevationDeg: number, rangeKm: number) => number {
+  const ecf = geodeticToEcf({ latitude: degreesToRadians(station.latitudeDeg), longitude: degreesToRadians(station.longitudeDeg), height: station.heightKm });
+  const stationKm = Math.hypot(ecf.x, ecf.y, ecf.z);
+  const { alta, ecco, no } = orbit.satrec;
+  const apogeeKm = (1 + alta) * SGP4_EARTH_RADIUS_KM + 50;
+  const meanMotionRadS = no / 60;
+  const rateRadS = 1.25 * (meanMotionRadS * (1 + ecco) ** 2 / (1 - ecco * ecco) ** 1.5 + EARTH_RATE_RAD_S);
+  const gamma = (elRad: number, rKm: number) => Math.acos(Math.min(1, (stationKm / rKm) * Math.cos(elRad))) - elRad;
+  const gammaAtMin = gamma(degreesToRadians(minElevationDeg), apogeeKm) + degreesToRadians(1);
+  return (elevationDeg, rangeKm) => {
+    const el = degreesToRadians(elevationDeg);
+    const rKm = Math.sqrt(stationKm * stationKm + rangeKm * rangeKm + 2 * stationKm * rangeKm * Math.sin(el));
+    return Math.max(0, (gamma(el, rKm) - gammaAtMin) / rateRadS);
+  };
 }
 
 /** Local mean solar hour at the station (QKD needs a dark sky). */

@@ -10,8 +10,8 @@
  * ground's time sync (boards/ground/time-sync.ts) has to get them back.
  */
 import { Rng } from '../../qkd/random.ts';
-import type { LightTime } from './light-time.ts';
-import { normals } from './normal.ts';
+import type { LightSegment, LightTime } from './light-time.ts';
+import { EDGE, normals, STEP, zigguratOuter } from './normal.ts';
 import type { PulseSchedule } from './pulse-schedule.ts';
 import type { TimeTagBuffer } from './time-tags.ts';
 
@@ -63,6 +63,8 @@ export class GroundTimeTagger {
   /** take's detection arrays, reused. */
   private arrivalScratch = new Float64Array(0);
   private detectorScratch = new Uint8Array(0);
+  /** stampRun's constants. */
+  private readonly run: RunConstants;
 
   constructor(
     readonly config: TimeTaggerConfig,
@@ -76,6 +78,7 @@ export class GroundTimeTagger {
     if (!(config.jitterPs >= 0) || !(config.syncJitterPs >= 0)) throw new RangeError('jitterPs and syncJitterPs must be >= 0');
     this.rng = new Rng(seed, 0x7a6);
     this.slowRng = new Rng(seed, 0x7a7);
+    this.run = { period: schedule.periodPs, origin: light.originPs, off: config.clockOffsetPs, drift: config.clockDrift, scale: config.jitterPs };
   }
 
   /** The source emitted pulses [p0, p1): the sync laser fired at the multiples of syncEveryPulses among them. */
@@ -104,16 +107,11 @@ export class GroundTimeTagger {
       this.detectorScratch = new Uint8Array(this.arrivalScratch.length);
     }
     const arrivalPs = this.arrivalScratch.subarray(0, n);
-    const pulse = tags.pulseBuffer;
-    const jitter = this.config.jitterPs;
-    // The deviates first (one tight loop), then the times.
-    if (jitter > 0) this.gaussians(arrivalPs, n);
-    else arrivalPs.fill(0);
-    this.groundTimes(pulse, arrivalPs, n, jitter);
     const detector = this.detectorScratch.subarray(0, n);
     detector.set(tags.detectorBuffer.subarray(0, n));
+    const jittered = this.stamp(tags.pulseBuffer, arrivalPs, n);
     tags.length = 0;
-    if (jitter > 0) sortByTime(arrivalPs, detector);
+    if (jittered) sortByTime(arrivalPs, detector);
     const syncArrivalPs = new Float64Array(this.syncCount);
     const sj = this.config.syncJitterPs;
     for (let i = 0; i < this.syncCount; i++) syncArrivalPs[i] = this.groundTimePs(this.syncIndex[i]) + (sj > 0 ? sj * this.gaussian() : 0);
@@ -129,49 +127,68 @@ export class GroundTimeTagger {
   }
 
   /**
-   * out[i] = groundTimePs(pulse[i]) + scale * out[i] for i < n: a batch's times, jitter
-   * added. A uniform schedule (pulse i at i * period) has it inlined: a batch lies in one
-   * or two seconds of the light-time table, so the cubic's coefficients are loaded once
-   * per second and each detection costs a few multiply-adds, the very operations of
-   * groundTimePs (a test holds the two bit-equal).
+   * out[i] = groundTimePs(pulse[i]) + jitterPs * (the next standard normal deviate of the
+   * tagger's generators) for i < n: the batch's arrival times, in pulse order; returns
+   * whether there was jitter (then take sorts them). The reference is the plain loop
+   * below; a uniform schedule with jitter has it in one fused loop (stampRun), which a
+   * test holds bit-equal to the reference.
    */
-  groundTimes(pulse: Float64Array, out: Float64Array, n: number, scale: number): void {
-    if (this.schedule.uniform !== true) {
-      for (let i = 0; i < n; i++) out[i] = this.groundTimePs(pulse[i]) + scale * out[i];
-      return;
+  stamp(pulse: Float64Array, out: Float64Array, n: number): boolean {
+    const jitter = this.config.jitterPs;
+    if (this.schedule.uniform !== true || !(jitter > 0)) {
+      if (jitter > 0) this.gaussians(out, n);
+      else out.fill(0);
+      for (let i = 0; i < n; i++) out[i] = this.groundTimePs(pulse[i]) + jitter * out[i];
+      return jitter > 0;
     }
-    const off = this.config.clockOffsetPs;
-    const drift = this.config.clockDrift;
-    const period = this.schedule.periodPs;
-    const origin = this.light.originPs;
+    if (deferred.length < 3 * n) deferred = new Float64Array(3 * n);
+    deferCount = 0;
+    const k = this.run;
+    const rng = this.rng;
     for (let i = 0; i < n; ) {
-      const start = i;
-      if (pulse[i] >= 0) {
-        // The run of pulses in pulse[i]'s second of the table, its cubic's coefficients
-        // constants of the inner loop (V8 keeps them in registers).
-        const seg = this.light.segment(pulse[i] * period);
-        const lo = seg.second;
-        const hi = lo + 1;
-        const { a, b, c, d } = seg;
-        for (; i < n; i++) {
-          const p = pulse[i];
-          const tEmit = p * period;
-          const tS = (tEmit - origin) * 1e-12;
-          if (tS < lo || tS >= hi || p < 0) break;
-          const u = tS - lo;
-          const tArrive = tEmit + (a + u * (b + u * (c + u * d)));
-          out[i] = off + tArrive + drift * tArrive + scale * out[i];
-        }
+      // The run of pulses in pulse[i]'s second of the light-time table (a batch spans one or two).
+      const p = pulse[i];
+      let end = i;
+      if (p >= 0) {
+        const st = rng.state();
+        sfcA = st[0];
+        sfcB = st[1];
+        sfcC = st[2];
+        sfcD = st[3];
+        end = stampRun(pulse, out, i, n, k, this.light.segment(p * k.period));
+        rng.setState(sfcA, sfcB, sfcC, sfcD);
       }
-      // A pulse never emitted (emitPs is NaN below 0) or out of all range: the general way.
-      if (i === start) {
-        out[i] = this.groundTimePs(pulse[i]) + scale * out[i];
-        i++;
+      if (end === i) {
+        // A pulse in no second of the table (never emitted): its draw now, its time the general way.
+        const j = 3 * deferCount++;
+        deferred[j] = i;
+        deferred[j + 1] = rng.nextU32();
+        deferred[j + 2] = NaN;
+        end++;
       }
+      i = end;
+    }
+    this.finishDeferred(pulse, out);
+    return true;
+  }
+
+  /**
+   * stamp's deferred detections, in order: the deviate of each (zigguratOuter, drawing the
+   * slow stream for those its fast test left) and its time (the general way where stamp
+   * had none).
+   */
+  private finishDeferred(pulse: Float64Array, out: Float64Array): void {
+    const slow = this.slowRng;
+    const scale = this.config.jitterPs;
+    const d = deferred;
+    for (let j = 0; j < 3 * deferCount; j += 3) {
+      const i = d[j];
+      const base = d[j + 2];
+      out[i] = (base === base ? base : this.groundTimePs(pulse[i])) + scale * zigguratOuter(d[j + 1], slow);
     }
   }
 
-  /** out[0..n) = the next n standard normal deviates of the tagger's generator (boards/sim/normal.ts). */
+  /** out[0..n) = the next n standard normal deviates of the tagger's generators (boards/sim/normal.ts). */
   gaussians(out: Float64Array, n: number): void {
     normals(this.rng, this.slowRng, out, n);
   }
@@ -181,6 +198,86 @@ export class GroundTimeTagger {
     this.gaussians(this.one, 1);
     return this.one[0];
   }
+}
+
+/** What stampRun keeps constant over a batch: the schedule's period, the table's origin, the clocks and the jitter's sigma. */
+interface RunConstants {
+  period: number;
+  origin: number;
+  off: number;
+  drift: number;
+  scale: number;
+}
+
+/**
+ * The detections stamp leaves to finishDeferred, deferCount triples: index, draw (as
+ * int32), time without jitter (NaN: none yet). One array, read only where stampRun
+ * defers: its loop keeps few pointers live (with more, V8's register allocation came
+ * out 1.5x slower on some compiles).
+ */
+let deferred = new Float64Array(0);
+let deferCount = 0;
+/**
+ * The tagger's sfc32 state into and out of stampRun. Module variables, as they need no
+ * type feedback: V8 compiles a hot loop on the stack during its first call, before the
+ * code after it has ever run, and a property access there (the generator's setState,
+ * say) deoptimised that code at the loop's end and re-entered it on every later call.
+ */
+let sfcA = 0;
+let sfcB = 0;
+let sfcC = 0;
+let sfcD = 0;
+
+/**
+ * stamp's fused loop over pulse[from..n) while the pulses lie in the table's second `seg`
+ * and were emitted: per detection one sfc32 step (Rng.nextU32), the ziggurat's fast case
+ * (zigguratPoint, zigguratInner), the light time's cubic (LightTime.ps) and the clocks
+ * (groundTimePs), out[i] = time + scale * deviate: the very operations of the reference.
+ * The 1.5 % the fast case leaves are deferred. No calls; returns where it stopped.
+ */
+function stampRun(pulse: Float64Array, out: Float64Array, from: number, n: number, k: RunConstants, seg: LightSegment): number {
+  const { period, origin, off, drift, scale } = k;
+  const lo = seg.second;
+  const hi = lo + 1;
+  const { a: ca, b: cb, c: cc, d: cd } = seg;
+  // The ziggurat's tables as locals: an imported binding is loaded (and checked) on each use.
+  const step = STEP;
+  const edge = EDGE;
+  // The state as int32 locals (V8 keeps them untagged in registers).
+  let a = sfcA | 0;
+  let b = sfcB | 0;
+  let c = sfcC | 0;
+  let d = sfcD | 0;
+  let i = from;
+  for (; i < n; i++) {
+    const p = pulse[i];
+    const tEmit = p * period;
+    const tS = (tEmit - origin) * 1e-12;
+    if (!(tS >= lo && tS < hi && p >= 0)) break;
+    const u = tS - lo;
+    const tArrive = tEmit + (ca + u * (cb + u * (cc + u * cd)));
+    const base = off + tArrive + drift * tArrive;
+    // sfc32's step, as Rng.nextU32.
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (((c << 21) | (c >>> 11)) + t) | 0;
+    // zigguratPoint and zigguratInner, written out: a call would box t (a HeapNumber each).
+    const x = ((t >>> 9) + 0.5) * step[t & 511];
+    if (!(Math.abs(x) < edge[(t & 255) + 1])) {
+      const j = 3 * deferCount++;
+      deferred[j] = i;
+      deferred[j + 1] = t;
+      deferred[j + 2] = base;
+    }
+    out[i] = base + scale * x;
+  }
+  sfcA = a;
+  sfcB = b;
+  sfcC = c;
+  sfcD = d;
+  return i;
 }
 
 /**

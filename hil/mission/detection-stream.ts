@@ -1,10 +1,12 @@
 /**
  * The physics-only pass's detections, batch by batch: the sampler (source, channel,
- * detectors) and the time path (the ground's tagger and time sync) over a plan of
- * slices fixed beforehand, giving the ground station's time tags of each batch in order.
- * Nothing here depends on the distillation, so all of it can run ahead on a second core
- * (a worker thread) while the main thread distils: the batches are the same bits either
- * way, whatever the threads' timing (the worker only computes them early).
+ * detectors) and the ground's time tagger over a plan of slices fixed beforehand, then
+ * the ground's time sync, giving the ground station's time tags of each batch in order.
+ * Sampling and stamping do not depend on the distillation, so they can run ahead on a
+ * second core (a worker thread) while the main thread distils; the time sync runs where
+ * the batches are consumed (it is the ground station's, and with it there the two
+ * threads' loads are even). The batches are the same bits either way, whatever the
+ * threads' timing (the worker only computes them early).
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { DetectionSampler, type DetectionStats, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
@@ -55,6 +57,14 @@ export interface TagBatch {
   endSlice: number;
 }
 
+/** A batch as the producer gives it: the ground tagger's stamps, not yet resolved by the time sync. */
+export interface StampedBatch {
+  arrivals: ArrivalTags;
+  record: SettingsRecord;
+  detections: number;
+  endSlice: number;
+}
+
 /** What the stream reports at its end. */
 export interface DetectionTotals {
   stats: DetectionStats;
@@ -76,7 +86,7 @@ export function timePathOf(plan: DetectionPlan): TimePath {
   });
 }
 
-/** Produces the plan's batches one by one (sampler, tagger, time sync), on whatever thread it runs. */
+/** Produces the plan's batches one by one (sampler, tagger), on whatever thread it runs. */
 export class DetectionProducer {
   private readonly sampler: DetectionSampler;
   private readonly path: TimePath;
@@ -90,8 +100,8 @@ export class DetectionProducer {
     this.conditions = { backgroundCountsPerS: 0, polarisationErrorProb: 0, emittedMu: plan.emittedMu };
   }
 
-  /** The next batch, or null after the last. Its arrays are the time sync's and the sampler's own, valid until the next call. */
-  next(): TagBatch | null {
+  /** The next batch, or null after the last. Its arrays are the tagger's and the sampler's own, valid until the next call. */
+  next(): StampedBatch | null {
     const p = this.plan;
     if (this.slice >= p.slices) return null;
     for (;;) {
@@ -105,14 +115,30 @@ export class DetectionProducer {
       if (this.slice % p.slicesPerBatch === 0 || this.slice === p.slices) {
         const t = this.sampler.tags;
         const record: SettingsRecord = { pulseIndex: t.pulseBuffer.subarray(0, t.length), settings: t.settingsBuffer.subarray(0, t.length) };
-        const tags = this.path.resolveDetections(this.path.stamp(t));
-        return { tags, record, detections: this.sampler.stats.detections, endSlice: this.slice };
+        return { arrivals: this.path.stamp(t), record, detections: this.sampler.stats.detections, endSlice: this.slice };
       }
     }
   }
 
-  get totals(): DetectionTotals {
-    return { stats: { ...this.sampler.stats }, timeSync: { ...this.path.stats } };
+  get stats(): DetectionStats {
+    return { ...this.sampler.stats };
+  }
+}
+
+/** The consumer's half: the ground's time sync resolving each stamped batch into Bob's tags. */
+class GroundResolver {
+  private readonly path: TimePath;
+
+  constructor(plan: DetectionPlan) {
+    this.path = timePathOf(plan); // a bad tagger or sync config is refused here, on the caller's thread
+  }
+
+  resolve(b: StampedBatch): TagBatch {
+    return { tags: this.path.resolveDetections(b.arrivals), record: b.record, detections: b.detections, endSlice: b.endSlice };
+  }
+
+  totals(stats: DetectionStats): DetectionTotals {
+    return { stats, timeSync: { ...this.path.stats } };
   }
 }
 
@@ -127,21 +153,25 @@ export interface DetectionStream {
 /** The stream on the calling thread. */
 export function inlineDetectionStream(plan: DetectionPlan): DetectionStream {
   const producer = new DetectionProducer(plan);
+  const ground = new GroundResolver(plan);
   return {
-    next: () => producer.next(),
+    next() {
+      const b = producer.next();
+      return b && ground.resolve(b);
+    },
     get totals() {
-      return producer.totals;
+      return ground.totals(producer.stats);
     },
     close() {},
   };
 }
 
 /**
- * Batches the worker may run ahead of the consumer: enough to cover a block's Cascade
- * and PA on the main thread (~60 ms, 8 batches of sampling), so the worker never idles
- * (memory: a batch is about 2 MB at the nominal pass's peak).
+ * Batches the worker may have ready beyond those the consumer is done with: enough to
+ * cover a block's Cascade and PA on the main thread (~60 ms, 8 batches of sampling), so
+ * the worker never idles (memory: a batch is about 2.5 MB at the nominal pass's peak).
  */
-const AHEAD_BATCHES = 40;
+const SLOTS = 16;
 /** A worker that says nothing this long is taken as dead (it posts its own errors). */
 const STALL_MS = 300_000;
 
@@ -153,48 +183,58 @@ export function prepareDetectionWorker(): void {
   workerBundle(WORKER_ENTRY);
 }
 
-/** Messages of the worker, in order: batches, then the totals (or an error). */
-type WorkerMessage = { batch: TagBatch } | { totals: DetectionTotals } | { error: string };
-/** The consumer's message back: a batch's buffer, done with, for the worker to fill again. */
-interface ReturnedBuffer {
-  free: ArrayBuffer;
+/** Where a batch lies in its slot's buffer: the arrays' lengths (their places follow, batchViews) and the counts. */
+export interface PackedBatch {
+  slot: number;
+  /** Record entries, detections stamped, sync pulses stamped. */
+  records: number;
+  stamps: number;
+  syncs: number;
+  detections: number;
+  endSlice: number;
 }
 
+/** Messages of the worker, in order: batches (with their slot's buffer when it is new), then the sampler's totals (or an error). */
+type WorkerMessage = { batch: PackedBatch; buffer?: SharedArrayBuffer } | { stats: DetectionStats } | { error: string };
+
 /**
- * A stream sampled, stamped and time-synced by a worker thread started now (the
- * distillation on the calling thread is the heavier half); the plan follows with
- * start() (the worker loads while the caller works out the geometry). next() blocks until the
- * batch is there (Atomics.wait; receiveMessageOnPort), so the caller stays synchronous.
- * Counters: shared[0] = messages posted, shared[1] = batches taken (the worker runs at
- * most AHEAD_BATCHES ahead), shared[2] = 1 once the stream is closed (the worker stops).
- * A batch's arrays live in one buffer, moved to this thread and, once the batch is done
- * with (the next next() call), moved back for the worker to refill: a fixed pool instead
- * of hundreds of MB of garbage a pass. The worker only writes buffers handed back, so
- * nothing it writes is still read here. The tags' basis and bit (Bob keeps them) come
- * in their own buffers, the caller's.
+ * A stream sampled and stamped by a worker thread started now, and time-synced on the
+ * calling thread (which distils too); the plan follows with start() (the worker loads
+ * while the caller works out the geometry). next() blocks until the batch is there
+ * (Atomics.wait; receiveMessageOnPort), so the caller stays synchronous.
+ *
+ * Batches travel through SLOTS shared buffers in turn, written by the worker and read
+ * here in place: nothing is copied back or moved. (Moving buffers between threads
+ * detaches them, and once any buffer of a thread has been detached V8 checks for it at
+ * every typed-array access of that thread's hot loops: ~10 % of the sampler.) Counters:
+ * shared[0] = messages posted, shared[1] = batches released (the consumer is done with
+ * them: the worker writes batch k into slot k % SLOTS only once batch k - SLOTS is
+ * released), shared[2] = 1 once the stream is closed (the worker stops).
  */
 export class WorkerDetectionStream implements DetectionStream {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly shared = new Int32Array(new SharedArrayBuffer(12));
+  private readonly slots: SharedArrayBuffer[] = [];
   private received = 0;
   private done: DetectionTotals | null = null;
   private closed = false;
-  /** The buffer of the batch last returned, to hand back at the next call. */
-  private lent: ArrayBuffer | null = null;
+  /** Whether the batch last returned is still to be released (at the next call). */
+  private lent = false;
+  private ground: GroundResolver | null = null;
 
-  constructor() {
+  constructor(slots = SLOTS) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     // execArgv: [] — the bundle is plain JavaScript; an inherited `--import tsx` would only slow its start.
-    this.worker = new Worker(workerBundle(WORKER_ENTRY), { workerData: { port: port2, shared: this.shared }, transferList: [port2], execArgv: [] });
+    this.worker = new Worker(workerBundle(WORKER_ENTRY), { workerData: { port: port2, shared: this.shared, slots }, transferList: [port2], execArgv: [] });
     // The pass is synchronous: the worker must not keep the process alive after it.
     this.worker.unref();
     this.worker.on('error', () => {}); // reported through the port (or as a stall)
   }
 
   start(plan: DetectionPlan): void {
-    timePathOf(plan); // a bad tagger or sync config is refused here, on the caller's thread
+    this.ground = new GroundResolver(plan);
     this.port.postMessage(plan);
   }
 
@@ -202,9 +242,9 @@ export class WorkerDetectionStream implements DetectionStream {
     if (this.done) return null;
     if (this.closed) throw new Error('detection stream closed');
     if (this.lent) {
-      const free = this.lent;
-      this.lent = null;
-      this.port.postMessage({ free } satisfies ReturnedBuffer, [free]);
+      this.lent = false;
+      Atomics.add(this.shared, 1, 1);
+      Atomics.notify(this.shared, 1);
     }
     const t0 = Date.now();
     for (;;) {
@@ -212,15 +252,13 @@ export class WorkerDetectionStream implements DetectionStream {
       if (m) {
         this.received++;
         if ('batch' in m) {
-          Atomics.add(this.shared, 1, 1);
-          Atomics.notify(this.shared, 1);
-          const b = m.batch;
-          this.lent = b.record.pulseIndex.buffer as ArrayBuffer;
-          return b;
+          if (m.buffer) this.slots[m.batch.slot] = m.buffer;
+          this.lent = true;
+          return this.ground!.resolve(unpackBatch(m.batch, this.slots[m.batch.slot]));
         }
         this.close();
         if ('error' in m) throw new Error(`detection worker: ${m.error}`);
-        this.done = m.totals;
+        this.done = this.ground!.totals(m.stats);
         return null;
       }
       if (Date.now() - t0 > STALL_MS) {
@@ -247,57 +285,70 @@ export class WorkerDetectionStream implements DetectionStream {
   }
 }
 
-/**
- * A batch's pulse indices and record copied into one buffer (from `free`, the buffers
- * handed back, when one is big enough): the producer's own arrays are reused at its
- * next call. The tags' basis and bit are the batch's own (fresh each batch) and stay.
- */
-export function packBatch(b: TagBatch, free: ArrayBuffer[]): TagBatch {
-  const n = b.tags.pulseIndex.length;
-  const m = b.record.pulseIndex.length;
-  const bytes = 8 * (n + m) + m;
-  const fit = free.findIndex((f) => f.byteLength >= bytes);
-  let buf: ArrayBuffer;
-  if (fit >= 0) buf = free.splice(fit, 1)[0];
-  else {
-    free.pop(); // too small for the batches now: let it go (the pool stays the same size)
-    buf = new ArrayBuffer(8 * Math.ceil((bytes * 1.25) / 8)); // headroom: the detection rate rises through the pass
-  }
-  const recordIndex = new Float64Array(buf, 0, m);
-  const pulseIndex = new Float64Array(buf, 8 * m, n);
-  const settings = new Uint8Array(buf, 8 * (n + m), m);
-  recordIndex.set(b.record.pulseIndex);
-  pulseIndex.set(b.tags.pulseIndex);
-  settings.set(b.record.settings);
-  return { tags: { pulseIndex, basis: b.tags.basis, bit: b.tags.bit }, record: { pulseIndex: recordIndex, settings }, detections: b.detections, endSlice: b.endSlice };
+/** Bytes a batch takes in a slot. */
+export function packedBytes(b: StampedBatch): number {
+  return 8 * (b.record.pulseIndex.length + b.arrivals.arrivalPs.length + b.arrivals.syncArrivalPs.length) + b.record.pulseIndex.length + b.arrivals.arrivalPs.length;
 }
 
-/** The worker's side: wait for the plan, then post every batch (its buffer moved, not copied, and handed back later) and the totals. */
-export function serveDetections(port: MessagePort, shared: Int32Array): void {
-  const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => {
-    port.postMessage(m, transfer);
+/** A packed batch's arrays: views of its slot's buffer (the 8-byte arrays first, aligned). */
+function batchViews(buf: ArrayBufferLike, p: PackedBatch): StampedBatch {
+  const { records: m, stamps: n, syncs: q } = p;
+  return {
+    record: { pulseIndex: new Float64Array(buf, 0, m), settings: new Uint8Array(buf, 8 * (m + n + q), m) },
+    arrivals: { arrivalPs: new Float64Array(buf, 8 * m, n), syncArrivalPs: new Float64Array(buf, 8 * (m + n), q), detector: new Uint8Array(buf, 8 * (m + n + q) + m, n) },
+    detections: p.detections,
+    endSlice: p.endSlice,
+  };
+}
+
+/** Copy a batch into `buf` (at least packedBytes long): the producer's own arrays are reused at its next call. */
+export function packBatch(b: StampedBatch, slot: number, buf: ArrayBufferLike): PackedBatch {
+  const p: PackedBatch = { slot, records: b.record.pulseIndex.length, stamps: b.arrivals.arrivalPs.length, syncs: b.arrivals.syncArrivalPs.length, detections: b.detections, endSlice: b.endSlice };
+  const to = batchViews(buf, p);
+  to.record.pulseIndex.set(b.record.pulseIndex);
+  to.record.settings.set(b.record.settings);
+  to.arrivals.arrivalPs.set(b.arrivals.arrivalPs);
+  to.arrivals.syncArrivalPs.set(b.arrivals.syncArrivalPs);
+  to.arrivals.detector.set(b.arrivals.detector);
+  return p;
+}
+
+/** The batch packBatch wrote, read in place. */
+export function unpackBatch(p: PackedBatch, buf: ArrayBufferLike): StampedBatch {
+  return batchViews(buf, p);
+}
+
+/** The worker's side: wait for the plan, then write every batch into its slot and post where it lies, then the totals. */
+export function serveDetections(port: MessagePort, shared: Int32Array, slots: number): void {
+  const post = (m: WorkerMessage) => {
+    port.postMessage(m);
     Atomics.add(shared, 0, 1);
     Atomics.notify(shared, 0);
   };
   port.once('message', (plan: DetectionPlan) => {
     try {
       const producer = new DetectionProducer(plan);
-      const free: ArrayBuffer[] = [];
+      const buffers: SharedArrayBuffer[] = [];
       for (let posted = 0; ; posted++) {
+        // Batch `posted` goes into the slot of batch posted - slots: wait until that one is released.
         for (;;) {
-          const taken = Atomics.load(shared, 1);
-          if (posted - taken < AHEAD_BATCHES || Atomics.load(shared, 2) === 1) break;
-          Atomics.wait(shared, 1, taken);
+          const released = Atomics.load(shared, 1);
+          if (posted - released < slots || Atomics.load(shared, 2) === 1) break;
+          Atomics.wait(shared, 1, released);
         }
         if (Atomics.load(shared, 2) === 1) break; // the consumer stopped
         const b = producer.next();
         if (!b) break;
-        // Buffers the consumer handed back (it reads them no more).
-        for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) free.push((r.message as ReturnedBuffer).free);
-        const batch = packBatch(b, free);
-        post({ batch }, [batch.record.pulseIndex.buffer as ArrayBuffer, batch.tags.basis.buffer as ArrayBuffer, batch.tags.bit.buffer as ArrayBuffer]);
+        const slot = posted % slots;
+        const bytes = packedBytes(b);
+        let fresh: SharedArrayBuffer | undefined;
+        if (!buffers[slot] || buffers[slot].byteLength < bytes) {
+          // Headroom: the detection rate rises through the pass.
+          fresh = buffers[slot] = new SharedArrayBuffer(8 * Math.ceil((bytes * 1.25) / 8));
+        }
+        post({ batch: packBatch(b, slot, buffers[slot]), buffer: fresh });
       }
-      post({ totals: producer.totals });
+      post({ stats: producer.stats });
     } catch (e) {
       post({ error: (e as Error)?.message ?? String(e) });
     }

@@ -3,4 +3,4 @@
 import { workerData } from 'node:worker_threads';
 import { serveDetections } from './detection-stream.ts';
 
-serveDetections(workerData.port, workerData.shared);
+serveDetections(workerData.port, workerData.shared, workerData.slots);

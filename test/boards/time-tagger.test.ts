@@ -5,6 +5,7 @@ import { LightTime } from '../../boards/sim/light-time.ts';
 import { normals, zigguratInner, zigguratOuter, zigguratPoint } from '../../boards/sim/normal.ts';
 import { continuousSchedule } from '../../boards/sim/pulse-schedule.ts';
 import { DEFAULT_TIME_TAGGER, GroundTimeTagger } from '../../boards/sim/time-tagger.ts';
+import { TimeTagBuffer } from '../../boards/sim/time-tags.ts';
 import { Rng } from '../../qkd/random.ts';
 
 const RATE_HZ = 625e6;
@@ -12,39 +13,66 @@ const RATE_HZ = 625e6;
 /** Slant range of a straight-line flyby (a LEO pass's Doppler swing), km. */
 const flyby = (dKm: number, vKmS: number, t0S: number) => (tS: number) => Math.hypot(dKm, vKmS * (tS - t0S));
 
-describe('GroundTimeTagger.groundTimes', () => {
-  it('equals groundTimePs + scale * jitter bit for bit, batch by batch, for any pulses, clocks and table origin (property)', () => {
+describe('GroundTimeTagger.take', () => {
+  it("a uniform schedule's fused loop stamps what the plain reference (groundTimePs + jitter * normals, then sorted) does, bit for bit: times, their order, sync pulses and the generators after, batch by batch (property)", () => {
+    // Pulses as the sampler makes them (ascending, a few apart so that jitter swaps some;
+    // across a second of the light-time table) or anything (any order, never emitted).
+    const batch = fc.record({
+      base: fc.oneof(fc.integer({ min: 0, max: 300 }).map((s) => s * RATE_HZ - 40_000), fc.double({ min: 0, max: 300 * RATE_HZ, noNaN: true }).map(Math.floor)),
+      gaps: fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 120 }),
+      odd: fc.array(fc.tuple(fc.nat(), fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double({ min: 0, max: 300 * RATE_HZ, noNaN: true }).map(Math.floor))), { maxLength: 3 }),
+    });
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.double({ min: 0, max: 300 * RATE_HZ, noNaN: true }).map(Math.floor), fc.integer({ min: -5, max: 5 })), { minLength: 1, maxLength: 60 }),
-        fc.boolean(),
+        fc.array(batch, { minLength: 1, maxLength: 4 }),
         fc.double({ min: -0.8e9, max: 0.8e9, noNaN: true }),
         fc.double({ min: -1e-6, max: 1e-6, noNaN: true }),
         fc.double({ min: -2e12, max: 2e12, noNaN: true }),
-        fc.double({ min: 0, max: 2000, noNaN: true }),
+        fc.oneof(fc.constant(0), fc.constant(300), fc.double({ min: 1, max: 3e6, noNaN: true })),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        (pulses, sorted, clockOffsetPs, clockDrift, originPs, scale, seed) => {
-          // A batch as the sampler makes them (ascending, within a second or two) or any order.
-          const base = pulses[0] >= 0 ? pulses[0] : 0;
-          const batch = Float64Array.from(pulses, (p, i) => (i % 3 === 0 ? p : base + Math.abs(p) * 997 + i));
-          if (sorted) batch.sort();
-          const jitter = Float64Array.from(batch, (_, i) => Math.sin(i + seed));
-          const config = { ...DEFAULT_TIME_TAGGER, clockOffsetPs, clockDrift };
-          const make = () => new GroundTimeTagger(config, continuousSchedule(RATE_HZ), new LightTime(flyby(600, 7.6, 150), originPs), seed);
-          const got = jitter.slice();
-          make().groundTimes(batch, got, batch.length, scale);
-          const one = make();
-          const want = Array.from(batch, (p, i) => one.groundTimePs(p) + scale * jitter[i]);
-          expect(Array.from(got)).toEqual(want);
-          // The general way (another schedule) gives the same too.
-          const general = new GroundTimeTagger(config, { ...continuousSchedule(RATE_HZ), uniform: false }, new LightTime(flyby(600, 7.6, 150), originPs), seed);
-          const viaGeneral = jitter.slice();
-          general.groundTimes(batch, viaGeneral, batch.length, scale);
-          expect(Array.from(viaGeneral)).toEqual(want);
+        (batches, clockOffsetPs, clockDrift, originPs, jitterPs, seed) => {
+          const config = { ...DEFAULT_TIME_TAGGER, clockOffsetPs, clockDrift, jitterPs, syncEveryPulses: 1 << 16 };
+          const make = (uniform: boolean) => new GroundTimeTagger(config, { ...continuousSchedule(RATE_HZ), uniform }, new LightTime(flyby(600, 7.6, 150), originPs), seed);
+          const fused = make(true);
+          const plain = make(false);
+          const tagsOf = (pulses: number[]) => {
+            const tags = new TimeTagBuffer(1 << 20);
+            pulses.forEach((p, i) => tags.push(p, (i >> 1) & 1, i & 1));
+            return tags;
+          };
+          for (const { base, gaps, odd } of batches) {
+            let p = base;
+            const pulses = gaps.map((g) => (p += g));
+            for (const [at, v] of odd) pulses.splice(at % (pulses.length + 1), 0, v);
+            const got = fused.take(tagsOf(pulses));
+            const want = plain.take(tagsOf(pulses));
+            expect(Array.from(got.arrivalPs)).toEqual(Array.from(want.arrivalPs));
+            expect(Array.from(got.detector)).toEqual(Array.from(want.detector));
+            for (const t of [fused, plain]) t.emitted(base, base + 200_000);
+            // The sync pulses draw both generators after the detections' jitter.
+            expect(Array.from(fused.take(tagsOf([])).syncArrivalPs)).toEqual(Array.from(plain.take(tagsOf([])).syncArrivalPs));
+          }
         },
       ),
-      { seed: 1421, numRuns: 300 },
+      { seed: 1421, numRuns: 400 },
     );
+  });
+
+  it('stamps a pass-sized batch as the reference does, with 300 ps of jitter', () => {
+    const make = (uniform: boolean) => new GroundTimeTagger(DEFAULT_TIME_TAGGER, { ...continuousSchedule(RATE_HZ), uniform }, new LightTime(flyby(600, 7.6, 150), 0), 7);
+    const n = 100_000;
+    const pulse = Float64Array.from({ length: n }, (_, i) => 120 * RATE_HZ + i * 6250 + (i % 7));
+    const take = (t: GroundTimeTagger) => {
+      const tags = new TimeTagBuffer(1 << 20);
+      for (const p of pulse) tags.push(p, 0, 0);
+      return t.take(tags).arrivalPs.slice();
+    };
+    const fused = make(true);
+    const got = take(fused);
+    expect(Array.from(got)).toEqual(Array.from(take(make(false))));
+    const jitter = got.map((t, i) => t - fused.groundTimePs(pulse[i]));
+    const sigma = Math.sqrt(jitter.reduce((a, v) => a + v * v, 0) / n);
+    expect(Math.abs(sigma / DEFAULT_TIME_TAGGER.jitterPs - 1)).toBeLessThan(0.01);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECTOR, DEFAULT_SOURCE } from '../../boards/sim/detection.ts';
-import { WorkerDetectionStream, inlineDetectionStream, packBatch, type DetectionPlan, type DetectionStream, type TagBatch } from '../../hil/mission/detection-stream.ts';
+import { WorkerDetectionStream, inlineDetectionStream, packBatch, packedBytes, unpackBatch, type DetectionPlan, type DetectionStream, type TagBatch } from '../../hil/mission/detection-stream.ts';
 import { runPass } from '../../hil/mission/physics-pass.ts';
 
 /** 2 s of pass in 10 ms slices and 0.5 s batches, the transmittance and background changing. */
@@ -49,42 +49,42 @@ describe('detection stream', () => {
     expect(worker.next()).toBeNull();
   });
 
-  it('the worker recycles a batch buffer once the next batch is taken, and refills it with the right batch', () => {
+  it('the worker refills a batch\'s slot only once the consumer is done with it (the next call)', () => {
     const want = drain(inlineDetectionStream(plan()));
-    const worker = new WorkerDetectionStream();
+    // Two slots for four batches: the third batch goes into the first batch's slot.
+    const worker = new WorkerDetectionStream(2);
     worker.start(plan());
     const first = worker.next()!;
     expect(first.record.pulseIndex.length).toBeGreaterThan(1000);
+    // Give the worker time to run ahead as far as it may: it must not touch the first slot.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
     expect(structuredClone(first)).toEqual(want[0]);
-    const buffer = first.record.pulseIndex.buffer;
-    const second = worker.next()!;
-    // Handed back to the worker: this thread can no longer read (or see changed) what it reuses.
-    expect(buffer.byteLength).toBe(0);
-    expect(first.record.pulseIndex.length).toBe(0);
-    expect(structuredClone(second)).toEqual(want[1]);
-    worker.close();
+    expect(structuredClone(worker.next())).toEqual(want[1]);
+    expect(structuredClone(worker.next())).toEqual(want[2]);
+    // The first batch's record was read in place: its slot now holds the third batch's.
+    expect(first.record.pulseIndex[0]).toBe(want[2].record.pulseIndex[0]);
+    expect(structuredClone(worker.next())).toEqual(want[3]);
+    expect(worker.next()).toBeNull();
   });
 
-  it('packBatch copies a batch into a handed-back buffer big enough, else a new one; basis and bit stay the batch\'s own', () => {
+  it('packBatch copies a batch, every array, into a buffer; unpackBatch reads it back in place', () => {
     const b = {
-      tags: { pulseIndex: Float64Array.of(1, 3, 8), basis: Uint8Array.of(0, 1, 1), bit: Uint8Array.of(1, 0, 1) },
+      arrivals: { arrivalPs: Float64Array.of(1.5e6, 3.25e6, 8e6), detector: Uint8Array.of(0, 3, 1), syncArrivalPs: Float64Array.of(2e6, 9e6) },
       record: { pulseIndex: Float64Array.of(1, 2, 3), settings: Uint8Array.of(7, 255, 4) },
       detections: 3,
       endSlice: 9,
     };
-    const small = new ArrayBuffer(16);
-    const big = new ArrayBuffer(4096);
-    const free = [small, big];
-    const packed = packBatch(b, free);
-    expect(packed).toEqual(b);
-    expect(packed.tags.pulseIndex.buffer).toBe(big);
-    expect(packed.record.settings.buffer).toBe(big);
-    expect(packed.tags.basis).toBe(b.tags.basis);
-    expect(free).toEqual([small]);
-    const fresh = packBatch(b, free);
-    expect(fresh).toEqual(b);
-    expect(fresh.record.pulseIndex.buffer).not.toBe(small);
-    expect(free).toEqual([]);
+    expect(packedBytes(b)).toBe(8 * (3 + 3 + 2) + 3 + 3);
+    const buf = new SharedArrayBuffer(packedBytes(b));
+    const packed = packBatch(b, 5, buf);
+    expect(packed).toEqual({ slot: 5, records: 3, stamps: 3, syncs: 2, detections: 3, endSlice: 9 });
+    const back = unpackBatch(packed, buf);
+    expect(back).toEqual(b);
+    for (const a of [back.record.pulseIndex, back.record.settings, back.arrivals.arrivalPs, back.arrivals.detector, back.arrivals.syncArrivalPs]) expect(a.buffer).toBe(buf);
+    // Nothing overlaps: every array reads back its own values after all were written.
+    expect([...back.arrivals.detector]).toEqual([0, 3, 1]);
+    expect(() => packBatch(b, 0, new SharedArrayBuffer(packedBytes(b) - 1))).toThrow(RangeError);
   });
 
   it('a bad plan is refused on the calling thread; an error on the worker comes back as an error naming it', () => {

@@ -161,6 +161,26 @@ describe('detection sampler fast path', () => {
     expect(s.stats.afterpulses).toBeGreaterThan(50);
     expect(s.stats.deadDropped).toBeGreaterThan(0);
   });
+
+  it('gives exactly the plain sampler\'s tags in spans that cross 2^32-pulse boundaries (the high word steps mid-span)', () => {
+    const spans: [number, number, number][] = [
+      [2 ** 32 - 2e7, 2 ** 32 + 2e7, 3e-4],
+      [3 * 2 ** 32 - 5e6, 3 * 2 ** 32 + 5e6, 2e-3],
+      [5 * 2 ** 32 - 1e3, 7 * 2 ** 32 + 1e3, 1e-9], // dark: gaps of ~2^31, across two boundaries
+    ];
+    const ref = referenceSample(7, 77, spans);
+    const s = new DetectionSampler(DEFAULT_SOURCE, DEFAULT_DETECTOR, 7, 77);
+    for (const [p0, p1, eta] of spans) s.sample(p0, p1, eta);
+    const t = s.tags.take();
+    const idx = Array.from(t.frameNumber, (f, i) => pulseIndexOf(t.pulsesPerFrame, f, t.offsetInFrame[i]));
+    expect(idx.map((x, i) => [x, t.detector[i]])).toEqual(ref.tags);
+    expect(s.stats.candidates).toBe(ref.candidates);
+    // Tags on both sides of each boundary.
+    for (const b of [2 ** 32, 3 * 2 ** 32]) {
+      expect(idx.some((x) => x < b && x > b - 1e6)).toBe(true);
+      expect(idx.some((x) => x >= b && x < b + 1e6)).toBe(true);
+    }
+  });
 });
 
 describe('packed Cascade parities', () => {
