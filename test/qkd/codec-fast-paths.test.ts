@@ -36,17 +36,71 @@ function plainPack(values: ArrayLike<number>, width: number, out: number[]): voi
   }
 }
 
+/** The gap marking a long one: its u16, then the varint of gap - ESCAPE. */
+const ESCAPE = 0xffff;
+
+/** A gap (pulses between two detections) as a u16 little-endian, or the escape and a varint. */
+function plainGap(g: number, out: number[]): void {
+  if (g < ESCAPE) {
+    out.push(g & 255, g >>> 8);
+  } else {
+    out.push(255, 255);
+    leb128(g - ESCAPE, out);
+  }
+}
+
 function plainDetections(batchId: number, pulseIndex: ArrayLike<number>, basis: ArrayLike<number>): Uint8Array {
   const out = [1];
   leb128(batchId, out);
   leb128(pulseIndex.length, out);
-  let prev = -1;
-  for (let i = 0; i < pulseIndex.length; i++) {
-    leb128(pulseIndex[i] - prev - 1, out);
-    prev = pulseIndex[i];
-  }
+  if (pulseIndex.length > 0) leb128(pulseIndex[0], out);
+  for (let i = 1; i < pulseIndex.length; i++) plainGap(pulseIndex[i] - pulseIndex[i - 1] - 1, out);
   plainPack(basis, 1, out);
   return Uint8Array.from(out);
+}
+
+/**
+ * A detections message decoded a byte at a time: its batch id, pulse indices and bases,
+ * or the code of the first thing wrong (a value beyond 2^53 refused as soon as it is read).
+ */
+function plainDecodeDetections(bytes: Uint8Array): { pulseIndex: number[]; basis: number[] } | { code: string } {
+  let p = 0;
+  const byte = (): number => {
+    if (p >= bytes.length) throw 'PACKET_TOO_SHORT';
+    return bytes[p++];
+  };
+  const varint = (): number => {
+    let v = 0;
+    for (let i = 0, scale = 1; ; i++, scale *= 128) {
+      if (i > 7) throw 'FIELD_INVALID';
+      const b = byte();
+      v += (b & 127) * scale;
+      if (b < 128) break;
+    }
+    if (v > Number.MAX_SAFE_INTEGER) throw 'FIELD_OUT_OF_RANGE';
+    return v;
+  };
+  try {
+    if (byte() !== 1) throw 'not detections';
+    varint();
+    const count = varint();
+    const pulseIndex: number[] = [];
+    for (let i = 0; i < count; i++) {
+      let g = -1;
+      if (i > 0) {
+        g = byte() | (byte() << 8);
+        if (g === ESCAPE) g += varint();
+      }
+      pulseIndex.push(i === 0 ? varint() : pulseIndex[i - 1] + g + 1);
+      if (pulseIndex[i] > Number.MAX_SAFE_INTEGER) throw 'FIELD_OUT_OF_RANGE';
+    }
+    const basis: number[] = [];
+    for (let i = 0; i < count; i += 8) for (let q = 0, b = byte(); q < 8 && i + q < count; q++) basis.push((b >>> q) & 1);
+    if (p !== bytes.length) throw 'LENGTH_MISMATCH';
+    return { pulseIndex, basis };
+  } catch (code) {
+    return { code: code as string };
+  }
 }
 
 function plainSift(batchId: number, basis: ArrayLike<number>, intensity: ArrayLike<number>): Uint8Array {
@@ -80,10 +134,14 @@ function protocolError(f: () => unknown): ProtocolError {
 
 // ---------- generators ----------
 
-/** Gaps at every varint length bound, the pass's usual ones (mean ~6500) and long ones. */
-const EDGE_GAPS = [0, 1, 126, 127, 128, 129, 16383, 16384, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 35, 2 ** 42 + 5];
+/**
+ * Gaps at the u16 and escape bounds, at every length bound of the escape's varint (and of
+ * the first value's, a gap from -1), the pass's usual ones (mean ~6500) and long ones.
+ */
+const VARINT_BOUNDS = [0, 127, 128, 2 ** 14 - 1, 2 ** 14, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 35, 2 ** 42 + 5];
+const EDGE_GAPS = [...VARINT_BOUNDS, 1, 255, 256, ESCAPE - 1, ...VARINT_BOUNDS.map((b) => ESCAPE + b)];
 const gapArb = fc.oneof(
-  { weight: 3, arbitrary: fc.integer({ min: 0, max: 40_000 }) },
+  { weight: 3, arbitrary: fc.integer({ min: 0, max: 80_000 }) },
   { weight: 2, arbitrary: fc.constantFrom(...EDGE_GAPS) },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 2 ** 40 }) },
 );
@@ -101,8 +159,8 @@ const indicesArb = fc.tuple(fc.array(gapArb, { maxLength: 300 }), fc.boolean()).
 });
 const bitsOf = (n: number) => fc.uint8Array({ minLength: n, maxLength: n, min: 0, max: 1 });
 
-describe('detection list: delta varints', () => {
-  it('encode to the plain LEB128 bytes and decode back, gaps at every length bound (property)', () => {
+describe('detection list: u16 gaps', () => {
+  it('encode to the plain bytes and decode back, gaps at every bound (property)', () => {
     fc.assert(
       fc.property(indicesArb.chain((idx) => fc.tuple(fc.constant(idx), bitsOf(idx.length), fc.nat({ max: 2 ** 40 }))), ([idx, basis, batchId]) => {
         const enc = encodeQkdMessage({ type: 'detections', batchId, pulseIndex: idx, basis });
@@ -137,25 +195,85 @@ describe('detection list: delta varints', () => {
   });
 
   it('a decoded list beyond 2^53 is refused, also when it gets there by two-byte gaps and the bytes then end early', () => {
-    // The first value 2^53 - 2 (an 8-byte varint), then gaps of 128 (two bytes, 0x80 0x01) past 2^53 - 1.
+    // The first value 2^53 - 2 (an 8-byte varint), then gaps of 128 (two bytes, 0x80 0x00) past 2^53 - 1.
     const first: number[] = [];
     leb128(Number.MAX_SAFE_INTEGER - 1, first);
-    const gap = [0x80, 0x01];
+    const gap = [0x80, 0x00];
     const cases = [
       [1, 0, 3, ...first, ...gap, ...gap, 0], // ends right after the list (bases byte next)
-      [1, 0, 4, ...first, ...gap, ...gap, 0x80], // a varint cut short after it
-      [1, 0, 4, ...first, ...gap, ...gap, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80], // a varint too long after it
+      [1, 0, 4, ...first, ...gap, ...gap, 0xff], // a gap cut short after it
+      [1, 0, 4, ...first, ...gap, ...gap, 0xff, 0xff], // an escape without its varint after it
+      [1, 0, 4, ...first, ...gap, ...gap, 0xff, 0xff, 0x80], // an escape's varint cut short after it
+      [1, 0, 4, ...first, ...gap, ...gap, 0xff, 0xff, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80], // a varint too long after it
+      [1, 0, 2, ...first, 0xff, 0xff, 0x00, 0], // there by an escape (a gap of 0xFFFF), then the bases byte
     ];
     for (const bytes of cases) {
       const e = protocolError(() => decodeQkdMessage(Uint8Array.from(bytes)));
       expect(e.code).toBe('FIELD_OUT_OF_RANGE');
       expect(e.message).toContain('pulseIndex beyond 2^53');
     }
-    // 2^53 - 1 itself is fine (one entry, its bases byte).
+    // 2^53 - 1 itself is fine (one entry, its bases byte; and 2^53 - 2 - 0x10000 and an escape to it).
     const ok = [1, 0, 1];
     leb128(Number.MAX_SAFE_INTEGER, ok);
     const dec = decodeQkdMessage(Uint8Array.from([...ok, 0]));
     expect(dec.type === 'detections' && dec.pulseIndex[0]).toBe(Number.MAX_SAFE_INTEGER);
+    const below = [1, 0, 2];
+    leb128(Number.MAX_SAFE_INTEGER - 1 - 0x10000, below);
+    const dec2 = decodeQkdMessage(Uint8Array.from([...below, 0xff, 0xff, 0x01, 0]));
+    expect(dec2.type === 'detections' && Array.from(dec2.pulseIndex)).toEqual([Number.MAX_SAFE_INTEGER - 1 - 0x10000, Number.MAX_SAFE_INTEGER]);
+  });
+
+  it('a gap cut short names its two bytes and where they start', () => {
+    const e = protocolError(() => decodeQkdMessage(Uint8Array.of(1, 0, 2, 5, 0x01)));
+    expect(e.code).toBe('PACKET_TOO_SHORT');
+    expect(e.message).toContain('ends inside pulseIndex: 2 bytes needed at offset 4');
+  });
+
+  it('an escape with a varint too long or beyond 2^53 is refused as a plain varint is', () => {
+    const tooLong = protocolError(() => decodeQkdMessage(Uint8Array.of(1, 0, 2, 5, 0xff, 0xff, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0)));
+    expect(tooLong.code).toBe('FIELD_INVALID');
+    expect(tooLong.message).toContain('varint too long in pulseIndex');
+    const big: number[] = [];
+    leb128(2 ** 53, big);
+    const beyond = protocolError(() => decodeQkdMessage(Uint8Array.of(1, 0, 2, 5, 0xff, 0xff, ...big, 0)));
+    expect(beyond.code).toBe('FIELD_OUT_OF_RANGE');
+    expect(beyond.message).toContain(`pulseIndex = ${2 ** 53} exceeds`);
+  });
+
+  it('decode any bytes as the plain byte-at-a-time decoder does: the values, or the same error code (property)', () => {
+    // A list of u16 gaps, escapes with varints of any length (too long ones too), and stray bytes; a count near the list's; the bases; cut anywhere.
+    const pieceArb = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: 0, max: ESCAPE - 1 }).map((g) => [g & 255, g >>> 8]) },
+      { weight: 2, arbitrary: fc.constantFrom(...VARINT_BOUNDS).map((g) => { const out: number[] = []; plainGap(ESCAPE + g, out); return out; }) },
+      { weight: 1, arbitrary: fc.array(fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0xff), { minLength: 1, maxLength: 10 }) },
+    );
+    const bytesArb = fc
+      .tuple(fc.constantFrom(0, 5, 2 ** 52, Number.MAX_SAFE_INTEGER - 5 * ESCAPE), fc.array(pieceArb, { maxLength: 40 }), fc.integer({ min: -2, max: 2 }), fc.nat(), fc.boolean())
+      .map(([first, pieces, dCount, cutAt, cut]) => {
+        const list = pieces.flat();
+        const count = Math.max(0, pieces.length + 1 + dCount);
+        const out = [1, 7];
+        leb128(count, out);
+        leb128(first, out);
+        out.push(...list, ...new Array((count + 7) >>> 3).fill(0x5a));
+        return Uint8Array.from(cut ? out.slice(0, cutAt % (out.length + 1)) : out);
+      });
+    fc.assert(
+      fc.property(bytesArb, (bytes) => {
+        const want = plainDecodeDetections(bytes);
+        let got: typeof want;
+        try {
+          const m = decodeQkdMessage(bytes);
+          if (m.type !== 'detections') throw new Error(m.type);
+          got = { pulseIndex: Array.from(m.pulseIndex), basis: Array.from(m.basis) };
+        } catch (e) {
+          if (!isProtocolError(e)) throw e;
+          got = { code: e.code };
+        }
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 2000, seed: 1409 },
+    );
   });
 
   it('every truncation is a ProtocolError (property)', () => {

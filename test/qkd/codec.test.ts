@@ -51,13 +51,14 @@ function plain(m: QkdMessage): unknown {
 }
 
 describe('qkd-messages codec', () => {
-  it('encodes to hand-made vectors (type u8, LEB128 varints, bits packed LSB first)', () => {
+  it('encodes to hand-made vectors (type u8, LEB128 varints, u16 gaps, bits packed LSB first)', () => {
     const hex = (m: QkdMessage) => Buffer.from(encodeQkdMessage(m)).toString('hex');
     const cases: [QkdMessage, string][] = [
       // 0a abort | ac02 blockId 300 | 01 batch | 02 QBER_TOO_HIGH
       [{ type: 'abort', blockId: 300, batch: true, reason: 'QBER_TOO_HIGH' }, '0aac020102'],
-      // 01 detections | 01 batch | 03 count | gaps-1 from -1: 00 00 7f (0, 1, 129) | bases 1,0,1 -> 0b101
-      [{ type: 'detections', batchId: 1, pulseIndex: Float64Array.of(0, 1, 129), basis: Uint8Array.of(1, 0, 1) }, '01010300007f05'],
+      // 01 detections | 01 batch | 04 count | first ac02 (300) | gaps - 1 as u16 LE: 0000 (301), 7f00 (429),
+      // ffff 00 (65965: gap - 1 = 0xFFFF, the escape and the varint of 0) | bases 1,0,1,1 -> 0b1101
+      [{ type: 'detections', batchId: 1, pulseIndex: Float64Array.of(300, 301, 429, 65965), basis: Uint8Array.of(1, 0, 1, 1) }, '010104ac0200007f00ffff000d'],
       // 02 sift | 02 batch | 02 count | bases 0,1 -> 0b10 | intensities 2,1 in 2-bit lanes -> 0b0110
       [{ type: 'sift', batchId: 2, basis: Uint8Array.of(0, 1), intensity: Uint8Array.of(2, 1) }, '0202020206'],
       // 0b checkpoint | ac02 round 300
