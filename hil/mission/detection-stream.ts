@@ -9,7 +9,7 @@
  * threads' timing (the worker only computes them early).
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { DetectionSampler, type DetectionStats, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
+import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectionStats, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
 import { continuousSchedule } from '../../boards/sim/pulse-schedule.ts';
 import type { ArrivalTags, TimeTaggerConfig } from '../../boards/sim/time-tagger.ts';
 import type { DetectionBatch } from '../../boards/ground/bob.ts';
@@ -318,14 +318,45 @@ export function unpackBatch(p: PackedBatch, buf: ArrayBufferLike): StampedBatch 
   return batchViews(buf, p);
 }
 
-/** The worker's side: wait for the plan, then write every batch into its slot and post where it lies, then the totals. */
+/**
+ * A small plan of the nominal source and detectors (10 batches of 50 ms at a pass's
+ * transmittance), for the worker to run while it waits for the real one: V8 compiles a
+ * function only once it has run it a while, so without this the pass's first batches
+ * ran in the interpreter (~50 ms of a 2 s pass). Its keys in DetectionPlan's order, as
+ * a pass's plan arrives (the same object shapes for the compiled code).
+ */
+function warmUpPlan(): DetectionPlan {
+  const slices = 50;
+  return structuredClone({
+    source: DEFAULT_SOURCE,
+    detector: DEFAULT_DETECTOR,
+    seed: 1,
+    pulsesPerSlice: 6_250_000,
+    slices,
+    slicesPerBatch: 5,
+    eta: new Float64Array(slices).fill(3e-4),
+    backgroundCountsPerS: new Float64Array(slices).fill(DEFAULT_DETECTOR.backgroundCountsPerS),
+    polarisationErrorProb: new Float64Array(slices),
+    emittedMu: DEFAULT_SOURCE.mu,
+    rangeKm: Float64Array.from({ length: 2 }, (_, t) => 600 - 7 * t),
+    timeTagger: undefined,
+    timeSync: undefined,
+    trackingOff: false,
+  });
+}
+
+/**
+ * The worker's side: warm up until the plan comes (warmUpPlan; the plan is looked for
+ * after every warm-up batch, so a plan sent at once waits one batch, a few ms), then
+ * write every batch into its slot and post where it lies, then the totals.
+ */
 export function serveDetections(port: MessagePort, shared: Int32Array, slots: number): void {
   const post = (m: WorkerMessage) => {
     port.postMessage(m);
     Atomics.add(shared, 0, 1);
     Atomics.notify(shared, 0);
   };
-  port.once('message', (plan: DetectionPlan) => {
+  const serve = (plan: DetectionPlan) => {
     try {
       const producer = new DetectionProducer(plan);
       const buffers: SharedArrayBuffer[] = [];
@@ -353,5 +384,13 @@ export function serveDetections(port: MessagePort, shared: Int32Array, slots: nu
       post({ error: (e as Error)?.message ?? String(e) });
     }
     port.close();
-  });
+  };
+  const warm = new DetectionProducer(warmUpPlan());
+  const scratch = new SharedArrayBuffer(1 << 21);
+  for (let b = warm.next(); b; b = warm.next()) {
+    packBatch(b, 0, scratch);
+    const m = receiveMessageOnPort(port);
+    if (m) return serve(m.message as DetectionPlan);
+  }
+  port.once('message', serve);
 }

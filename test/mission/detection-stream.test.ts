@@ -49,6 +49,18 @@ describe('detection stream', () => {
     expect(worker.next()).toBeNull();
   });
 
+  it('a plan sent late (the worker done warming up) or at once (during its warm-up) gives the same batches', () => {
+    const want = drain(inlineDetectionStream(plan()));
+    const late = new WorkerDetectionStream();
+    // Sleep this thread while the worker starts and runs its whole warm-up.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+    late.start(plan());
+    expect(drain(late)).toEqual(want);
+    const early = new WorkerDetectionStream();
+    early.start(plan());
+    expect(drain(early)).toEqual(want);
+  });
+
   it('the worker refills a batch\'s slot only once the consumer is done with it (the next call)', () => {
     const want = drain(inlineDetectionStream(plan()));
     // Two slots for four batches: the third batch goes into the first batch's slot.
