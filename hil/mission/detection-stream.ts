@@ -168,8 +168,9 @@ export function inlineDetectionStream(plan: DetectionPlan): DetectionStream {
 
 /**
  * Batches the worker may have ready beyond those the consumer is done with: enough to
- * cover a block's Cascade and PA on the main thread (~60 ms, 8 batches of sampling), so
- * the worker never idles (memory: a batch is about 2.5 MB at the nominal pass's peak).
+ * cover a block's Cascade and PA on the main thread (~60 ms, about 12 batches of
+ * sampling), so the worker does not idle meanwhile (memory: a slot is up to about 3 MB
+ * at the nominal pass's peak).
  */
 const SLOTS = 16;
 /** A worker that says nothing this long is taken as dead (it posts its own errors). */
