@@ -79,16 +79,24 @@ export interface PassWindow {
 
 /** All passes above `minElevationDeg` in [start, start + spanH). */
 export function findPasses(orbit: Orbit, station: Station, start: Date, spanH = 48, minElevationDeg = 10): PassWindow[] {
+  // Most of the time the satellite is far below the horizon: skip the grid points it
+  // cannot have climbed above the minimum by (the passes are those of the full grid).
+  return passesOnGrid(orbit, station, start, spanH, minElevationDeg, climbBound(orbit, station, minElevationDeg));
+}
+
+/**
+ * The passes seen on a 20 s grid (rise, set, culmination on it; culmination then refined
+ * to 1 s). Below the minimum elevation the next point looked at is the first grid point
+ * `climb(elevation, range)` seconds on (every one without it).
+ */
+export function passesOnGrid(orbit: Orbit, station: Station, start: Date, spanH: number, minElevationDeg: number, climb?: (elevationDeg: number, rangeKm: number) => number): PassWindow[] {
   const stepS = 20;
   const passes: PassWindow[] = [];
   let cur: PassWindow | null = null;
-  const climb = climbBound(orbit, station, minElevationDeg);
   for (let t = 0; t <= spanH * 3600; ) {
     const d = new Date(start.getTime() + t * 1000);
     const { elevationDeg, rangeKm } = orbit.look(station, d);
-    // Most of the time the satellite is far below the horizon: skip the 20 s grid points
-    // it cannot have climbed above the minimum by (the passes are those of the full grid).
-    t += elevationDeg >= minElevationDeg ? stepS : stepS * Math.max(1, Math.floor(climb(elevationDeg, rangeKm) / stepS));
+    t += elevationDeg >= minElevationDeg || !climb ? stepS : stepS * Math.max(1, Math.floor(climb(elevationDeg, rangeKm) / stepS));
     if (elevationDeg >= minElevationDeg) {
       if (!cur) cur = { tca: d, maxElevationDeg: elevationDeg, rise: d, set: d };
       if (elevationDeg > cur.maxElevationDeg) {

@@ -1,48 +1,15 @@
 /**
  * The pass search's skip (boards/sim/orbit.ts climbBound): it only skips grid points the
  * satellite cannot have climbed above the minimum elevation by, so findPasses gives the
- * passes of the plain 20 s scan, for low, high and eccentric orbits and every station.
+ * passes of the plain 20 s scan (passesOnGrid looking at every grid point), for low,
+ * high and eccentric orbits and every station.
  */
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit, climbBound, findPasses, type PassWindow } from '../../boards/sim/orbit.ts';
+import { EXAMPLE_SEARCH_START, EXAMPLE_TLE, Orbit, climbBound, findPasses, passesOnGrid, type PassWindow } from '../../boards/sim/orbit.ts';
 import { STATIONS, type Station } from '../../boards/sim/stations.ts';
 
-/** The plain search: every 20 s grid point, then culmination refined to 1 s. */
-function plainPasses(orbit: Orbit, station: Station, start: Date, spanH: number, minElevationDeg: number): PassWindow[] {
-  const passes: PassWindow[] = [];
-  let cur: PassWindow | null = null;
-  for (let t = 0; t <= spanH * 3600; t += 20) {
-    const d = new Date(start.getTime() + t * 1000);
-    const el = orbit.look(station, d).elevationDeg;
-    if (el >= minElevationDeg) {
-      if (!cur) cur = { tca: d, maxElevationDeg: el, rise: d, set: d };
-      if (el > cur.maxElevationDeg) {
-        cur.maxElevationDeg = el;
-        cur.tca = d;
-      }
-      cur.set = d;
-    } else if (cur) {
-      passes.push(cur);
-      cur = null;
-    }
-  }
-  if (cur) passes.push(cur);
-  for (const p of passes) {
-    let best = p.tca.getTime();
-    let bestEl = p.maxElevationDeg;
-    for (let dt = -20; dt <= 20; dt++) {
-      const d = new Date(p.tca.getTime() + dt * 1000);
-      const el = orbit.look(station, d).elevationDeg;
-      if (el > bestEl) {
-        bestEl = el;
-        best = d.getTime();
-      }
-    }
-    p.tca = new Date(best);
-    p.maxElevationDeg = bestEl;
-  }
-  return passes;
-}
+/** The plain search: every 20 s grid point. */
+const plainPasses = (orbit: Orbit, station: Station, start: Date, spanH: number, minElevationDeg: number): PassWindow[] => passesOnGrid(orbit, station, start, spanH, minElevationDeg);
 
 // Low (ISS-like, 51.6 deg, ~420 km) and eccentric (e = 0.1, perigee ~ 600 km) test orbits.
 const LOW_TLE: [string, string] = [
