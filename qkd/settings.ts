@@ -101,7 +101,8 @@ export interface SettingsRecord {
  * packedSettingsInto for ascending pulse indices, taking each one the record holds from
  * it (a merge of the two ascending lists) and hashing the rest: the same output, since
  * the record holds packedSettings values. A loop that wants each setting as it goes
- * (Alice's sifting) takes the same two steps, recordFrom and recordedOrHashed.
+ * (Alice's sifting) takes the same two steps, recordFrom and recordedOrHashed (and the
+ * record's next entry directly while it is the next pulse's, with settings).
  */
 export function packedSettingsFrom(t: SettingsTable, pulseIndex: ArrayLike<number>, out: Uint8Array, record: SettingsRecord): void {
   const n = pulseIndex.length;

@@ -150,25 +150,8 @@ export class BobDistiller {
     const d = this.pending.get(m.batchId);
     if (!d || d.basis.length !== m.basis.length) return; // unknown batch: nothing to sift
     this.pending.delete(m.batchId);
-    const n = m.basis.length;
-    const aliceBasis = m.basis;
-    const aliceIntensity = m.intensity;
-    const myBasis = d.basis;
-    const myBit = d.bit;
-    // Branch-free compaction, as on Alice's side, at the store's tail.
-    const { key, test } = this.sifted.reserve(n);
-    let k = this.sifted.keyLen;
-    let t = this.sifted.testLen;
-    for (let i = 0; i < n; i++) {
-      const b = myBasis[i];
-      const a = aliceBasis[i];
-      const e = siftEntry(myBit[i], aliceIntensity[i]);
-      key[k] = e;
-      k += ((b | a) - 1) >>> 31; // 1 iff both bases are 0
-      test[t] = e;
-      t += b & a; // 1 iff both are 1 (bases are 0 or 1)
-    }
-    this.sifted.commit(m.batchId, k, t);
+    const keyEnd = siftAnswer(this.sifted, d.basis, d.bit, m.basis, m.intensity);
+    this.sifted.commit(m.batchId, keyEnd, siftedTestEnd);
   }
 
   private onBlockStart(m: Extract<QkdMessage, { type: 'blockStart' }>): void {
@@ -289,4 +272,90 @@ function entriesByClass(positions: Int32Array, entries: Uint8Array): Triple {
   const counts: Triple = [0, 0, 0];
   for (let i = 0; i < positions.length; i++) counts[entries[positions[i]] >>> 2]++;
   return counts;
+}
+
+/** Whether a Uint32Array's bytes are in array order low byte first (then a word's byte q is entry 4w + q). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** Bytes x[from, n) (at most four) as a little-endian word, padded with `pad` bytes. */
+function lastWord(x: Uint8Array, from: number, n: number, pad: number): number {
+  let w = 0;
+  for (let q = 0; q < 4; q++) w |= (from + q < n ? x[from + q] : pad) << (8 * q);
+  return w;
+}
+
+/**
+ * Where siftAnswer's test entries end, set after its loop: as Alice's siftReport, only
+ * a return or a plain variable store there needs no type feedback (the loop's OSR code,
+ * compiled in the first long batch and entered in later calls, deoptimised batch after
+ * batch on a property access or operator after it).
+ */
+export let siftedTestEnd = 0;
+
+/**
+ * Bob's sifting of one batch with Alice's answer into the store's tail (not committed):
+ * siftEntry(his bit, her intensity class) per detection, in the key list where both
+ * bases are 0, in the test list where both are 1. All arrays have the answer's length.
+ * Returns where the key entries end; the test entries end at siftedTestEnd.
+ */
+export function siftAnswer(store: SiftStore, myBasis: Uint8Array, myBit: Uint8Array, aliceBasis: Uint8Array, aliceIntensity: Uint8Array): number {
+  const n = aliceBasis.length;
+  // Branch-free compaction, as on Alice's side, at the store's tail.
+  const { key, test } = store.reserve(n);
+  let k = store.keyLen;
+  let t = store.testLen;
+  if (!LITTLE_ENDIAN || ((myBasis.byteOffset | myBit.byteOffset | aliceBasis.byteOffset | aliceIntensity.byteOffset) & 3) !== 0) {
+    // One by one (the arrays cannot be read a word at a time).
+    for (let i = 0; i < n; i++) {
+      const b = myBasis[i];
+      const a = aliceBasis[i];
+      const e = siftEntry(myBit[i], aliceIntensity[i]);
+      key[k] = e;
+      k += ((b | a) - 1) >>> 31; // 1 iff both bases are 0
+      test[t] = e;
+      t += b & a; // 1 iff both are 1 (bases are 0 or 1)
+    }
+    siftedTestEnd = t;
+    return k;
+  }
+  // Four detections a word (a load per array per four, not per one): the four entries
+  // and both masks at once, then compacted byte by byte (a Uint8Array store keeps the
+  // low byte; entries stay within their bytes). The last, partial word is read before
+  // the loop, padded so that none of its padding is kept (his basis 1, hers 0): one
+  // loop, and nothing after it needing type feedback (see siftedTestEnd).
+  const words = n >>> 2;
+  const full = 4 * words;
+  const lastB = lastWord(myBasis, full, n, 1);
+  const lastA = lastWord(aliceBasis, full, n, 0);
+  const lastE = lastWord(myBit, full, n, 0) | (lastWord(aliceIntensity, full, n, 0) << 2);
+  const mb = new Uint32Array(myBasis.buffer, myBasis.byteOffset, words);
+  const mt = new Uint32Array(myBit.buffer, myBit.byteOffset, words);
+  const ab = new Uint32Array(aliceBasis.buffer, aliceBasis.byteOffset, words);
+  const ai = new Uint32Array(aliceIntensity.buffer, aliceIntensity.byteOffset, words);
+  for (let w = 0; w <= words; w++) {
+    const last = w === words;
+    const b = last ? lastB : mb[w];
+    const a = last ? lastA : ab[w];
+    const e = last ? lastE : mt[w] | (ai[w] << 2); // siftEntry of each byte
+    const inKey = ~(b | a); // bit 8q set iff both bases of entry q are 0
+    const inTest = b & a;
+    key[k] = e;
+    k += inKey & 1;
+    test[t] = e;
+    t += inTest & 1;
+    key[k] = e >>> 8;
+    k += (inKey >>> 8) & 1;
+    test[t] = e >>> 8;
+    t += (inTest >>> 8) & 1;
+    key[k] = e >>> 16;
+    k += (inKey >>> 16) & 1;
+    test[t] = e >>> 16;
+    t += (inTest >>> 16) & 1;
+    key[k] = e >>> 24;
+    k += (inKey >>> 24) & 1;
+    test[t] = e >>> 24;
+    t += inTest >>> 24;
+  }
+  siftedTestEnd = t;
+  return k;
 }

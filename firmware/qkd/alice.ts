@@ -29,7 +29,7 @@ import type { KeyPool } from '../../qkd/pool.ts';
 import { Rng } from '../../qkd/random.ts';
 import { SiftStore, grown } from '../../qkd/sift-scratch.ts';
 import { keyIdOf, newRecord, type BlockRecord } from '../../qkd/records.ts';
-import { recordFrom, recordedOrHashed, settingsTable, type SettingsRecord, type SettingsTable } from '../../qkd/settings.ts';
+import { NOT_RECORDED, recordFrom, recordedOrHashed, settingsTable, type SettingsRecord, type SettingsTable } from '../../qkd/settings.ts';
 
 export interface AliceOptions {
   config: DistillConfig;
@@ -177,42 +177,14 @@ export class AliceDistiller {
   }
 
   private onDetections(m: Extract<QkdMessage, { type: 'detections' }>): void {
-    const { pulseIndex, basis: bobBasis } = m;
-    const n = pulseIndex.length;
-    const table = this.table;
-    const record = this.opts.settingsRecord?.() ?? NO_RECORD;
-    const rp = record.pulseIndex;
-    const rs = record.settings;
-    const rn = Math.min(rp.length, rs.length);
+    const n = m.pulseIndex.length;
     // The answer goes at the end of the held answers, the sifted entries at the store's tail.
     const h = this.heldEnds.length === 0 ? 0 : this.heldEnds[this.heldEnds.length - 1];
     this.heldBasis = grown(this.heldBasis, h, h + n);
     this.heldIntensity = grown(this.heldIntensity, h, h + n);
-    const basis = this.heldBasis;
-    const intensity = this.heldIntensity;
-    const { key, test } = this.sifted.reserve(n);
-    // Sifted entries are compacted without branches (basis agreement is a coin flip):
-    // every entry is written at the next free slot, which advances only on a match.
-    // A packed setting is already a sift entry (bit 0 the bit, bits 2-3 the class).
-    let k = this.sifted.keyLen;
-    let t = this.sifted.testLen;
-    let j = 0;
-    for (let i = 0; i < n; i++) {
-      // The pulse's settings as packedSettingsFrom takes them, in the same loop (a pass
-      // over the batch less): from the source's record, else hashed.
-      const pos = pulseIndex[i];
-      j = recordFrom(rp, rn, j, pos);
-      const s = recordedOrHashed(table, rp, rs, rn, j, pos);
-      const a = (s >>> 1) & 1;
-      basis[h + i] = a;
-      intensity[h + i] = s >>> 2;
-      const b = bobBasis[i];
-      key[k] = s;
-      k += ((a | b) - 1) >>> 31; // 1 iff both bases are 0
-      test[t] = s;
-      t += a & b; // 1 iff both are 1 (bases are 0 or 1)
-    }
-    this.sifted.commit(m.batchId, k, t);
+    const record = this.opts.settingsRecord?.() ?? NO_RECORD;
+    const keyEnd = siftReport(this.sifted, this.table, record, m.pulseIndex, m.basis, this.heldBasis.subarray(h, h + n), this.heldIntensity.subarray(h, h + n));
+    this.sifted.commit(m.batchId, keyEnd, siftedTestEnd);
     this.heldEnds.push(h + n);
     if (this.heldKeyBits() >= this.opts.config.blockBits / CHECKPOINTS_PER_BLOCK || this.sifted.keyLen >= this.opts.config.blockBits) this.askCheckpoint();
   }
@@ -373,4 +345,73 @@ export class AliceDistiller {
     const r = this.blocks.find((x) => x.blockId === blockId);
     if (r && r.status === 'aborted' && reason === 'AUTH_FAILED') r.reason = reason;
   }
+}
+
+/**
+ * Where siftReport's test entries end. Set after its loop, where a plain variable store
+ * or a return is all that needs no type feedback: V8 compiles the loop on the stack
+ * (OSR) in the first long batch and enters that code in later calls, and code after
+ * the loop compiled without feedback (a property access, an operator) deoptimised
+ * batch after batch.
+ */
+export let siftedTestEnd = 0;
+
+/**
+ * Alice's sifting of Bob's report (his pulses, ascending, and bases) into the store's
+ * tail, not committed: each pulse's packed settings, from the source's record where it
+ * holds them, else hashed (packedSettingsFrom's output, in the same loop: a pass over
+ * the batch less); her basis and intensity class into `basis` and `intensity` (her
+ * answer, one per pulse); the settings as sift entries in the key list where both
+ * bases are 0, in the test list where both are 1. The record must hold packedSettings
+ * values. Returns where the key entries end; the test entries end at siftedTestEnd.
+ */
+export function siftReport(
+  store: SiftStore,
+  table: SettingsTable,
+  record: SettingsRecord,
+  pulseIndex: Float64Array,
+  bobBasis: Uint8Array,
+  basis: Uint8Array,
+  intensity: Uint8Array,
+): number {
+  const n = pulseIndex.length;
+  const rp = record.pulseIndex;
+  const rs = record.settings;
+  const rn = Math.min(rp.length, rs.length);
+  const { key, test } = store.reserve(n);
+  // Sifted entries are compacted without branches (basis agreement is a coin flip):
+  // every entry is written at the next free slot, which advances only on a match.
+  // A packed setting is already a sift entry (bit 0 the bit, bits 2-3 the class).
+  let k = store.keyLen;
+  let t = store.testLen;
+  // Nearly always the record's next entry is the next pulse's. The merge step
+  // (recordFrom, recordedOrHashed) runs outside the inner loop, for a batch's first
+  // pulse and the ~2 % the record lacks, skips or holds no settings for: the inner loop
+  // has no call (one there, even never taken, costs register saves every iteration).
+  let i = 0;
+  let j = 0;
+  while (i < n) {
+    const pos = pulseIndex[i];
+    j = recordFrom(rp, rn, j, pos);
+    let s = recordedOrHashed(table, rp, rs, rn, j, pos);
+    if (j < rn && rp[j] === pos) j++;
+    // i and j advance together: j stays within the record.
+    const end = Math.min(n, i + 1 + rn - j);
+    for (;;) {
+      const a = (s >>> 1) & 1;
+      basis[i] = a;
+      intensity[i] = s >>> 2;
+      const b = bobBasis[i];
+      key[k] = s;
+      k += ((a | b) - 1) >>> 31; // 1 iff both bases are 0
+      test[t] = s;
+      t += a & b; // 1 iff both are 1 (bases are 0 or 1)
+      if (++i === end) break;
+      s = rs[j];
+      if (rp[j] !== pulseIndex[i] || s === NOT_RECORDED) break;
+      j++;
+    }
+  }
+  siftedTestEnd = t;
+  return k;
 }

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AliceDistiller } from '../../firmware/qkd/alice.ts';
+import { AliceDistiller, siftReport, siftedTestEnd as aliceTestEnd } from '../../firmware/qkd/alice.ts';
+import { siftAnswer, siftedTestEnd as bobTestEnd } from '../../boards/ground/bob.ts';
 import { GroundStation } from '../../boards/ground/ground-station.ts';
 import { memoryChannelPair } from '../../qkd/channel.ts';
 import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../qkd/config.ts';
@@ -135,6 +136,88 @@ describe("Alice's and Bob's sifting", () => {
       return { tags: { pulseIndex, basis, bit }, record };
     });
   }
+
+  /** A store already holding a batch of `prior` entries in each list (the sifting appends after them). */
+  function storeWith(prior: number[]): SiftStore {
+    const store = new SiftStore();
+    store.reserve(prior.length);
+    store.key.set(prior);
+    store.test.set(prior);
+    store.commit(0, prior.length, prior.length);
+    return store;
+  }
+
+  /** `bytes` at byte offset `offset` of a buffer of its own (to read it a word at a time or not). */
+  function at(bytes: number[], offset: number): Uint8Array {
+    const out = new Uint8Array(offset + bytes.length).subarray(offset);
+    out.set(bytes);
+    return out;
+  }
+
+  it("siftReport (the record's next entry taken inline, merge step out of the loop) equals plain hashing and sifting, any record (property)", () => {
+    const t = settingsTable(77);
+    // Bob's pulses: ascending (a repeat now and then), across a 2^32 boundary; each also
+    // in the record or not, and pulses Bob lacks in it too, some marked not recorded.
+    const pulse = fc.record({ step: fc.integer({ min: 0, max: 3 }), bobBasis: fc.integer({ min: 0, max: 1 }), inRecord: fc.boolean(), extraBefore: fc.boolean(), marked: fc.integer({ min: 0, max: 9 }) });
+    fc.assert(
+      fc.property(fc.array(pulse, { maxLength: 120 }), fc.array(fc.integer({ min: 0, max: 15 }), { maxLength: 5 }), fc.integer({ min: -2, max: 2 }), (ps, prior, skew) => {
+        let p = 2 ** 32 - 60;
+        const pulseIndex: number[] = [];
+        const recIdx: number[] = [];
+        for (const x of ps) {
+          p += x.step;
+          if (x.extraBefore && x.step > 1) recIdx.push(p - 1); // a pulse the record has and Bob not
+          if (x.inRecord && recIdx[recIdx.length - 1] !== p) recIdx.push(p);
+          pulseIndex.push(p);
+        }
+        const recSettings = recIdx.map((q, i) => (ps[i % Math.max(1, ps.length)]?.marked === 0 ? NOT_RECORDED : packedSettings(t, q)));
+        // Lists of unequal length: only the common part is the record.
+        const record = { pulseIndex: Float64Array.from(skew < 0 ? recIdx.slice(0, skew) : recIdx), settings: Uint8Array.from(skew > 0 ? recSettings.slice(0, -skew) : recSettings) };
+        const bobBasis = Uint8Array.from(ps, (x) => x.bobBasis);
+        const n = pulseIndex.length;
+        const store = storeWith(prior);
+        const basis = new Uint8Array(n);
+        const intensity = new Uint8Array(n);
+        const keyEnd = siftReport(store, t, record, Float64Array.from(pulseIndex), bobBasis, basis, intensity);
+
+        const settings = pulseIndex.map((q) => packedSettings(t, q));
+        expect(Array.from(basis)).toEqual(settings.map((s) => unpackSettings(s).basis));
+        expect(Array.from(intensity)).toEqual(settings.map((s) => unpackSettings(s).intensity));
+        const key = settings.filter((s, i) => unpackSettings(s).basis === 0 && bobBasis[i] === 0);
+        const test = settings.filter((s, i) => unpackSettings(s).basis === 1 && bobBasis[i] === 1);
+        expect(keyEnd).toBe(prior.length + key.length);
+        expect(aliceTestEnd).toBe(prior.length + test.length);
+        expect(Array.from(store.key.subarray(0, keyEnd))).toEqual([...prior, ...key]);
+        expect(Array.from(store.test.subarray(0, aliceTestEnd))).toEqual([...prior, ...test]);
+      }),
+      { numRuns: 400, seed: 14140 },
+    );
+  });
+
+  it('siftAnswer (four to a word where aligned) equals plain sifting, any length and byte offsets (property)', () => {
+    const det = fc.record({ myBasis: fc.integer({ min: 0, max: 1 }), myBit: fc.integer({ min: 0, max: 1 }), aliceBasis: fc.integer({ min: 0, max: 1 }), intensity: fc.integer({ min: 0, max: 3 }) });
+    const offset = fc.constantFrom(0, 0, 0, 1, 2, 3, 4);
+    fc.assert(
+      fc.property(fc.array(det, { maxLength: 70 }), fc.array(fc.integer({ min: 0, max: 15 }), { maxLength: 5 }), fc.tuple(offset, offset, offset, offset), (ds, prior, [o1, o2, o3, o4]) => {
+        const store = storeWith(prior);
+        const keyEnd = siftAnswer(
+          store,
+          at(ds.map((d) => d.myBasis), o1),
+          at(ds.map((d) => d.myBit), o2),
+          at(ds.map((d) => d.aliceBasis), o3),
+          at(ds.map((d) => d.intensity), o4),
+        );
+        const entry = (d: (typeof ds)[number]) => siftEntry(d.myBit, d.intensity);
+        const key = ds.filter((d) => d.myBasis === 0 && d.aliceBasis === 0).map(entry);
+        const test = ds.filter((d) => d.myBasis === 1 && d.aliceBasis === 1).map(entry);
+        expect(keyEnd).toBe(prior.length + key.length);
+        expect(bobTestEnd).toBe(prior.length + test.length);
+        expect(Array.from(store.key.subarray(0, keyEnd))).toEqual([...prior, ...key]);
+        expect(Array.from(store.test.subarray(0, bobTestEnd))).toEqual([...prior, ...test]);
+      }),
+      { numRuns: 400, seed: 14141 },
+    );
+  });
 
   it.each([
     ['from the source record', true],
