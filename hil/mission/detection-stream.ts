@@ -168,11 +168,12 @@ export function inlineDetectionStream(plan: DetectionPlan): DetectionStream {
 
 /**
  * Batches the worker may have ready beyond those the consumer is done with: enough to
- * cover a block's Cascade and PA on the main thread (~60 ms, about 12 batches of
- * sampling), so the worker does not idle meanwhile (memory: a slot is up to about 3 MB
- * at the nominal pass's peak).
+ * cover the main thread's slow stretches (a block's Cascade and PA, ~60 ms, about 12
+ * batches of sampling; the first blocks, compiled meanwhile, take longer), so the worker
+ * does not idle then (with 16 slots it waited 140-200 ms of a pass, with 32 at most
+ * 50 ms; memory: a slot is up to about 3 MB at the nominal pass's peak).
  */
-const SLOTS = 16;
+const SLOTS = 32;
 /** A worker that says nothing this long is taken as dead (it posts its own errors). */
 const STALL_MS = 300_000;
 
