@@ -11,7 +11,7 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { DEFAULT_DETECTOR, DEFAULT_SOURCE, DetectionSampler, type DetectionStats, type DetectorConfig, type SliceConditions, type SourceConfig } from '../../boards/sim/detection.ts';
 import { continuousSchedule } from '../../boards/sim/pulse-schedule.ts';
-import type { ArrivalTags, TimeTaggerConfig } from '../../boards/sim/time-tagger.ts';
+import { DEFAULT_TIME_TAGGER, type ArrivalTags, type TimeTaggerConfig } from '../../boards/sim/time-tagger.ts';
 import type { DetectionBatch } from '../../boards/ground/bob.ts';
 import type { Triple } from '../../qkd/keyrate.ts';
 import type { SettingsRecord } from '../../qkd/settings.ts';
@@ -289,7 +289,12 @@ export class WorkerDetectionStream implements DetectionStream {
 
 /** Bytes a batch takes in a slot. */
 export function packedBytes(b: StampedBatch): number {
-  return 8 * (b.record.pulseIndex.length + b.arrivals.arrivalPs.length + b.arrivals.syncArrivalPs.length) + b.record.pulseIndex.length + b.arrivals.arrivalPs.length;
+  return packedBytesOf(b.record.pulseIndex.length, b.arrivals.arrivalPs.length, b.arrivals.syncArrivalPs.length);
+}
+
+/** Bytes of a batch of `records` record entries, `stamps` stamped detections and `syncs` sync pulses (batchViews' layout). */
+function packedBytesOf(records: number, stamps: number, syncs: number): number {
+  return 8 * (records + stamps + syncs) + records + stamps;
 }
 
 /** A packed batch's arrays: views of its slot's buffer (the 8-byte arrays first, aligned). */
@@ -318,6 +323,31 @@ export function packBatch(b: StampedBatch, slot: number, buf: ArrayBufferLike): 
 /** The batch packBatch wrote, read in place. */
 export function unpackBatch(p: PackedBatch, buf: ArrayBufferLike): StampedBatch {
   return batchViews(buf, p);
+}
+
+/**
+ * Bytes enough for the plan's largest batch, by its expected detections (each slice's
+ * yield from its transmittance, intensities and noise) with room for fluctuations and
+ * the sync pulses: slots are made once, not regrown as the rate climbs through the pass
+ * (each new buffer's pages are faulted in again: with 1.25x regrowth a pass made ~150
+ * slot buffers and spent ~170 ms of the worker packing batches, ~120 ms with 64).
+ */
+export function largestBatchBytes(plan: DetectionPlan): number {
+  const { source, detector } = plan;
+  const dark = detector.darkCountsPerS.reduce((a, b) => a + b, 0);
+  let most = 0;
+  for (let s0 = 0; s0 < plan.slices; s0 += plan.slicesPerBatch) {
+    let expected = 0;
+    for (let s = s0; s < Math.min(plan.slices, s0 + plan.slicesPerBatch); s++) {
+      let y = (dark + plan.backgroundCountsPerS[s]) / source.rateHz;
+      for (let k = 0; k < 3; k++) y += source.p[k] * -Math.expm1(-plan.eta[s] * plan.emittedMu[k] * detector.efficiency);
+      expected += y * plan.pulsesPerSlice;
+    }
+    most = Math.max(most, expected);
+  }
+  const detections = 1.1 * most + 6 * Math.sqrt(most) + 64;
+  const syncs = (plan.slicesPerBatch * plan.pulsesPerSlice) / (plan.timeTagger?.syncEveryPulses ?? DEFAULT_TIME_TAGGER.syncEveryPulses) + 64;
+  return 8 * Math.ceil(packedBytesOf(detections, detections, syncs) / 8);
 }
 
 /**
@@ -362,6 +392,7 @@ export function serveDetections(port: MessagePort, shared: Int32Array, slots: nu
     try {
       const producer = new DetectionProducer(plan);
       const buffers: SharedArrayBuffer[] = [];
+      const slotBytes = largestBatchBytes(plan);
       for (let posted = 0; ; posted++) {
         // Batch `posted` goes into the slot of batch posted - slots: wait until that one is released.
         for (;;) {
@@ -376,8 +407,8 @@ export function serveDetections(port: MessagePort, shared: Int32Array, slots: nu
         const bytes = packedBytes(b);
         let fresh: SharedArrayBuffer | undefined;
         if (!buffers[slot] || buffers[slot].byteLength < bytes) {
-          // Headroom: the detection rate rises through the pass.
-          fresh = buffers[slot] = new SharedArrayBuffer(8 * Math.ceil((bytes * 1.25) / 8));
+          // Made once at the plan's largest batch (a batch beyond the estimate: twice its size).
+          fresh = buffers[slot] = new SharedArrayBuffer(Math.max(slotBytes, 8 * Math.ceil((2 * bytes) / 8)));
         }
         post({ batch: packBatch(b, slot, buffers[slot]), buffer: fresh });
       }

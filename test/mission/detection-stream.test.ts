@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECTOR, DEFAULT_SOURCE } from '../../boards/sim/detection.ts';
-import { WorkerDetectionStream, inlineDetectionStream, packBatch, packedBytes, unpackBatch, type DetectionPlan, type DetectionStream, type TagBatch } from '../../hil/mission/detection-stream.ts';
+import { WorkerDetectionStream, inlineDetectionStream, largestBatchBytes, packBatch, packedBytes, unpackBatch, type DetectionPlan, type DetectionStream, type TagBatch } from '../../hil/mission/detection-stream.ts';
 import { runPass } from '../../hil/mission/physics-pass.ts';
 
 /** 2 s of pass in 10 ms slices and 0.5 s batches, the transmittance and background changing. */
@@ -78,6 +78,18 @@ describe('detection stream', () => {
     expect(first.record.pulseIndex[0]).toBe(want[2].record.pulseIndex[0]);
     expect(structuredClone(worker.next())).toEqual(want[3]);
     expect(worker.next()).toBeNull();
+  });
+
+  it('slots are sized for the plan\'s largest batch: its expected detections with room to spare', () => {
+    const p = plan();
+    const batches = drain(inlineDetectionStream(p));
+    const stampedBytes = batches.map((b) => 8 * 2 * b.record.pulseIndex.length + 2 * b.record.pulseIndex.length);
+    const largest = Math.max(...stampedBytes);
+    const estimate = largestBatchBytes(p);
+    expect(estimate).toBeGreaterThan(largest);
+    expect(estimate).toBeLessThan(1.5 * largest + 64 * 1024);
+    // Twice the transmittance: about twice the bytes.
+    expect(largestBatchBytes({ ...p, eta: p.eta.map((e) => 2 * e) }) / estimate).toBeGreaterThan(1.7);
   });
 
   it('packBatch copies a batch, every array, into a buffer; unpackBatch reads it back in place', () => {
