@@ -27,7 +27,7 @@ import { checkDistillConfig, type DistillConfig } from '../../qkd/config.ts';
 import type { Triple } from '../../qkd/keyrate.ts';
 import type { KeyPool } from '../../qkd/pool.ts';
 import { Rng } from '../../qkd/random.ts';
-import { SiftStore, siftEntry } from '../../qkd/sift-scratch.ts';
+import { SiftStore, siftEntry } from '../../qkd/sift-store.ts';
 import { keyIdOf, newRecord, type BlockRecord } from '../../qkd/records.ts';
 
 export interface BobOptions {
@@ -55,7 +55,7 @@ export interface DetectionBatch {
 interface BobBlock {
   record: BlockRecord;
   keyBits: Uint8Array;
-  /** Key entries (qkd/sift-scratch.ts): the intensity class of each key bit. */
+  /** Key entries (qkd/sift-store.ts): the intensity class of each key bit. */
   keyEntries: Uint8Array;
   gen: Generator<CascadeRequest, CascadeOutcome, Uint8Array> | null;
   pass: number;

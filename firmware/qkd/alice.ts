@@ -27,7 +27,7 @@ import type { ClassicalChannel } from '../../qkd/channel.ts';
 import { checkDistillConfig, type DistillConfig } from '../../qkd/config.ts';
 import type { KeyPool } from '../../qkd/pool.ts';
 import { Rng } from '../../qkd/random.ts';
-import { SiftStore, grown } from '../../qkd/sift-scratch.ts';
+import { SiftStore, grown } from '../../qkd/sift-store.ts';
 import { keyIdOf, newRecord, type BlockRecord } from '../../qkd/records.ts';
 import { NOT_RECORDED, recordFrom, recordedOrHashed, settingsTable, type SettingsRecord, type SettingsTable } from '../../qkd/settings.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The sifted store (qkd/sift-scratch.ts) and the sifting loops of Alice and Bob that
+ * The sifted store (qkd/sift-store.ts) and the sifting loops of Alice and Bob that
  * write into it, against plain reference code: the same entries, counts and blocks.
  */
 import fc from 'fast-check';
@@ -12,7 +12,7 @@ import { DEFAULT_DISTILL_CONFIG, type DistillConfig } from '../../qkd/config.ts'
 import type { Triple } from '../../qkd/keyrate.ts';
 import { Rng } from '../../qkd/random.ts';
 import { NOT_RECORDED, packedSettings, settingsTable, unpackSettings } from '../../qkd/settings.ts';
-import { SiftStore, siftEntry, splitEntries } from '../../qkd/sift-scratch.ts';
+import { SiftStore, siftEntry, splitEntries } from '../../qkd/sift-store.ts';
 import { decodeAuthFrame, decodeQkdMessage } from '../../protocols/qkd-messages.ts';
 import { pskPools } from './psk-pools.ts';
 
