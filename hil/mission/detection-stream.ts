@@ -71,7 +71,7 @@ export interface DetectionTotals {
   timeSync: TimeSyncStats;
 }
 
-/** The plan's time path (tagger and time sync). */
+/** The plan's time path (tagger and time sync): the producer uses its tagger, the consumer its time sync (one path when both run on one thread). */
 export function timePathOf(plan: DetectionPlan): TimePath {
   const { source, seed, rangeKm } = plan;
   return new TimePath({
@@ -86,16 +86,17 @@ export function timePathOf(plan: DetectionPlan): TimePath {
   });
 }
 
-/** Produces the plan's batches one by one (sampler, tagger), on whatever thread it runs. */
+/** Produces the plan's batches one by one (sampler, the path's tagger), on whatever thread it runs. */
 export class DetectionProducer {
   private readonly sampler: DetectionSampler;
-  private readonly path: TimePath;
   private slice = 0;
   /** The slice's conditions, refilled for each. */
   private readonly conditions: SliceConditions;
 
-  constructor(private readonly plan: DetectionPlan) {
-    this.path = timePathOf(plan);
+  constructor(
+    private readonly plan: DetectionPlan,
+    private readonly path: TimePath,
+  ) {
     this.sampler = new DetectionSampler(plan.source, plan.detector, plan.seed, plan.seed ^ 0x7777);
     this.conditions = { backgroundCountsPerS: 0, polarisationErrorProb: 0, emittedMu: plan.emittedMu };
   }
@@ -125,13 +126,9 @@ export class DetectionProducer {
   }
 }
 
-/** The consumer's half: the ground's time sync resolving each stamped batch into Bob's tags. */
+/** The consumer's half: the path's time sync resolving each stamped batch into Bob's tags. */
 class GroundResolver {
-  private readonly path: TimePath;
-
-  constructor(plan: DetectionPlan) {
-    this.path = timePathOf(plan); // a bad tagger or sync config is refused here, on the caller's thread
-  }
+  constructor(private readonly path: TimePath) {}
 
   resolve(b: StampedBatch): TagBatch {
     return { tags: this.path.resolveDetections(b.arrivals), record: b.record, detections: b.detections, endSlice: b.endSlice };
@@ -152,8 +149,9 @@ export interface DetectionStream {
 
 /** The stream on the calling thread. */
 export function inlineDetectionStream(plan: DetectionPlan): DetectionStream {
-  const producer = new DetectionProducer(plan);
-  const ground = new GroundResolver(plan);
+  const path = timePathOf(plan);
+  const producer = new DetectionProducer(plan, path);
+  const ground = new GroundResolver(path);
   return {
     next() {
       const b = producer.next();
@@ -185,7 +183,7 @@ export function prepareDetectionWorker(): void {
   workerBundle(WORKER_ENTRY);
 }
 
-/** Where a batch lies in its slot's buffer: the arrays' lengths (their places follow, batchViews) and the counts. */
+/** Where a batch lies in its slot's buffer: the arrays' lengths (their places follow, unpackBatch) and the counts. */
 export interface PackedBatch {
   slot: number;
   /** Record entries, detections stamped, sync pulses stamped. */
@@ -236,7 +234,7 @@ export class WorkerDetectionStream implements DetectionStream {
   }
 
   start(plan: DetectionPlan): void {
-    this.ground = new GroundResolver(plan);
+    this.ground = new GroundResolver(timePathOf(plan)); // a bad tagger or sync config is refused here, on the caller's thread
     this.port.postMessage(plan);
   }
 
@@ -292,13 +290,13 @@ export function packedBytes(b: StampedBatch): number {
   return packedBytesOf(b.record.pulseIndex.length, b.arrivals.arrivalPs.length, b.arrivals.syncArrivalPs.length);
 }
 
-/** Bytes of a batch of `records` record entries, `stamps` stamped detections and `syncs` sync pulses (batchViews' layout). */
+/** Bytes of a batch of `records` record entries, `stamps` stamped detections and `syncs` sync pulses (unpackBatch's layout). */
 function packedBytesOf(records: number, stamps: number, syncs: number): number {
   return 8 * (records + stamps + syncs) + records + stamps;
 }
 
-/** A packed batch's arrays: views of its slot's buffer (the 8-byte arrays first, aligned). */
-function batchViews(buf: ArrayBufferLike, p: PackedBatch): StampedBatch {
+/** A packed batch read in place: views of its slot's buffer (the 8-byte arrays first, aligned). */
+export function unpackBatch(p: PackedBatch, buf: ArrayBufferLike): StampedBatch {
   const { records: m, stamps: n, syncs: q } = p;
   return {
     record: { pulseIndex: new Float64Array(buf, 0, m), settings: new Uint8Array(buf, 8 * (m + n + q), m) },
@@ -311,18 +309,13 @@ function batchViews(buf: ArrayBufferLike, p: PackedBatch): StampedBatch {
 /** Copy a batch into `buf` (at least packedBytes long): the producer's own arrays are reused at its next call. */
 export function packBatch(b: StampedBatch, slot: number, buf: ArrayBufferLike): PackedBatch {
   const p: PackedBatch = { slot, records: b.record.pulseIndex.length, stamps: b.arrivals.arrivalPs.length, syncs: b.arrivals.syncArrivalPs.length, detections: b.detections, endSlice: b.endSlice };
-  const to = batchViews(buf, p);
+  const to = unpackBatch(p, buf);
   to.record.pulseIndex.set(b.record.pulseIndex);
   to.record.settings.set(b.record.settings);
   to.arrivals.arrivalPs.set(b.arrivals.arrivalPs);
   to.arrivals.syncArrivalPs.set(b.arrivals.syncArrivalPs);
   to.arrivals.detector.set(b.arrivals.detector);
   return p;
-}
-
-/** The batch packBatch wrote, read in place. */
-export function unpackBatch(p: PackedBatch, buf: ArrayBufferLike): StampedBatch {
-  return batchViews(buf, p);
 }
 
 /**
@@ -390,7 +383,7 @@ export function serveDetections(port: MessagePort, shared: Int32Array, slots: nu
   };
   const serve = (plan: DetectionPlan) => {
     try {
-      const producer = new DetectionProducer(plan);
+      const producer = new DetectionProducer(plan, timePathOf(plan));
       const buffers: SharedArrayBuffer[] = [];
       const slotBytes = largestBatchBytes(plan);
       for (let posted = 0; ; posted++) {
@@ -418,7 +411,8 @@ export function serveDetections(port: MessagePort, shared: Int32Array, slots: nu
     }
     port.close();
   };
-  const warm = new DetectionProducer(warmUpPlan());
+  const warmPlan = warmUpPlan();
+  const warm = new DetectionProducer(warmPlan, timePathOf(warmPlan));
   const scratch = new SharedArrayBuffer(1 << 21);
   for (let b = warm.next(); b; b = warm.next()) {
     packBatch(b, 0, scratch);
